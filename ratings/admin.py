@@ -1,0 +1,87 @@
+"""Admin for studies, targets, raters, assignments, ratings and scoring jobs.
+
+Ratings and scoring jobs are records of what happened: the admin shows them and does not edit
+them (a manager reopens a rating through the rating service, not by editing rows).
+"""
+
+from django.contrib import admin
+
+from .models import Assignment, ItemScore, Rater, Rating, ScoringJob, Study, Target
+
+
+class TargetInline(admin.TabularInline):
+    model = Target
+    fields = ["external_id", "metadata", "criteria"]
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Study)
+class StudyAdmin(admin.ModelAdmin):
+    list_display = ["slug", "title", "created_at"]
+    search_fields = ["slug", "title"]
+    filter_horizontal = ["instrument_versions"]
+    inlines = [TargetInline]
+
+
+@admin.register(Target)
+class TargetAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "study", "created_at"]
+    list_filter = ["study"]
+    search_fields = ["external_id"]
+    readonly_fields = ["study", "external_id", "text"]
+
+
+@admin.register(Rater)
+class RaterAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "user", "model_path", "prompt_template_version"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ["target", "rater", "instrument_version", "status", "created_at"]
+    list_filter = ["status", "target__study", "rater"]
+    list_select_related = ["target__study", "rater", "instrument_version__instrument"]
+
+
+class ItemScoreInline(admin.TabularInline):
+    model = ItemScore
+    fields = ["item", "score", "expected_score", "distribution", "rationale"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Rating)
+class RatingAdmin(admin.ModelAdmin):
+    list_display = ["target", "rater", "instrument_version", "source", "status", "updated_at"]
+    list_filter = ["source", "status", "target__study", "rater"]
+    list_select_related = ["target__study", "rater", "instrument_version__instrument"]
+    readonly_fields = ["rater", "target", "instrument_version", "source", "status", "scoring_job",
+                       "provenance", "seconds_spent", "submitted_at", "created_at", "updated_at"]
+    inlines = [ItemScoreInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ScoringJob)
+class ScoringJobAdmin(admin.ModelAdmin):
+    list_display = ["pk", "study", "rater", "instrument_version", "status", "completed", "failed", "total",
+                    "created_at"]
+    list_filter = ["status", "study"]
+    readonly_fields = ["study", "instrument_version", "rater", "status", "total", "completed", "failed",
+                       "errors", "created_by", "created_at", "started_at", "finished_at"]
+
+    def has_add_permission(self, request):
+        return False

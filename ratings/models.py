@@ -1,0 +1,198 @@
+"""Studies, the material rated in them, who rates, and the ratings they give.
+
+Integrity lives in the database as well as in Python: one rating per (rater, target,
+instrument version), one score per (rating, item), and item scores inside the item's scale
+(a trigger, see migration 0002, because the bound lives on the item row).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from instruments.models import InstrumentVersion, Item
+
+
+class Study(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    instrument_versions = models.ManyToManyField(InstrumentVersion, blank=True, related_name="studies")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name_plural = "studies"
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Target(models.Model):
+    """One piece of material to rate (a session transcript, a paper), with its outcomes."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="targets")
+    external_id = models.CharField(max_length=200)
+    text = models.TextField()
+    metadata = models.JSONField(default=dict, blank=True)
+    criteria = models.JSONField(default=dict, blank=True, help_text="named numeric outcomes")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["study", "external_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "external_id"], name="unique_target_per_study"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study.slug}/{self.external_id}"
+
+
+class Rater(models.Model):
+    """A human (with or without an account here) or an LLM configuration."""
+
+    class Kind(models.TextChoices):
+        HUMAN = "human"
+        LLM = "llm"
+
+    name = models.SlugField(max_length=100, unique=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="rater")
+    model_path = models.CharField(max_length=500, blank=True)
+    model_sha256 = models.CharField(max_length=64, blank=True)
+    prompt_template_version = models.CharField(max_length=64, blank=True)
+    decoding = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="human", model_path="", model_sha256="")
+                | Q(kind="llm", user__isnull=True),
+                name="rater_kind_fields",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Assignment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        IN_PROGRESS = "in_progress"
+        SUBMITTED = "submitted"
+
+    rater = models.ForeignKey(Rater, on_delete=models.CASCADE, related_name="assignments")
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="assignments")
+    instrument_version = models.ForeignKey(InstrumentVersion, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["target", "rater"]
+        constraints = [
+            models.UniqueConstraint(fields=["rater", "target", "instrument_version"],
+                                    name="unique_assignment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rater} -> {self.target} ({self.instrument_version})"
+
+
+class ScoringJob(models.Model):
+    """An LLM rater scoring a study's targets; progress counts are kept here for every reader."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="scoring_jobs")
+    instrument_version = models.ForeignKey(InstrumentVersion, on_delete=models.PROTECT, related_name="+")
+    rater = models.ForeignKey(Rater, on_delete=models.PROTECT, related_name="scoring_jobs")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    completed = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(completed__lte=F("total") - F("failed")),
+                                   name="job_progress_within_total"),
+        ]
+
+    def __str__(self) -> str:
+        return f"job {self.pk}: {self.rater} on {self.study} ({self.status})"
+
+
+class Rating(models.Model):
+    """One rater's rating of one target with one instrument version; item scores inside."""
+
+    class Source(models.TextChoices):
+        FORM = "form"
+        IMPORT = "import"
+        LLM = "llm"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        SUBMITTED = "submitted"
+
+    rater = models.ForeignKey(Rater, on_delete=models.PROTECT, related_name="ratings")
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="ratings")
+    instrument_version = models.ForeignKey(InstrumentVersion, on_delete=models.PROTECT, related_name="ratings")
+    source = models.CharField(max_length=8, choices=Source.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBMITTED)
+    scoring_job = models.ForeignKey(ScoringJob, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="ratings")
+    provenance = models.JSONField(default=dict, blank=True,
+                                  help_text="model hash, prompt template, decoding, windows; or the import file")
+    seconds_spent = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["target", "rater"]
+        constraints = [
+            models.UniqueConstraint(fields=["rater", "target", "instrument_version"],
+                                    name="unique_rating_per_rater_target_version"),
+            models.CheckConstraint(condition=Q(seconds_spent__isnull=True) | Q(seconds_spent__gte=0),
+                                   name="rating_seconds_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rater} on {self.target} ({self.instrument_version})"
+
+
+class ItemScore(models.Model):
+    """An item's score: the chosen point (a human's answer, an LLM's mode) and, for an LLM,
+    the probability distribution over the scale and its expected score."""
+
+    rating = models.ForeignKey(Rating, on_delete=models.CASCADE, related_name="item_scores")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    score = models.FloatField()
+    expected_score = models.FloatField(null=True, blank=True)
+    distribution = models.JSONField(null=True, blank=True, help_text='{"1": 0.05, "2": 0.1, ...}')
+    rationale = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["rating", "item__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["rating", "item"], name="unique_item_score"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item.code}={self.score}"

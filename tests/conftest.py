@@ -1,0 +1,33 @@
+"""Fixtures shared by the Django tests."""
+
+from pathlib import Path
+
+import pytest
+
+from instruments.selectors import builtin_definition_files, instrument_version_get
+from instruments.services import instrument_load
+
+BUILTIN = {path.stem: path for path in builtin_definition_files()}
+
+
+@pytest.fixture
+def builtin_text():
+    """The text of a built-in definition by slug."""
+    return lambda slug: BUILTIN[slug].read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def engagement(db):
+    """The therapy-engagement instrument, published."""
+    instrument_load(text=BUILTIN["therapy-engagement"].read_text(encoding="utf-8"))
+    return instrument_version_get(reference="therapy-engagement")
+
+
+@pytest.fixture
+def write_file(tmp_path):
+    def write(name: str, text: str) -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
