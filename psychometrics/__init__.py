@@ -1,0 +1,29 @@
+"""Anchor psychometrics: reliability, agreement and validity statistics.
+
+A pure library (numpy, scipy, pandas): arrays or long DataFrames in, frozen dataclass
+results out, each with ``estimate``, ``ci_low``, ``ci_high``, ``n``, ``method`` and
+``to_dict()``. Nothing here imports Django.
+"""
+from .bootstrap import BootstrapResult, bootstrap_ci
+from .calibration import ECEResult, brier_score, expected_calibration_error
+from .cfa import CFAResult, cfa_one_factor
+from .consistency import AlphaResult, cronbach_alpha, item_statistics
+from .icc import ICC_NAMES, ICCForm, ICCResult, icc, icc_matrix
+from .kappa import KappaResult, cohen_kappa, kappa_from_table
+from .krippendorff import KrippendorffResult, krippendorff_alpha, krippendorff_alpha_matrix
+from .multirater import AgreementResult, fleiss_kappa, gwet_ac1, gwet_ac2, percent_agreement
+from .omega import OmegaResult, omega
+from .validity import (BlandAltmanResult, CorrelationResult, MeanResult, bland_altman,
+                       disattenuated_r, kendall_tau, mean_absolute_error, pearson_r,
+                       spearman_rho)
+
+__all__ = [
+    "AgreementResult", "AlphaResult", "BlandAltmanResult", "BootstrapResult", "CFAResult",
+    "CorrelationResult", "ECEResult", "ICCForm", "ICCResult", "ICC_NAMES", "KappaResult",
+    "KrippendorffResult", "MeanResult", "OmegaResult", "bland_altman", "bootstrap_ci",
+    "brier_score", "cfa_one_factor", "cohen_kappa", "cronbach_alpha", "disattenuated_r",
+    "expected_calibration_error", "fleiss_kappa", "gwet_ac1", "gwet_ac2", "icc", "icc_matrix",
+    "item_statistics", "kappa_from_table", "kendall_tau", "krippendorff_alpha",
+    "krippendorff_alpha_matrix", "mean_absolute_error", "omega", "pearson_r",
+    "percent_agreement", "spearman_rho",
+]

@@ -1,0 +1,111 @@
+"""Shared result base class and input validation helpers.
+
+Every result is a frozen dataclass with ``estimate``, ``ci_low``, ``ci_high``, ``n`` and
+``method``; ``to_dict()`` gives a JSON-ready dict (NaN and infinities become ``None``).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, pd.DataFrame):
+        return [_jsonable(r) for r in value.reset_index().to_dict(orient="records")]
+    if isinstance(value, pd.Series):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [_jsonable(v) for v in value.tolist()]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+class ResultMixin:
+    """Serialisation for the frozen result dataclasses."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result as a JSON-serialisable dict (non-finite floats become None)."""
+        return _jsonable(self)
+
+
+def as_float_matrix(data: Any, *, what: str = "data") -> tuple[np.ndarray, list[str]]:
+    """Return a 2-D float array (NaN for missing) and column names; reject non-numeric input."""
+    if isinstance(data, pd.DataFrame):
+        names = [str(c) for c in data.columns]
+        bad = [c for c in data.columns if not (pd.api.types.is_numeric_dtype(data[c])
+                                              or data[c].isna().all())]
+        if bad:
+            raise ValueError(f"{what} must be numeric, but column(s) {bad} are not.")
+        x = data.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        try:
+            x = np.asarray(data, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{what} must be numeric: {exc}.") from None
+        if x.ndim != 2:
+            raise ValueError(f"{what} must be two-dimensional, got {x.ndim} dimension(s).")
+        names = [str(i) for i in range(x.shape[1])]
+    if x.ndim != 2:
+        raise ValueError(f"{what} must be two-dimensional.")
+    if np.isinf(x).any():
+        raise ValueError(f"{what} contains infinite values.")
+    return x, names
+
+
+def long_to_matrix(data: pd.DataFrame, *, target: str, rater: str, score: str,
+                   numeric: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pivot a long (target, rater, score) frame to a targets x raters array (NaN = missing).
+
+    Returns the matrix, the target labels and the rater labels. Duplicate (target, rater)
+    pairs are an error: a rater rates a target once.
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise ValueError("Long-format input must be a pandas DataFrame.")
+    for col in (target, rater, score):
+        if col not in data.columns:
+            raise ValueError(f"Column {col!r} is not in the data (columns: {list(data.columns)}).")
+    df = data[[target, rater, score]].dropna(subset=[score])
+    if df[[target, rater]].isna().any().any():
+        raise ValueError("Target and rater identifiers must not be missing.")
+    if numeric and not pd.api.types.is_numeric_dtype(df[score]):
+        raise ValueError(f"Scores in column {score!r} must be numeric.")
+    t_codes, t_labels = pd.factorize(df[target], sort=True)
+    r_codes, r_labels = pd.factorize(df[rater], sort=True)
+    n, k = len(t_labels), len(r_labels)
+    flat = t_codes.astype(np.int64) * max(k, 1) + r_codes
+    if len(flat) and np.bincount(flat, minlength=n * k).max() > 1:
+        raise ValueError("Some rater rated the same target more than once; "
+                         "aggregate duplicates before computing agreement.")
+    values = df[score].to_numpy(dtype=float) if numeric else df[score].to_numpy()
+    if numeric:
+        x = np.full(n * k, np.nan)
+    else:
+        x = np.full(n * k, None, dtype=object)
+    x[flat] = values
+    return x.reshape(n, k), np.asarray(t_labels), np.asarray(r_labels)
+
+
+def check_level(value: str, allowed: tuple[str, ...], name: str) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}.")
+
+
+def check_conf(confidence: float) -> None:
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence!r}.")
