@@ -81,7 +81,7 @@ def cfa_one_factor(wide, *, confidence: float = 0.90) -> CFAResult:
     (complete cases) gives CFI 0.9233 and RMSEA 0.1666; the test suite checks this.
     """
     check_conf(confidence)
-    x, names = _prepare(wide, "listwise", min_items=3)
+    x, names, _ = _prepare(wide, "listwise", min_items=3)
     n, p = x.shape
     if p < 4:
         raise ValueError("A one-factor CFA needs at least four items to have positive "

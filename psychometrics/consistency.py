@@ -27,28 +27,57 @@ class AlphaResult(ResultMixin):
     method: str
 
 
-def _prepare(wide, missing: Missing, min_items: int = 2):
+def _prepare(wide, missing: Missing,
+             min_items: int = 2) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Validated observations x items array, the item names and the item covariance matrix."""
     check_level(missing, ("pairwise", "listwise"), "missing")
     x, names = as_float_matrix(wide, what="Item scores")
-    x = x[~np.isnan(x).all(axis=1)]
-    if missing == "listwise":
-        x = x[~np.isnan(x).any(axis=1)]
+    nan = np.isnan(x)
+    complete = not nan.any()
+    if not complete:
+        # Boolean indexing copies the whole array, so complete data (the usual case) skips it.
+        x = x[~(nan.any(axis=1) if missing == "listwise" else nan.all(axis=1))]
+        complete = missing == "listwise"
     if x.shape[1] < min_items:
         raise ValueError(f"At least {min_items} items are needed, got {x.shape[1]}.")
     if x.shape[0] < 3:
         raise ValueError(f"At least three observations are needed, got {x.shape[0]}.")
-    sd = pd.DataFrame(x).std(ddof=1).to_numpy()
-    const = [names[i] for i in np.nonzero(~(sd > 0))[0]]
+    c, mean = _cov(x, complete)
+    const = _constant_items(x, np.diag(c), mean)
     if const:
-        raise ValueError(f"Item(s) {const} are constant (or have fewer than two answers); "
-                         "remove them before computing reliability.")
-    return x, names
+        raise ValueError(f"Item(s) {[names[i] for i in const]} are constant (or have fewer "
+                         "than two answers); remove them before computing reliability.")
+    return x, names, c
 
 
-def _cov(x: np.ndarray) -> np.ndarray:
-    if not np.isnan(x).any():
-        return np.cov(x, rowvar=False)
-    return pd.DataFrame(x).cov().to_numpy()
+def _cov(x: np.ndarray, complete: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Item covariance matrix (pairwise-complete if values are missing) and item means."""
+    n = x.shape[0]
+    if complete:
+        # Same as np.cov(x, rowvar=False), without its copy of x; the means come from a
+        # matrix-vector product because a column reduction of a row-major array is slow.
+        mean = (np.ones(n) @ x) / n
+        d = x - mean
+        return (d.T @ d) / (n - 1), mean
+    count = n - np.isnan(x).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.nansum(x, axis=0) / count
+    return pd.DataFrame(x).cov().to_numpy(), mean
+
+
+def _constant_items(x: np.ndarray, var: np.ndarray, mean: np.ndarray) -> list[int]:
+    """Columns of x with fewer than two answers or a single distinct value."""
+    # A constant item's computed variance need not be exactly zero (its mean is rounded to
+    # within n * eps), so the variance only screens; the few items it cannot clear are
+    # compared value by value.
+    tol = 4.0 * (x.shape[0] * np.finfo(float).eps * mean) ** 2
+    const = []
+    for j in np.nonzero(~(var > tol))[0]:
+        col = x[:, j]
+        col = col[~np.isnan(col)]
+        if col.size < 2 or (col == col[0]).all():
+            const.append(int(j))
+    return const
 
 
 def _alpha_from_cov(c: np.ndarray) -> float:
@@ -84,16 +113,14 @@ def cronbach_alpha(wide, *, missing: Missing = "pairwise",
     0.933333
     """
     check_conf(confidence)
-    x, _ = _prepare(wide, missing)
+    x, _, c = _prepare(wide, missing)
     n, k = x.shape
-    c = _cov(x)
     alpha = float(_alpha_from_cov(c))
     d = np.sqrt(np.diag(c))
     std_alpha = float(_alpha_from_cov(c / np.outer(d, d)))
     a = 1 - confidence
     df1, df2 = n - 1, (n - 1) * (k - 1)
-    lo = 1 - (1 - alpha) * stats.f.ppf(1 - a / 2, df1, df2)
-    hi = 1 - (1 - alpha) * stats.f.ppf(a / 2, df1, df2)
+    lo, hi = 1 - (1 - alpha) * stats.f.ppf([1 - a / 2, a / 2], df1, df2)
     return AlphaResult(estimate=alpha, ci_low=float(lo), ci_high=float(hi), n=int(n),
                        n_items=int(k), standardized=std_alpha, missing=missing,
                        method=f"Cronbach (1951), {missing} covariances; Feldt (1965) interval")
@@ -113,8 +140,7 @@ def item_statistics(wide, *, missing: Missing = "pairwise",
     ----------
     Revelle, W. psych: Procedures for Psychological, Psychometric, and Personality Research.
     """
-    x, names = _prepare(wide, missing, min_items=3)
-    c = _cov(x)
+    _, names, c = _prepare(wide, missing, min_items=3)
     k = c.shape[0]
     rows = []
     for i in range(k):

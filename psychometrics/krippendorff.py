@@ -136,25 +136,40 @@ def _interval_alpha(sums):
         return 1.0 - d_o / d_e, d_o, d_e
 
 
+# Largest units x values count matrix held dense (16 MB); beyond it scipy.sparse, whose
+# fixed cost of about a millisecond only matters for small data.
+_DENSE_COUNTS_MAX = 2_000_000
+
+
 def _coincidence_features(x, obs, m, codes, values, level, per_unit):
     rows = np.nonzero(obs)[0]
     n_units, n_vals = len(m), len(values)
-    counts = sparse.csr_matrix((np.ones(len(codes)), (rows, codes)), shape=(n_units, n_vals))
+    small = n_units * n_vals <= _DENSE_COUNTS_MAX
+    if level == "nominal" or per_unit or small:
+        # n_uc: how many of unit u's values are value c.
+        dense = np.bincount(rows * n_vals + codes, minlength=n_units * n_vals)
+        dense = dense.reshape(n_units, n_vals).astype(float)
+    else:
+        counts = sparse.csr_matrix((np.ones(len(codes)), (rows, codes)),
+                                   shape=(n_units, n_vals))
     if level == "nominal":
         # Per unit: n_uc margins and sum_c n_uc (n_uc - 1) / (m_u - 1) (agreeing pairs).
-        sq = counts.multiply(counts).sum(axis=1).A1
+        sq = (dense * dense).sum(axis=1)
         agree = (sq - m) / (m - 1.0)
-        feats = np.column_stack([counts.toarray(), agree])
+        feats = np.column_stack([dense, agree])
         return feats, _nominal_alpha
-    weighted = sparse.diags(1.0 / (m - 1.0)) @ counts
     if per_unit:
         # Per-unit coincidence contributions (flattened V x V) allow a bootstrap by summing.
-        dense = counts.toarray()
         w = dense / (m - 1.0)[:, None]
         o_units = (w[:, :, None] * dense[:, None, :]).reshape(n_units, -1)
         o_units -= np.einsum("uc,ck->uck", w, np.eye(n_vals)).reshape(n_units, -1)
         feats = o_units
+    elif small:
+        weighted = dense / (m - 1.0)[:, None]
+        o = weighted.T @ dense - np.diag(weighted.sum(axis=0))
+        feats = o.reshape(1, -1)
     else:
+        weighted = sparse.diags(1.0 / (m - 1.0)) @ counts
         o = (weighted.T @ counts).toarray() - np.diag(weighted.sum(axis=0).A1)
         feats = o.reshape(1, -1)
     return feats, _make_metric_alpha(values, level)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ._base import ResultMixin
-from .consistency import Missing, _cov, _prepare
+from .consistency import Missing, _prepare
 from .factor import FactorMethod, extract, oblimin
 
 
@@ -34,8 +34,7 @@ class OmegaResult(ResultMixin):
     method: str
 
 
-def _corr(x: np.ndarray) -> np.ndarray:
-    c = _cov(x)
+def _corr(c: np.ndarray) -> np.ndarray:
     d = np.sqrt(np.diag(c))
     return c / np.outer(d, d)
 
@@ -97,7 +96,7 @@ def omega(wide, *, n_factors: int | None = None,
     (complete cases, reverse-keyed) gives omega_h = 0.549 and omega total = 0.854; the test
     suite checks this.
     """
-    x, names = _prepare(wide, missing, min_items=3)
+    x, names, c = _prepare(wide, missing, min_items=3)
     if subscales is not None:
         listed = [i for items in subscales.values() for i in items]
         unknown = sorted(set(listed) - set(names))
@@ -107,7 +106,7 @@ def omega(wide, *, n_factors: int | None = None,
     n_factors = 1 if n_factors is None else int(n_factors)
     if n_factors < 1 or n_factors * 2 > len(names):
         raise ValueError(f"{n_factors} factors cannot be fitted to {len(names)} items.")
-    r = _corr(x)
+    r = _corr(c)
     vt = r.sum()
     n = int(x.shape[0])
     if n_factors == 1:
