@@ -83,6 +83,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = env("STATIC_ROOT", default=str(VAR_DIR / "static"))
 
 LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -124,3 +125,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
 }
+# "llama_cpp" runs the model in each worker process; "http" asks an OpenAI-compatible server on
+# the local network (a llama.cpp server or vLLM) at ANCHOR_LLM_BASE_URL.
+ANCHOR_LLM_BACKEND = env("ANCHOR_LLM_BACKEND", default="llama_cpp")
+ANCHOR_LLM_BASE_URL = env("ANCHOR_LLM_BASE_URL", default="")
+ANCHOR_LLM_N_CTX = env.int("ANCHOR_LLM_N_CTX", default=4096)
+ANCHOR_LLM_THREADS = env.int("ANCHOR_LLM_THREADS", default=2)
+ANCHOR_LLM_MAX_RETRIES = env.int("ANCHOR_LLM_MAX_RETRIES", default=3)

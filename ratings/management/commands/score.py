@@ -1,0 +1,88 @@
+"""``manage.py score STUDY --instrument SLUG [--rater NAME] [--model PATH] [--wait]``."""
+
+import argparse
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from instruments.models import InstrumentVersion
+from instruments.selectors import instrument_version_get
+from ratings.models import ScoringJob, Study
+from ratings.services.scoring import ScoringError, llm_rater_get_or_create, scoring_job_resume, scoring_job_start
+
+BAR_WIDTH = 30
+
+
+def progress_line(job: ScoringJob) -> str:
+    finished = job.completed + job.failed
+    filled = BAR_WIDTH * finished // job.total if job.total else BAR_WIDTH
+    return (f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {finished}/{job.total} "
+            f"({job.completed} scored, {job.failed} failed) {job.status}")
+
+
+class Command(BaseCommand):
+    help = "Score every target of a study with the local LLM rater (one Celery task per target)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("study")
+        parser.add_argument("--instrument", help="slug or slug@version (required unless --resume)")
+        parser.add_argument("--resume", type=int, metavar="JOB",
+                            help="enqueue again the targets of an unfinished job that have no result")
+        parser.add_argument("--rater", help="LLM rater name (default: llm-<model file name>)")
+        parser.add_argument("--model", help="GGUF file (default: ANCHOR_LLM_MODEL or the bundled model)")
+        parser.add_argument("--wait", action="store_true", help="show progress until the job ends")
+        parser.add_argument("--poll", type=float, default=0.5, help=argparse.SUPPRESS)
+
+    def handle(self, *args, study, instrument, resume, rater, model, wait, poll, **options):
+        if resume is not None:
+            job = self._resume(study, resume)
+        else:
+            job = self._start(study, instrument, rater, model)
+        if wait:
+            self._wait(job, poll)
+
+    def _resume(self, study: str, job_id: int) -> ScoringJob:
+        job = ScoringJob.objects.filter(pk=job_id, study__slug=study).first()
+        if job is None:
+            raise CommandError(f"no scoring job {job_id} in study {study!r}")
+        count = scoring_job_resume(job=job)
+        self.stdout.write(f"job {job.pk}: {count} targets enqueued again ({job.status})")
+        return job
+
+    def _start(self, study, instrument, rater, model) -> ScoringJob:
+        if not instrument:
+            raise CommandError("--instrument is required to start a job")
+        try:
+            study_obj = Study.objects.get(slug=study)
+            version = instrument_version_get(reference=instrument)
+            rater_obj = llm_rater_get_or_create(name=rater, model_path=model)
+            job = scoring_job_start(study=study_obj, version=version, rater=rater_obj)
+        except Study.DoesNotExist:
+            raise CommandError(f"no study {study!r}") from None
+        except InstrumentVersion.DoesNotExist:
+            raise CommandError(f"no published instrument {instrument!r}") from None
+        except ScoringError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"job {job.pk}: {rater_obj.name} scores {job.total} targets of {study_obj.slug} "
+                          f"with {version}")
+        return job
+
+    def _wait(self, job: ScoringJob, poll: float) -> None:
+        interactive = self.stdout.isatty()
+        shown = None
+        while True:
+            job.refresh_from_db()
+            line = progress_line(job)
+            if line != shown:  # a log gets one line per change, a terminal one redrawn line
+                self.stdout.write(("\r" if interactive else "") + line, ending="" if interactive else "\n")
+                self.stdout.flush()
+                shown = line
+            if job.status not in (ScoringJob.Status.QUEUED, ScoringJob.Status.RUNNING):
+                break
+            time.sleep(poll)
+        if interactive:
+            self.stdout.write("")
+        for error in job.errors:
+            self.stderr.write(f"  {error['target']}: {error['error']}")
+        if job.status == ScoringJob.Status.FAILED:
+            raise CommandError(f"job {job.pk} failed: no target could be scored")

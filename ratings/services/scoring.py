@@ -1,0 +1,194 @@
+"""Scoring a study with an LLM rater: jobs, one idempotent unit of work per target.
+
+A job enqueues one Celery task per target. ``score_target`` is safe to run any number of
+times for the same (job, target): a redelivered message finds the rating already stored for
+this job and returns without calling the model, and the store re-checks that under the job's
+row lock, so a crash between scoring and storing loses nothing and duplicates nothing.
+"""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import slugify
+
+from instruments.models import InstrumentVersion
+from ratings.llm import (
+    PROMPT_VERSION, DecodingParams, LlmBackend, TargetRating, default_model_path, model_sha256, request_from_spec,
+)
+from ratings.models import ItemScore, Rater, Rating, ScoringJob, Study, Target
+
+from .studies import study_use_instrument
+
+MAX_ERROR_LENGTH = 2000
+
+
+class ScoringError(ValueError):
+    """A scoring request that cannot be carried out as asked (the message says why)."""
+
+
+def llm_rater_get_or_create(*, name: str | None = None, model_path: str | None = None) -> Rater:
+    """The LLM rater for a model file, created on first use with its provenance fields.
+
+    A name stands for one configuration: reusing a name with another model, prompt template or
+    decoding is refused, so a rater's ratings always come from one configuration.
+    """
+    model_path = model_path or settings.ANCHOR_LLM_MODEL
+    path = Path(model_path).expanduser().resolve() if model_path else default_model_path()
+    if not path.is_file():
+        raise ScoringError(f"no model file at {path}")
+    config = {"model_path": str(path), "model_sha256": model_sha256(path),
+              "prompt_template_version": PROMPT_VERSION, "decoding": DecodingParams().as_dict()}
+    name = name or ("llm-" + slugify(path.stem))[:100]
+    rater, created = Rater.objects.get_or_create(name=name, defaults={"kind": Rater.Kind.LLM, **config})
+    if created:
+        return rater
+    if rater.kind != Rater.Kind.LLM:
+        raise ScoringError(f"rater {name!r} is a human rater; choose another --rater name")
+    current = {key: getattr(rater, key) for key in config}
+    if current != config:
+        changed = ", ".join(key for key in config if current[key] != config[key])
+        raise ScoringError(f"LLM rater {name!r} exists with a different {changed}; choose another --rater name")
+    return rater
+
+
+@transaction.atomic
+def scoring_job_start(*, study: Study, version: InstrumentVersion, rater: Rater, created_by=None) -> ScoringJob:
+    """Create a job over every target of ``study`` and enqueue one task per target on commit."""
+    if rater.kind != Rater.Kind.LLM:
+        raise ScoringError(f"rater {rater.name!r} is not an LLM rater")
+    if version.kind != InstrumentVersion.Kind.SCALE:
+        raise ScoringError(f"{version} is a {version.kind} instrument; the LLM rater scores scale instruments")
+    target_ids = list(study.targets.order_by("pk").values_list("pk", flat=True))
+    study_use_instrument(study=study, version=version)
+    job = ScoringJob.objects.create(
+        study=study, instrument_version=version, rater=rater, total=len(target_ids), created_by=created_by,
+        status=ScoringJob.Status.QUEUED if target_ids else ScoringJob.Status.DONE,
+        finished_at=None if target_ids else timezone.now(),
+    )
+
+    def enqueue() -> None:
+        from ratings.tasks import score_target_task
+
+        for target_id in target_ids:
+            score_target_task.delay(job.pk, target_id)
+
+    transaction.on_commit(enqueue)
+    return job
+
+
+def score_target(*, job_id: int, target_id: int, backend: LlmBackend | None = None) -> None:
+    """Rate every item of one target for a job and store the rating (idempotent, see module)."""
+    job = ScoringJob.objects.select_related("rater", "instrument_version").get(pk=job_id)
+    if job.status == ScoringJob.Status.CANCELLED or _already_stored(job_id, target_id):
+        return
+    ScoringJob.objects.filter(pk=job_id, status=ScoringJob.Status.QUEUED).update(
+        status=ScoringJob.Status.RUNNING, started_at=timezone.now())
+    target = Target.objects.get(pk=target_id, study_id=job.study_id)
+    if backend is None:
+        from ratings.llm_settings import backend_for_rater
+
+        backend = backend_for_rater(job.rater)
+    spec = job.instrument_version.spec
+    material_name = (job.instrument_version.definition.get("material") or "material")
+    result = backend.rate(request_from_spec(spec, material=target.text, material_name=material_name))
+    _store(job_id=job_id, target=target, result=result)
+
+
+def _already_stored(job_id: int, target_id: int) -> bool:
+    return Rating.objects.filter(scoring_job_id=job_id, target_id=target_id).exists()
+
+
+def _clip(value: float, low: int, high: int) -> float:
+    # Renormalised probabilities can put an expected score a rounding error past the scale.
+    return min(max(value, float(low)), float(high))
+
+
+def _provenance(job: ScoringJob, result: TargetRating) -> dict:
+    return {
+        **result.provenance.to_dict(),
+        "instrument_version_hash": job.instrument_version.content_hash,
+        "windows": [w.to_dict() for w in result.windows],
+        "tokens_evaluated": result.tokens_evaluated,
+        "material_tokens": result.material_tokens,
+        "label_mass": {i.code: i.label_mass for i in result.items},
+        "window_distributions": {i.code: [{str(k): p for k, p in d.items()} for d in i.window_distributions]
+                                 for i in result.items if len(i.window_distributions) > 1},
+    }
+
+
+@transaction.atomic
+def _store(*, job_id: int, target: Target, result: TargetRating) -> None:
+    job = ScoringJob.objects.select_for_update().select_related("instrument_version").get(pk=job_id)
+    if job.status == ScoringJob.Status.CANCELLED or _already_stored(job_id, target.pk):
+        return
+    now = timezone.now()
+    rating, _ = Rating.objects.update_or_create(
+        rater_id=job.rater_id, target=target, instrument_version=job.instrument_version,
+        defaults={"source": Rating.Source.LLM, "status": Rating.Status.SUBMITTED, "scoring_job": job,
+                  "provenance": _provenance(job, result), "submitted_at": now,
+                  "seconds_spent": result.elapsed_s},
+    )
+    rating.item_scores.all().delete()  # a rerun by a later job replaces the earlier scores
+    items = {item.code: item for item in job.instrument_version.items.all()}
+    ItemScore.objects.bulk_create(
+        ItemScore(rating=rating, item=items[s.code], score=s.mode,
+                  expected_score=_clip(s.expected, items[s.code].scale_min, items[s.code].scale_max),
+                  distribution={str(k): p for k, p in s.distribution.items()}, rationale=s.rationale or "")
+        for s in result.items
+    )
+    ScoringJob.objects.filter(pk=job_id).update(completed=F("completed") + 1)
+    _finish_if_complete(job_id)
+
+
+@transaction.atomic
+def scoring_job_record_failure(*, job_id: int, target_id: int, error: str) -> None:
+    """Record that a target could not be scored; its rating stays missing, never a default.
+    Recording the same target twice counts it once."""
+    job = ScoringJob.objects.select_for_update().get(pk=job_id)
+    if any(e.get("target_id") == target_id for e in job.errors) or _already_stored(job_id, target_id):
+        return
+    external_id = Target.objects.filter(pk=target_id).values_list("external_id", flat=True).first()
+    job.errors = [*job.errors, {"target_id": target_id, "target": external_id, "error": error[:MAX_ERROR_LENGTH]}]
+    job.failed += 1
+    job.save(update_fields=["errors", "failed"])
+    _finish_if_complete(job_id)
+
+
+def _finish_if_complete(job_id: int) -> None:
+    job = ScoringJob.objects.get(pk=job_id)
+    if job.completed + job.failed < job.total or job.status == ScoringJob.Status.CANCELLED:
+        return
+    job.status = ScoringJob.Status.FAILED if job.completed == 0 and job.total else ScoringJob.Status.DONE
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "finished_at"])
+
+
+def scoring_job_resume(*, job: ScoringJob) -> int:
+    """Enqueue again every target of an unfinished job that has neither a rating nor an error.
+
+    A broker can lose a message whose worker died (the filesystem transport keeps no unacked
+    copy); resuming finds those targets from the database, and idempotent scoring makes it
+    harmless to enqueue one that is in fact still queued. Returns the number enqueued.
+    """
+    if job.status not in (ScoringJob.Status.QUEUED, ScoringJob.Status.RUNNING):
+        return 0
+    from ratings.tasks import score_target_task
+
+    done = set(Rating.objects.filter(scoring_job=job).values_list("target_id", flat=True))
+    done |= {e["target_id"] for e in job.errors}
+    missing = [pk for pk in job.study.targets.order_by("pk").values_list("pk", flat=True) if pk not in done]
+    for target_id in missing:
+        score_target_task.delay(job.pk, target_id)
+    return len(missing)
+
+
+@transaction.atomic
+def scoring_job_cancel(*, job: ScoringJob) -> ScoringJob:
+    """Stop a job: tasks not yet run return without scoring; stored ratings are kept."""
+    updated = ScoringJob.objects.filter(pk=job.pk, status__in=[ScoringJob.Status.QUEUED, ScoringJob.Status.RUNNING])
+    updated.update(status=ScoringJob.Status.CANCELLED, finished_at=timezone.now())
+    job.refresh_from_db()
+    return job
