@@ -1,8 +1,12 @@
 """Reads for the ratings app, always scoped to who asks."""
 
+from typing import Literal
+
 from django.db.models import QuerySet
 
-from .models import ScoringJob
+from instruments.definition.scoring import subscale_scores
+
+from .models import Rating, ScoringJob
 
 
 def scoring_jobs_for_user(*, user) -> QuerySet[ScoringJob]:
@@ -31,3 +35,17 @@ def scoring_job_progress(job: ScoringJob) -> dict:
         "started_at": job.started_at,
         "finished_at": job.finished_at,
     }
+
+
+def rating_scale_scores(rating: Rating, *, basis: Literal["score", "expected"] = "score") -> dict[str, float | None]:
+    """The rating's subscale scores under the instrument's rules (reverse keys, means or sums).
+
+    ``basis="score"`` uses each item's chosen point (a human's answer, an LLM's mode);
+    ``"expected"`` uses an LLM's probability-weighted expected scores (falling back to the
+    point where an item has none, as for a human), so both are scored by the same rules.
+    """
+    values = {}
+    for item_score in rating.item_scores.select_related("item"):
+        expected = item_score.expected_score if basis == "expected" else None
+        values[item_score.item.code] = item_score.score if expected is None else expected
+    return subscale_scores(rating.instrument_version.spec, values)

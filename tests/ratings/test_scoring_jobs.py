@@ -176,3 +176,19 @@ def test_job_progress_page_and_api_show_the_same_numbers_to_its_owner_only(job, 
     staff = django_user_model.objects.create_user(username="staff", is_staff=True)
     client.force_login(staff)
     assert client.get(f"/api/v1/jobs/{job.pk}/").status_code == 200
+
+
+def test_scale_scores_apply_reverse_keys_to_modes_and_expected_scores_alike(job, study):
+    from ratings.selectors import rating_scale_scores
+
+    target = _targets(study)[0]
+    score_target(job_id=job.pk, target_id=target.pk, backend=FakeBackend())
+    rating = Rating.objects.get(target=target)
+    items = {s.item.code: s for s in rating.item_scores.all()}
+    for basis, field in (("score", "score"), ("expected", "expected_score")):
+        keyed = {code: (6 - getattr(s, field) if code == "resistance" else getattr(s, field)) for code, s in items.items()}
+        scores = rating_scale_scores(rating, basis=basis)
+        assert scores["alliance"] == pytest.approx(
+            sum(keyed[c] for c in ("collaboration", "goal_agreement", "task_agreement", "resistance")) / 4)
+        assert scores["total"] == pytest.approx(sum(keyed.values()) / 10)
+    assert rating_scale_scores(rating, basis="score") != rating_scale_scores(rating, basis="expected")
