@@ -18,7 +18,7 @@ def _commands(host: str, port: int) -> dict[str, list[str]]:
     queues = os.environ.get("ANCHOR_WORKER_QUEUES", "default,llm")
     concurrency = os.environ.get("ANCHOR_WORKER_CONCURRENCY", "1")
     return {
-        "web": [sys.executable, "manage.py", "runserver", "--noreload", f"{host}:{port}"],
+        "web": [sys.executable, "manage.py", "runserver", "--noreload", "--insecure", f"{host}:{port}"],
         "worker": [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO",
                    f"--concurrency={concurrency}", "-Q", queues, "-n", "anchor@%h"],
     }

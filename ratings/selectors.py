@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from instruments.definition.scoring import subscale_scores
 
-from .models import Rating, ScoringJob
+from .models import Assignment, Rating, ScoringJob
 
 
 def scoring_jobs_for_user(*, user) -> QuerySet[ScoringJob]:
@@ -49,3 +49,19 @@ def rating_scale_scores(rating: Rating, *, basis: Literal["score", "expected"] =
         expected = item_score.expected_score if basis == "expected" else None
         values[item_score.item.code] = item_score.score if expected is None else expected
     return subscale_scores(rating.instrument_version.spec, values)
+
+
+def assignments_for_rater(*, user) -> QuerySet[Assignment]:
+    """The signed-in rater's own assignments; nobody else's are ever in this queryset."""
+    return (Assignment.objects.filter(rater__user=user, rater__kind="human")
+            .select_related("target__study", "instrument_version__instrument", "rater")
+            .order_by("target__study__slug", "target__external_id"))
+
+
+def assignment_answers(assignment: Assignment) -> tuple[Rating | None, dict[str, int]]:
+    """This rater's own rating of the assignment (draft or submitted) and its answers so far."""
+    rating = Rating.objects.filter(rater=assignment.rater, target=assignment.target,
+                                   instrument_version=assignment.instrument_version).first()
+    if rating is None:
+        return None, {}
+    return rating, {s.item.code: int(s.score) for s in rating.item_scores.select_related("item")}

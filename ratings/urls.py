@@ -6,6 +6,9 @@ app_name = "ratings"
 
 urlpatterns = [
     path("jobs/<int:job_id>/", views.scoring_job_detail, name="scoring-job"),
+    path("rate/", views.rater_queue, name="queue"),
+    path("rate/<int:assignment_id>/", views.rating_form, name="rating-form"),
+    path("rate/<int:assignment_id>/draft/", views.rating_autosave, name="rating-autosave"),
 ]
 
 api_urlpatterns = [

@@ -1,0 +1,108 @@
+"""A human rater filling in an instrument: drafts, submission, and a manager reopening it."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from ratings.models import Assignment, ItemScore, Rating
+
+
+@dataclass
+class RatingFormError(ValueError):
+    """What stops a submission, per item code (e.g. a required item left unanswered)."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return "; ".join(f"{code}: {message}" for code, message in self.errors.items())
+
+
+class RatingLocked(ValueError):
+    """The rating was submitted; only a manager reopening it makes it editable again."""
+
+
+def _clean(assignment: Assignment, answers: Mapping[str, object]) -> tuple[dict[str, int], dict[str, str]]:
+    spec = assignment.instrument_version.spec
+    values, errors = {}, {}
+    for item in spec.items:
+        raw = answers.get(item.code)
+        if raw in (None, ""):
+            continue
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            errors[item.code] = f"{raw!r} is not a point of this scale"
+            continue
+        if not item.scale.admits(value):
+            errors[item.code] = f"{value} is not a point of this scale"
+        else:
+            values[item.code] = value
+    unknown = set(answers) - set(spec.item_codes)
+    for code in sorted(unknown):
+        errors[code] = "not an item of this instrument"
+    return values, errors
+
+
+def _save(assignment: Assignment, values: dict[str, int], seconds_spent: float | None) -> Rating:
+    rating, _ = Rating.objects.select_for_update().get_or_create(
+        rater=assignment.rater, target=assignment.target, instrument_version=assignment.instrument_version,
+        defaults={"source": Rating.Source.FORM, "status": Rating.Status.DRAFT},
+    )
+    if rating.status == Rating.Status.SUBMITTED:
+        raise RatingLocked("this rating was submitted and is locked")
+    items = {i.code: i for i in assignment.instrument_version.items.all()}
+    current = {s.item.code: s for s in rating.item_scores.select_related("item")}
+    for code, score in current.items():
+        if code not in values:
+            score.delete()
+    for code, value in values.items():
+        if code in current:
+            if current[code].score != value:
+                ItemScore.objects.filter(pk=current[code].pk).update(score=value)
+        else:
+            ItemScore.objects.create(rating=rating, item=items[code], score=value)
+    if seconds_spent is not None:
+        rating.seconds_spent = max(float(seconds_spent), rating.seconds_spent or 0.0)
+    rating.save()
+    return rating
+
+
+@transaction.atomic
+def rating_draft_save(*, assignment: Assignment, answers: Mapping[str, object],
+                      seconds_spent: float | None = None) -> Rating:
+    """Store the answers so far as a draft (invalid answers are left out, never guessed)."""
+    values, _ = _clean(assignment, answers)
+    rating = _save(assignment, values, seconds_spent)
+    if assignment.status == Assignment.Status.PENDING:
+        Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.IN_PROGRESS)
+    return rating
+
+
+@transaction.atomic
+def rating_submit(*, assignment: Assignment, answers: Mapping[str, object],
+                  seconds_spent: float | None = None) -> Rating:
+    """Submit and lock the rating; ``RatingFormError`` names every item that stops it."""
+    values, errors = _clean(assignment, answers)
+    for item in assignment.instrument_version.spec.items:
+        if item.required and item.code not in values and item.code not in errors:
+            errors[item.code] = "This item is required: choose one of the points."
+    if errors:
+        raise RatingFormError(errors)
+    rating = _save(assignment, values, seconds_spent)
+    rating.status, rating.submitted_at = Rating.Status.SUBMITTED, timezone.now()
+    rating.save(update_fields=["status", "submitted_at", "updated_at"])
+    Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.SUBMITTED)
+    return rating
+
+
+@transaction.atomic
+def rating_reopen(*, rating: Rating) -> Rating:
+    """A manager makes a submitted rating editable again (its answers are kept as a draft)."""
+    rating.status, rating.submitted_at = Rating.Status.DRAFT, None
+    rating.save(update_fields=["status", "submitted_at", "updated_at"])
+    Assignment.objects.filter(rater=rating.rater, target=rating.target,
+                              instrument_version=rating.instrument_version).update(
+        status=Assignment.Status.IN_PROGRESS)
+    return rating
