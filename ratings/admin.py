@@ -7,6 +7,7 @@ them (a manager reopens a rating through the rating service, not by editing rows
 from django.contrib import admin
 
 from .models import Assignment, ItemScore, Rater, Rating, ScoringJob, Study, Target
+from .services.rating_forms import rating_reopen
 
 
 class TargetInline(admin.TabularInline):
@@ -70,9 +71,15 @@ class RatingAdmin(admin.ModelAdmin):
     readonly_fields = ["rater", "target", "instrument_version", "source", "status", "scoring_job",
                        "provenance", "seconds_spent", "submitted_at", "created_at", "updated_at"]
     inlines = [ItemScoreInline]
+    actions = ["reopen"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.action(description="Reopen the selected submitted form ratings for editing")
+    def reopen(self, request, queryset):
+        reopened = [rating_reopen(rating=r) for r in queryset.filter(source=Rating.Source.FORM, status=Rating.Status.SUBMITTED)]
+        self.message_user(request, f"{len(reopened)} rating(s) reopened")
 
 
 @admin.register(ScoringJob)

@@ -65,3 +65,18 @@ def assignment_answers(assignment: Assignment) -> tuple[Rating | None, dict[str,
     if rating is None:
         return None, {}
     return rating, {s.item.code: int(s.score) for s in rating.item_scores.select_related("item")}
+
+
+def studies_for_manager(*, user):
+    """Studies a manager may run: staff see all, other managers the studies they created."""
+    from .models import Study
+
+    studies = Study.objects.prefetch_related("instrument_versions__instrument")
+    return studies if user.is_staff else studies.filter(created_by=user)
+
+
+def human_raters_with_accounts():
+    """Human raters who can sign in and fill in forms (the ones a design can assign)."""
+    from .models import Rater
+
+    return Rater.objects.filter(kind=Rater.Kind.HUMAN, user__isnull=False).select_related("user")

@@ -1,12 +1,14 @@
 from django.urls import path
 
-from . import api, views
+from . import api, manage_views, views
 
 app_name = "ratings"
 
 urlpatterns = [
     path("jobs/<int:job_id>/", views.scoring_job_detail, name="scoring-job"),
     path("rate/", views.rater_queue, name="queue"),
+    path("manage/", manage_views.study_list, name="manage"),
+    path("manage/<slug:slug>/", manage_views.study_detail, name="manage-study"),
     path("rate/<int:assignment_id>/", views.rating_form, name="rating-form"),
     path("rate/<int:assignment_id>/draft/", views.rating_autosave, name="rating-autosave"),
 ]

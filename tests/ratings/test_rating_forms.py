@@ -111,3 +111,14 @@ def test_signed_out_users_are_sent_to_sign_in(setup, client):
     _, assignments = setup
     response = client.get(f"/rate/{assignments['ann'].pk}/")
     assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+
+
+def test_admin_action_reopens_a_submitted_rating(setup, client, admin_client):
+    users, assignments = setup
+    client.force_login(users["ann"])
+    client.post(f"/rate/{assignments['ann'].pk}/", _post(ALL))
+    rating = Rating.objects.get(rater__name="ann")
+    admin_client.post("/admin/ratings/rating/", {"action": "reopen", "_selected_action": [rating.pk]})
+    rating.refresh_from_db()
+    assert rating.status == "draft"
+    assert Assignment.objects.get(pk=assignments["ann"].pk).status == "in_progress"

@@ -1,0 +1,163 @@
+"""Study manager pages: create a study, upload targets, invite raters, design assignments,
+start LLM scoring. Managers hold the ``ratings.add_study`` permission; raters get 403."""
+
+from functools import wraps
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+
+from .forms import AssignmentDesignForm, RaterInviteForm, ScoringStartForm, StudyCreateForm, TargetsUploadForm
+from .models import Assignment, ScoringJob
+from .selectors import human_raters_with_accounts, studies_for_manager
+from .services import study_get_or_create, study_use_instrument, targets_import
+from .services.assignment_design import assignments_commit, plan_assignments
+from .services.raters import RaterInviteError, rater_invite
+from .services.scoring import ScoringError, llm_rater_get_or_create, scoring_job_start
+from .tabular import ImportRejected, format_for, read_rows
+
+
+def manager_required(view):
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.has_perm("ratings.add_study"):
+            raise PermissionDenied("study managers only")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _import_upload(study, upload) -> tuple[str | None, list]:
+    """Import an uploaded targets file; returns a summary or the row errors."""
+    try:
+        fmt = format_for(Path(upload.name))
+        text = upload.read().decode("utf-8")
+        result = targets_import(study=study, rows=read_rows(text, fmt, required=("id", "text")), fmt=fmt)
+    except UnicodeDecodeError:
+        return None, [f"{upload.name} is not UTF-8 text"]
+    except ImportRejected as exc:
+        return None, [str(e) for e in exc.errors]
+    return f"{result.created} targets created, {result.updated} updated, {result.unchanged} unchanged", []
+
+
+@manager_required
+def study_list(request):
+    form = StudyCreateForm(request.POST or None, request.FILES or None)
+    row_errors = []
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            study, created = study_get_or_create(slug=form.cleaned_data["slug"], title=form.cleaned_data["title"],
+                                                 created_by=request.user)
+            if not created:
+                form.add_error("slug", "a study with this slug exists")
+            else:
+                for version in form.cleaned_data["instruments"]:
+                    study_use_instrument(study=study, version=version)
+                summary = None
+                if form.cleaned_data["targets"]:
+                    summary, row_errors = _import_upload(study, form.cleaned_data["targets"])
+                if row_errors:
+                    transaction.set_rollback(True)  # nothing half-created: no study without its targets
+                else:
+                    if summary:
+                        messages.success(request, summary)
+                    return redirect("ratings:manage-study", slug=study.slug)
+    return render(request, "ratings/manage/study_list.html", {
+        "studies": studies_for_manager(user=request.user), "form": form, "row_errors": row_errors,
+    }, status=400 if request.method == "POST" else 200)
+
+
+@manager_required
+def study_detail(request, slug: str):
+    study = get_object_or_404(studies_for_manager(user=request.user), slug=slug)
+    raters = [r.name for r in human_raters_with_accounts()]
+    context = {"study": study, "upload": TargetsUploadForm(), "invite": RaterInviteForm(),
+               "design": AssignmentDesignForm(study=study, rater_names=raters),
+               "scoring": ScoringStartForm(study=study), "row_errors": [], "plan": None}
+    action = request.POST.get("action")
+    if request.method == "POST":
+        handler = {"upload": _upload, "invite": _invite, "preview": _design, "commit": _design,
+                   "score": _score}.get(action)
+        if handler is None:
+            raise PermissionDenied("unknown action")
+        response = handler(request, study, raters, context)
+        if response is not None:
+            return response
+    context.update(_summary(study))
+    return render(request, "ratings/manage/study_detail.html", context)
+
+
+def _summary(study) -> dict:
+    assignments = Assignment.objects.filter(target__study=study)
+    counts = {}
+    for rater, status in assignments.values_list("rater__name", "status"):
+        counts.setdefault(rater, {"pending": 0, "in_progress": 0, "submitted": 0})[status] += 1
+    return {"n_targets": study.targets.count(), "assignment_counts": sorted(counts.items()),
+            "jobs": ScoringJob.objects.filter(study=study).select_related("rater")[:10]}
+
+
+def _upload(request, study, raters, context):
+    form = TargetsUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        summary, errors = _import_upload(study, form.cleaned_data["targets"])
+        if not errors:
+            messages.success(request, summary)
+            return redirect("ratings:manage-study", slug=study.slug)
+        context["row_errors"] = errors
+    context["upload"] = form
+    return None
+
+
+def _invite(request, study, raters, context):
+    form = RaterInviteForm(request.POST)
+    if form.is_valid():
+        try:
+            rater, password = rater_invite(username=form.cleaned_data["username"])
+        except RaterInviteError as exc:
+            form.add_error("username", str(exc))
+        else:
+            messages.success(request, f"Rater {rater.name} can sign in with the password {password} "
+                                      "(shown once: pass it on now).")
+            return redirect("ratings:manage-study", slug=study.slug)
+    context["invite"] = form
+    return None
+
+
+def _design(request, study, raters, context):
+    form = AssignmentDesignForm(request.POST, study=study, rater_names=raters)
+    context["design"] = form
+    if not form.is_valid():
+        return None
+    data = form.cleaned_data
+    try:
+        plan = plan_assignments(target_ids=list(study.targets.order_by("pk").values_list("pk", flat=True)),
+                                rater_names=data["raters"], per_target=data["per_target"],
+                                overlap=data["overlap"], seed=data["seed"])
+    except ValueError as exc:
+        form.add_error(None, str(exc))
+        return None
+    if request.POST["action"] == "commit":
+        created = assignments_commit(plan=plan, version=data["instrument"])
+        messages.success(request, f"{created} assignments created")
+        return redirect("ratings:manage-study", slug=study.slug)
+    context["plan"] = {"names": plan.rater_names, "rows": list(zip(plan.rater_names, plan.shared(), strict=True)),
+                       "load": plan.load()}
+    return None
+
+
+def _score(request, study, raters, context):
+    form = ScoringStartForm(request.POST, study=study)
+    if form.is_valid():
+        try:
+            job = scoring_job_start(study=study, version=form.cleaned_data["instrument"],
+                                    rater=llm_rater_get_or_create(), created_by=request.user)
+        except ScoringError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("ratings:scoring-job", job_id=job.pk)
+    context["scoring"] = form
+    return None
