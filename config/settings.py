@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
     "instruments",
     "ratings",
 ]
@@ -86,11 +88,30 @@ LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "/"
 
 REST_FRAMEWORK = {
+    # Token first: an unauthenticated request gets 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.Pagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
 }
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Anchor API",
+    "DESCRIPTION": ("Human-anchored evaluation instruments: instruments, studies, targets, ratings and "
+                    "batch scoring by the local LLM. Authenticate with `Authorization: Token KEY`."),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# Bulk uploads carry up to 100,000 rows in one request body.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("ANCHOR_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
 
 # Celery. The default broker is kombu's filesystem transport, so a laptop needs no server;
 # production points CELERY_BROKER_URL at Redis.
