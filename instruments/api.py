@@ -109,6 +109,10 @@ class InstrumentListImportApi(ListAPIView):
     def get_queryset(self):
         return instrument_versions_all().order_by("instrument__slug", "-published_at", "-pk")
 
+    @extend_schema(responses={200: InstrumentVersionOutput(many=True), 404: ErrorOutput})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
     @extend_schema(request={"application/yaml": str, "application/json": {"type": "object"}},
                    responses={201: InstrumentDetailOutput, 200: InstrumentDetailOutput, 400: ErrorListOutput})
     def post(self, request: Request) -> Response:

@@ -44,7 +44,8 @@ class BatchCreateApi(APIView):
         try:
             result = batch_create(owner=request.user, idempotency_key=key, **data.validated_data)
         except ScoringError as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+            return Response({"detail": str(exc), "errors": [{"field": "instrument", "message": str(exc)}]},
+                            status=status.HTTP_400_BAD_REQUEST)
         except ImportRejected as exc:
             return rejected_response(exc)
         body = job_output(result.job)

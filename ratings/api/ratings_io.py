@@ -6,10 +6,10 @@ import json
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.generics import GenericAPIView
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from ratings.selectors import item_score_row, study_item_scores
 from ratings.services import ratings_import
@@ -65,14 +65,13 @@ class RatingsImportOutput(serializers.Serializer):
     item_scores = serializers.IntegerField()
 
 
-class RatingsApi(GenericAPIView):
+class RatingsApi(APIView):
     """GET exports every item score of the study's ratings (JSON, `?format=csv` or `?format=jsonl`,
     or the Accept header), LLM distributions and provenance included. POST imports human ratings
     in long format (`target_id,rater_id,item,score[,instrument]`), atomically."""
 
     parser_classes = TABLE_PARSERS
     renderer_classes = [JSONRenderer, CsvRenderer, JsonLinesRenderer]
-    pagination_class = None
 
     @extend_schema(responses={200: ItemScoreOutput(many=True), 404: ErrorOutput})
     def get(self, request: Request, slug: str) -> Response:

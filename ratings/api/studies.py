@@ -54,6 +54,10 @@ class StudyListCreateApi(ListAPIView):
     def get_queryset(self):
         return studies_for_user(user=self.request.user).order_by("slug")
 
+    @extend_schema(responses={200: StudyOutput(many=True), 404: ErrorOutput})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
     @extend_schema(request=StudyInput, responses={201: StudyOutput, 400: ErrorListOutput})
     def post(self, request: Request) -> Response:
         data = StudyInput(data=request.data)
