@@ -67,6 +67,10 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'a
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A web process and a worker write concurrently; wait for the lock instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+    # Take the write lock when a transaction begins: a deferred transaction that reads and then
+    # writes cannot wait for the lock and fails at once with "database is locked" (seen with
+    # concurrent API batch submissions).
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,4 +1,4 @@
-"""What every API module shares: pagination, body parsers for tables, error shapes."""
+"""What the API modules share: body parsers for uploaded tables, the row-error response."""
 
 from dataclasses import dataclass
 

@@ -63,7 +63,7 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_app
 @schema.parametrize()
 @settings(max_examples=8, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
-def test_no_server_errors_and_responses_match_the_schema(case, token, monkeypatch):
+def test_no_server_errors_and_responses_match_the_schema(case, token):
     # Batches enqueue LLM work on commit; inside the test transaction nothing commits.
     case.call_and_validate(headers={"Authorization": f"Token {token}"},
                            checks=[not_a_server_error, response_schema_conformance, status_code_conformance,
