@@ -93,3 +93,17 @@ def test_a_missing_object_looks_the_same_as_a_hidden_one(bob_api, study, job):
     hidden, missing = bob_api.get("/api/v1/studies/alices/"), bob_api.get("/api/v1/studies/nope/")
     assert hidden.status_code == missing.status_code == 404 and hidden.json() == missing.json()
     assert bob_api.get(f"/api/v1/jobs/{job.pk}/").json() == bob_api.get("/api/v1/jobs/999999/").json()
+
+
+def test_an_unrouted_api_url_is_a_json_404_and_a_page_stays_html(api, client, db):
+    response = api.get("/api/v1/jobs/not-a-number/")
+    assert response.status_code == 404 and response.json() == {"detail": "Not found."}
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+
+
+def test_a_manager_reads_the_study_and_its_jobs_through_the_api(job, bob, bob_api):
+    job.study.managers.add(bob)
+    assert bob_api.get("/api/v1/studies/alices/").status_code == 200
+    assert bob_api.get(f"/api/v1/jobs/{job.pk}/").json()["total"] == 3
+    assert [t["id"] for t in bob_api.get("/api/v1/studies/alices/targets/").json()["results"]] == ["T1", "T2", "T3"]
