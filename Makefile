@@ -27,6 +27,7 @@ run: setup
 # The whole suite on the embedded SQLite database, then the database-level tests again on
 # PostgreSQL. pytest exits non-zero when it collects no test, so an empty run never passes.
 test: install
+	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory test-postgres
 

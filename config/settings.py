@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
     "instruments",
     "ratings",
 ]
@@ -65,6 +67,10 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'a
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A web process and a worker write concurrently; wait for the lock instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+    # Take the write lock when a transaction begins: a deferred transaction that reads and then
+    # writes cannot wait for the lock and fails at once with "database is locked" (seen with
+    # concurrent API batch submissions).
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -87,11 +93,30 @@ LOGIN_REDIRECT_URL = "ratings:queue"
 LOGOUT_REDIRECT_URL = "home"
 
 REST_FRAMEWORK = {
+    # Token first: an unauthenticated request gets 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.Pagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
 }
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Anchor API",
+    "DESCRIPTION": ("Human-anchored evaluation instruments: instruments, studies, targets, ratings and "
+                    "batch scoring by the local LLM. Authenticate with `Authorization: Token KEY`."),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# Bulk uploads carry up to 100,000 rows in one request body.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("ANCHOR_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
 
 # Celery. The default broker is kombu's filesystem transport, so a laptop needs no server;
 # production points CELERY_BROKER_URL at Redis.

@@ -1,17 +1,31 @@
-"""Anchor's URLs: the home page, the admin, each app's pages and the REST API under /api/v1/."""
+"""Anchor's URLs: the home page, the admin, each app's pages, the REST API under /api/v1/ and its
+OpenAPI schema (/api/schema/) and docs (/api/docs/)."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from instruments import api as instruments_api
 from ratings.urls import api_urlpatterns as ratings_api
+
+instruments_api_urlpatterns = [
+    path("instruments/", instruments_api.InstrumentListImportApi.as_view(), name="api-instruments"),
+    path("instruments/<str:reference>/", instruments_api.InstrumentDetailApi.as_view(), name="api-instrument"),
+]
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/v1/", include((instruments_api_urlpatterns, "instruments-api"))),
     path("api/v1/", include((ratings_api, "ratings-api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("ratings.urls")),
 ]
+
+handler404 = "config.api_errors.not_found"
+handler500 = "config.api_errors.server_error"

@@ -26,7 +26,7 @@ class TargetInline(admin.TabularInline):
 class StudyAdmin(admin.ModelAdmin):
     list_display = ["slug", "title", "created_at"]
     search_fields = ["slug", "title"]
-    filter_horizontal = ["instrument_versions"]
+    filter_horizontal = ["instrument_versions", "managers"]
     inlines = [TargetInline]
 
 

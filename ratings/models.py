@@ -19,6 +19,8 @@ class Study(models.Model):
     instrument_versions = models.ManyToManyField(InstrumentVersion, blank=True, related_name="studies")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
+    managers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="managed_studies",
+                                      help_text="users who may see and change the study (besides staff)")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -196,3 +198,27 @@ class ItemScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item.code}={self.score}"
+
+
+class Batch(models.Model):
+    """A batch submitted through the API: its own study, scored by one job.
+
+    The idempotency key is unique per owner in the database, so a retried request (even two
+    racing ones) finds the first batch's job instead of starting a second.
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="batches")
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    job = models.OneToOneField(ScoringJob, on_delete=models.CASCADE, related_name="batch")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "batches"
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "idempotency_key"], name="unique_batch_idempotency_key",
+                                    condition=Q(idempotency_key__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} (job {self.job_id})"

@@ -2,19 +2,76 @@
 
 from typing import Literal
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from instruments.definition.scoring import subscale_scores
 
-from .models import Assignment, Rating, ScoringJob
+from .models import Assignment, ItemScore, Rating, ScoringJob, Study, Target
+
+
+def _sees_everything(user) -> bool:
+    return bool(user.is_staff or user.is_superuser)
+
+
+def studies_for_user(*, user) -> QuerySet[Study]:
+    """The studies ``user`` may see: staff and superusers all, anyone else the studies they
+    created or manage. Every read of a study goes through here, so another user's is a 404."""
+    if not user.is_authenticated:
+        return Study.objects.none()
+    if _sees_everything(user):
+        return Study.objects.all()
+    managed = Study.managers.through.objects.filter(user_id=user.pk).values("study_id")
+    return Study.objects.filter(Q(created_by=user) | Q(pk__in=managed))
+
+
+def targets_for_user(*, user, study: Study | None = None) -> QuerySet[Target]:
+    """Targets of the studies ``user`` may see (of one of them if ``study`` is given)."""
+    targets = Target.objects.filter(study__in=studies_for_user(user=user)).select_related("study")
+    return targets if study is None else targets.filter(study=study)
 
 
 def scoring_jobs_for_user(*, user) -> QuerySet[ScoringJob]:
-    """The jobs ``user`` may see: staff see all, anyone else the jobs they started."""
+    """The jobs ``user`` may see: staff see all, anyone else the jobs they started or the jobs
+    on studies they may see."""
     jobs = ScoringJob.objects.select_related("study", "rater", "instrument_version__instrument")
-    if user.is_staff:
+    if not user.is_authenticated:
+        return jobs.none()
+    if _sees_everything(user):
         return jobs
-    return jobs.filter(created_by=user)
+    return jobs.filter(Q(created_by=user) | Q(study__in=studies_for_user(user=user)))
+
+
+def study_item_scores(*, study: Study) -> QuerySet[ItemScore]:
+    """Every item score of ``study``'s ratings, with what an export names beside it."""
+    return (ItemScore.objects.filter(rating__target__study=study)
+            .select_related("rating__rater", "rating__target", "rating__instrument_version__instrument", "item")
+            .order_by("rating__target__external_id", "rating__rater__name", "rating__instrument_version_id",
+                      "item__position"))
+
+
+def scoring_job_item_scores(*, job: ScoringJob) -> QuerySet[ItemScore]:
+    """The item scores a job stored, in target order."""
+    return (ItemScore.objects.filter(rating__scoring_job=job)
+            .select_related("rating__rater", "rating__target", "rating__instrument_version__instrument", "item")
+            .order_by("rating__target_id", "item__position"))
+
+
+def item_score_row(score: ItemScore) -> dict:
+    """One item score as exports and job results show it."""
+    rating = score.rating
+    return {
+        "target": rating.target.external_id,
+        "rater": rating.rater.name,
+        "rater_kind": rating.rater.kind,
+        "instrument": str(rating.instrument_version),
+        "instrument_version_hash": rating.instrument_version.content_hash,
+        "item": score.item.code,
+        "score": score.score,
+        "expected_score": score.expected_score,
+        "distribution": score.distribution,
+        "source": rating.source,
+        "provenance": rating.provenance,
+    }
 
 
 def scoring_job_progress(job: ScoringJob) -> dict:
@@ -67,12 +124,9 @@ def assignment_answers(assignment: Assignment) -> tuple[Rating | None, dict[str,
     return rating, {s.item.code: int(s.score) for s in rating.item_scores.select_related("item")}
 
 
-def studies_for_manager(*, user):
-    """Studies a manager may run: staff see all, other managers the studies they created."""
-    from .models import Study
-
-    studies = Study.objects.prefetch_related("instrument_versions__instrument")
-    return studies if user.is_staff else studies.filter(created_by=user)
+def studies_for_manager(*, user) -> QuerySet[Study]:
+    """Studies a manager may run: the ones ``studies_for_user`` lets them see."""
+    return studies_for_user(user=user).prefetch_related("instrument_versions__instrument")
 
 
 def human_raters_with_accounts():

@@ -7,14 +7,18 @@ from ratings.models import Study
 
 
 @transaction.atomic
-def study_get_or_create(*, slug: str, title: str | None = None, created_by=None) -> tuple[Study, bool]:
-    """The study with ``slug``, created (titled ``title`` or the slug) if it does not exist."""
+def study_get_or_create(*, slug: str, title: str | None = None, description: str = "",
+                        created_by=None) -> tuple[Study, bool]:
+    """The study with ``slug``, created (titled ``title`` or the slug) if it does not exist;
+    its creator, if given, becomes one of its managers."""
     study = Study.objects.filter(slug=slug).first()
     if study is not None:
         return study, False
-    study = Study(slug=slug, title=title or slug, created_by=created_by)
+    study = Study(slug=slug, title=title or slug, description=description, created_by=created_by)
     study.full_clean()
     study.save()
+    if created_by is not None:
+        study.managers.add(created_by)
     return study, True
 
 

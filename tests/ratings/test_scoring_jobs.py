@@ -162,7 +162,7 @@ def test_job_progress_page_and_api_show_the_same_numbers_to_its_owner_only(job, 
     score_target(job_id=job.pk, target_id=_targets(study)[0].pk, backend=FakeBackend())
     scoring_job_record_failure(job_id=job.pk, target_id=_targets(study)[1].pk, error="LlmPermanentError: x")
 
-    assert client.get(f"/api/v1/jobs/{job.pk}/").status_code == 403  # not signed in
+    assert client.get(f"/api/v1/jobs/{job.pk}/").status_code == 401  # not signed in (token auth asks for a token)
     client.force_login(stranger)
     assert client.get(f"/api/v1/jobs/{job.pk}/").status_code == 404
     assert client.get(f"/jobs/{job.pk}/").status_code == 404

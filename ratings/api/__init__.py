@@ -1,0 +1,12 @@
+"""REST endpoints of the ratings app (under /api/v1/), one module per resource."""
+
+from .batches import BatchCreateApi
+from .jobs import ScoringJobCancelApi, ScoringJobDetailApi, ScoringJobResultsApi
+from .ratings_io import RatingsApi
+from .studies import StudyDetailApi, StudyListCreateApi
+from .targets import TargetListUploadApi
+
+__all__ = [
+    "BatchCreateApi", "RatingsApi", "ScoringJobCancelApi", "ScoringJobDetailApi", "ScoringJobResultsApi",
+    "StudyDetailApi", "StudyListCreateApi", "TargetListUploadApi",
+]

@@ -1,0 +1,73 @@
+"""What the API modules share: body parsers for uploaded tables, the row-error response."""
+
+from dataclasses import dataclass
+
+from rest_framework import status
+from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.response import Response
+
+from config.api_errors import ErrorListOutput, ErrorOutput  # noqa: F401 (re-exported)
+from ratings.tabular import ImportRejected, Row, RowError, read_rows
+
+MAX_ROWS = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class RawTable:
+    fmt: str
+    text: str
+
+
+class _TextParser(BaseParser):
+    fmt = ""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        raw = stream.read() if stream is not None else b""
+        try:
+            return RawTable(self.fmt, raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ImportRejected([RowError(0, f"the body is not UTF-8 text (byte {exc.start})")]) from exc
+
+
+class CsvParser(_TextParser):
+    media_type = "text/csv"
+    fmt = "csv"
+
+
+class JsonLinesParser(_TextParser):
+    media_type = "application/jsonl"
+    fmt = "jsonl"
+
+
+class NdjsonParser(JsonLinesParser):
+    media_type = "application/x-ndjson"
+
+
+TABLE_PARSERS = [JSONParser, CsvParser, JsonLinesParser, NdjsonParser]
+
+
+def table_rows(data, *, required: tuple[str, ...] = ()) -> tuple[list[Row], str]:
+    """Rows from a parsed body: a JSON array of objects, CSV text or JSON Lines text.
+
+    A JSON array's element N is line N, the way JSON Lines count; ``ImportRejected`` if the body
+    cannot be read as a table or has more than ``MAX_ROWS`` rows."""
+    if isinstance(data, RawTable):
+        rows, fmt = read_rows(data.text, data.fmt, required=required), data.fmt
+    elif isinstance(data, list):
+        bad = [RowError(n, "each element must be a JSON object") for n, v in enumerate(data, 1) if not isinstance(v, dict)]
+        if bad:
+            raise ImportRejected(bad)
+        if not data:
+            raise ImportRejected([RowError(0, "the array has no rows")])
+        rows, fmt = [Row(n, v) for n, v in enumerate(data, start=1)], "jsonl"
+    else:
+        raise ImportRejected([RowError(0, "send a JSON array of objects, text/csv or application/jsonl")])
+    if len(rows) > MAX_ROWS:
+        raise ImportRejected([RowError(0, f"{len(rows)} rows; one request takes at most {MAX_ROWS}")])
+    return rows, fmt
+
+
+def rejected_response(exc: ImportRejected) -> Response:
+    return Response({"detail": "rejected, nothing stored", "errors": [{"line": e.line, "reason": e.reason}
+                                                                      for e in exc.errors]},
+                    status=status.HTTP_400_BAD_REQUEST)

@@ -1,0 +1,97 @@
+"""Scoring jobs: status and progress, results once scored, cancelling."""
+
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ratings.selectors import item_score_row, scoring_job_item_scores, scoring_job_progress, scoring_jobs_for_user
+from ratings.services.scoring import scoring_job_cancel
+
+from .common import ErrorOutput
+
+
+class JobErrorOutput(serializers.Serializer):
+    target_id = serializers.IntegerField()
+    target = serializers.CharField(allow_null=True)
+    error = serializers.CharField()
+
+
+class ScoringJobOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.CharField()
+    results_url = serializers.CharField()
+    study = serializers.CharField()
+    instrument = serializers.CharField()
+    rater = serializers.CharField()
+    status = serializers.ChoiceField(choices=["queued", "running", "done", "failed", "cancelled"])
+    total = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    progress = serializers.FloatField()
+    errors = JobErrorOutput(many=True)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class ItemScoreOutput(serializers.Serializer):
+    target = serializers.CharField()
+    rater = serializers.CharField()
+    rater_kind = serializers.CharField()
+    instrument = serializers.CharField()
+    instrument_version_hash = serializers.CharField()
+    item = serializers.CharField()
+    score = serializers.FloatField()
+    expected_score = serializers.FloatField(allow_null=True)
+    distribution = serializers.DictField(child=serializers.FloatField(), allow_null=True)
+    source = serializers.CharField()
+    provenance = serializers.DictField()
+
+
+def job_output(job) -> dict:
+    return ScoringJobOutput({
+        **scoring_job_progress(job),
+        "url": reverse("ratings-api:api-scoring-job", args=[job.pk]),
+        "results_url": reverse("ratings-api:api-scoring-job-results", args=[job.pk]),
+    }).data
+
+
+class ScoringJobDetailApi(APIView):
+    """A scoring job's status, counts, progress and errors per target; another user's job is a 404."""
+
+    @extend_schema(responses={200: ScoringJobOutput, 404: ErrorOutput})
+    def get(self, request: Request, job_id: int) -> Response:
+        job = get_object_or_404(scoring_jobs_for_user(user=request.user), pk=job_id)
+        return Response(job_output(job))
+
+
+class ScoringJobResultsApi(ListAPIView):
+    """The item scores a job has stored so far (paginated; complete once the job is done)."""
+
+    serializer_class = ItemScoreOutput
+
+    def get_queryset(self):
+        job = get_object_or_404(scoring_jobs_for_user(user=self.request.user), pk=self.kwargs["job_id"])
+        return scoring_job_item_scores(job=job)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([item_score_row(score) for score in page])
+
+    @extend_schema(responses={200: ItemScoreOutput(many=True), 404: ErrorOutput})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class ScoringJobCancelApi(APIView):
+    """Cancel a queued or running job: targets not yet scored are skipped, stored ratings kept."""
+
+    @extend_schema(request=None, responses={200: ScoringJobOutput, 404: ErrorOutput})
+    def post(self, request: Request, job_id: int) -> Response:
+        job = get_object_or_404(scoring_jobs_for_user(user=request.user), pk=job_id)
+        return Response(job_output(scoring_job_cancel(job=job)))

@@ -1,0 +1,93 @@
+"""A study's ratings: import human ratings in long format, export every item score."""
+
+import csv
+import io
+import json
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ratings.selectors import item_score_row, study_item_scores
+from ratings.services import ratings_import
+from ratings.tabular import ImportRejected
+
+from .common import TABLE_PARSERS, ErrorListOutput, ErrorOutput, rejected_response, table_rows
+from .jobs import ItemScoreOutput
+from .studies import study_for
+
+EXPORT_COLUMNS = list(ItemScoreOutput().fields)
+
+
+class CsvRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if not isinstance(data, list):  # an error body
+            data = [data]
+        out = io.StringIO()
+        columns = EXPORT_COLUMNS if not data or "item" in data[0] else list(data[0])
+        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for row in data:
+            writer.writerow({k: json.dumps(v) if isinstance(v, (dict, list)) else ("" if v is None else v)
+                             for k, v in row.items()})
+        return out.getvalue().encode("utf-8")
+
+
+class JsonLinesRenderer(BaseRenderer):
+    media_type = "application/jsonl"
+    format = "jsonl"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        rows = data if isinstance(data, list) else [data]
+        return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
+
+
+class RatingImportRow(serializers.Serializer):
+    target_id = serializers.CharField()
+    rater_id = serializers.CharField()
+    item = serializers.CharField()
+    score = serializers.FloatField(allow_null=True)
+    instrument = serializers.CharField(required=False)
+
+
+class RatingsImportOutput(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    item_scores = serializers.IntegerField()
+
+
+class RatingsApi(APIView):
+    """GET exports every item score of the study's ratings (JSON, `?format=csv` or `?format=jsonl`,
+    or the Accept header), LLM distributions and provenance included. POST imports human ratings
+    in long format (`target_id,rater_id,item,score[,instrument]`), atomically."""
+
+    parser_classes = TABLE_PARSERS
+    renderer_classes = [JSONRenderer, CsvRenderer, JsonLinesRenderer]
+
+    @extend_schema(responses={200: ItemScoreOutput(many=True), 404: ErrorOutput})
+    def get(self, request: Request, slug: str) -> Response:
+        study = study_for(request, slug)
+        return Response([item_score_row(score) for score in study_item_scores(study=study).iterator(2000)])
+
+    @extend_schema(
+        parameters=[OpenApiParameter("instrument", str, description="`slug` or `slug@version` when the "
+                                     "rows name none and the study uses several instruments")],
+        request={"application/json": RatingImportRow(many=True), "text/csv": str, "application/jsonl": str},
+        responses={201: RatingsImportOutput, 400: ErrorListOutput, 404: ErrorOutput})
+    def post(self, request: Request, slug: str) -> Response:
+        study = study_for(request, slug)
+        try:
+            rows, _ = table_rows(request.data, required=("target_id", "rater_id", "item", "score"))
+            result = ratings_import(study=study, rows=rows, instrument=request.query_params.get("instrument"))
+        except ImportRejected as exc:
+            return rejected_response(exc)
+        return Response(RatingsImportOutput(result).data, status=status.HTTP_201_CREATED)

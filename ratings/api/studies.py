@@ -1,0 +1,72 @@
+"""Studies: list, create, retrieve (only those the user may see; others are a 404)."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ratings.models import Study
+from ratings.selectors import studies_for_user
+from ratings.services import study_get_or_create
+
+from .common import ErrorListOutput, ErrorOutput
+
+
+class StudyOutput(serializers.Serializer):
+    slug = serializers.SlugField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    instruments = serializers.SerializerMethodField()
+    targets = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_instruments(self, study) -> list[str]:
+        return [str(v) for v in study.instrument_versions.select_related("instrument")]
+
+    def get_targets(self, study) -> int:
+        return study.targets.count()
+
+
+class StudyInput(serializers.Serializer):
+    slug = serializers.SlugField(max_length=64)
+    title = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate_slug(self, slug: str) -> str:
+        if Study.objects.filter(slug=slug).exists():
+            raise serializers.ValidationError("a study with this slug exists; choose another")
+        return slug
+
+
+def study_for(request: Request, slug: str) -> Study:
+    """The study ``slug`` if the user may see it, else 404 (never 403: ids are not revealed)."""
+    return get_object_or_404(studies_for_user(user=request.user), slug=slug)
+
+
+class StudyListCreateApi(ListAPIView):
+    """The studies you created or manage (staff: all); POST creates one that you manage."""
+
+    serializer_class = StudyOutput
+
+    def get_queryset(self):
+        return studies_for_user(user=self.request.user).order_by("slug")
+
+    @extend_schema(responses={200: StudyOutput(many=True), 404: ErrorOutput})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=StudyInput, responses={201: StudyOutput, 400: ErrorListOutput})
+    def post(self, request: Request) -> Response:
+        data = StudyInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        study, _ = study_get_or_create(**data.validated_data, created_by=request.user)
+        return Response(StudyOutput(study).data, status=status.HTTP_201_CREATED)
+
+
+class StudyDetailApi(APIView):
+    @extend_schema(responses={200: StudyOutput, 404: ErrorOutput})
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(StudyOutput(study_for(request, slug)).data)
