@@ -114,8 +114,13 @@ class InstrumentListImportApi(ListAPIView):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(request={"application/yaml": str, "application/json": {"type": "object"}},
-                   responses={201: InstrumentDetailOutput, 200: InstrumentDetailOutput, 400: ErrorListOutput})
+                   responses={201: InstrumentDetailOutput, 200: InstrumentDetailOutput, 400: ErrorListOutput,
+                              403: ErrorOutput})
     def post(self, request: Request) -> Response:
+        # Instruments are shared by every study, so publishing one is an administrator's act.
+        if not request.user.has_perm("instruments.add_instrumentversion"):
+            return Response({"detail": "publishing instruments needs the instruments.add_instrumentversion "
+                                       "permission"}, status=status.HTTP_403_FORBIDDEN)
         body = request.data if isinstance(request.data, dict) and "text" in request.data else {"text": ""}
         if body["text"] is None:
             return Response({"detail": "the body is not UTF-8 text", "errors": []},

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 import yaml
 
 from instruments.models import InstrumentVersion
@@ -24,6 +26,21 @@ items:
   - {code: warm, text: The therapist was warm.}
   - {code: cold, text: The therapist was cold., reverse: true}
 """
+
+
+@pytest.fixture(autouse=True)
+def alice_publishes(alice):
+    from django.contrib.auth.models import Permission
+
+    alice.user_permissions.add(Permission.objects.get(codename="add_instrumentversion"))
+
+
+def test_publishing_needs_the_permission(bob_api, builtin_text):
+    from instruments.models import InstrumentVersion
+
+    response = bob_api.post("/api/v1/instruments/", builtin_text("therapy-engagement"), content_type="application/yaml")
+    assert response.status_code == 403 and "permission" in response.json()["detail"]
+    assert not InstrumentVersion.objects.exists()
 
 
 def test_list_and_retrieve_with_items_and_scale(api, engagement):
