@@ -14,4 +14,5 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include((ratings_api, "ratings-api"))),
     path("", include("ratings.urls")),
+    path("", include("reports.urls")),
 ]
