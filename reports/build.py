@@ -137,6 +137,24 @@ def _llm_against_humans(data: Data, llm: str, kind_of: str, code: str, basis: st
     return entry
 
 
+def _calibration(data: Data, llm: str, code: str) -> dict:
+    """The LLM's distribution over the item's scale against the human modal answer."""
+    values = list(data.spec.item(code).scale.values)
+    rows = data.items[(data.items["item"] == code)]
+    humans = rows[rows["rater_kind"] == "human"].groupby("target")["score"].agg(
+        lambda s: s.mode().iloc[0])  # ties go to the lower point
+    llm_rows = rows[(rows["rater"] == llm) & rows["distribution"].notna()].set_index("target")
+    shared = [t for t in llm_rows.index if t in humans.index]
+    if not shared:
+        return {"error": "No target has both an LLM distribution and a human answer."}
+    probs = [[float(llm_rows.at[t, "distribution"].get(str(v), 0.0)) for v in values] for t in shared]
+    observed = [humans[t] for t in shared]
+    return {"reference": "human modal answer (ties to the lower point)",
+            "brier_score": attempt(lambda: pm.brier_score(probs, observed, scale=values)),
+            "expected_calibration_error": attempt(lambda: pm.expected_calibration_error(
+                probs, observed, scale=values, n_boot=200))}
+
+
 def _human_pairs(data: Data, kind_of: str, code: str) -> list[dict]:
     humans = data.matrix(kind_of, code)
     cols = list(humans.columns)
@@ -151,6 +169,9 @@ def _section_llm_vs_human(data: Data) -> dict:
     for llm in data.llms:
         out["llm"][llm] = {code: _llm_against_humans(data, llm, kind_of, code, "expected")
                            for kind_of, code, _ in data.measures()}
+        for item in data.spec.items:
+            if "error" not in out["llm"][llm][item.code]:
+                out["llm"][llm][item.code]["calibration"] = _calibration(data, llm, item.code)
     return out
 
 

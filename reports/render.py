@@ -100,14 +100,18 @@ def _consistency_tables(report):
 
 def _agreement_row(code, result):
     if "error" in result:
-        return [code, result["error"], "", "", "", "", ""]
+        return [code, result["error"], "", "", "", "", "", "", ""]
     a = result["against_mean_human"]
     ba = a["bland_altman"]
     loa = (f"bias {ba['estimate']:.3f}, LoA [{ba['loa_low']:.3f}, {ba['loa_high']:.3f}]"
            if "error" not in ba else cell(ba))
     each = "; ".join(f"{h}: {cell(v['ICC2'])}" for h, v in result["against_each_human"].items())
+    calibration = result.get("calibration", {})
+    calib = (cell(calibration) if "error" in calibration else
+             f"Brier {cell(calibration['brier_score'])}; "
+             f"ECE {cell(calibration['expected_calibration_error'])}" if calibration else "")
     return [code, a["n"], cell(a["ICC2"]), cell(a["pearson_r"]), cell(a["spearman_rho"]),
-            cell(a["mean_absolute_error"]), loa, each]
+            cell(a["mean_absolute_error"]), loa, each, calib]
 
 
 def _llm_tables(report):
@@ -120,7 +124,8 @@ def _llm_tables(report):
         rows = [_agreement_row(code, result) for code, result in measures.items()]
         tables.append(_table(f"3. LLM {llm} against the mean human (expected score)",
                              ["measure", "n", "ICC2 = ICC(A,1)", "Pearson r", "Spearman rho",
-                              "MAE", "Bland-Altman", "ICC2 against each human"], rows))
+                              "MAE", "Bland-Altman", "ICC2 against each human",
+                              "calibration against the human modal answer"], rows))
     for llm, measures in report["metric_sensitivity"]["llm"].items():
         rows = []
         for code, pair in measures.items():

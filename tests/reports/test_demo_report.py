@@ -54,6 +54,9 @@ def test_report_has_every_section_with_n_ci_and_method(report):
     vs = report["llm_vs_human"]["llm"]["llm-fake"]["total"]
     assert vs["against_mean_human"]["n"] == 13
     assert set(vs["against_each_human"]) == {"demo-rater-a", "demo-rater-b"}
+    calibration = report["llm_vs_human"]["llm"]["llm-fake"]["participation"]["calibration"]
+    assert calibration["brier_score"]["n"] == 13 and 0 <= calibration["brier_score"]["estimate"] <= 2
+    assert calibration["expected_calibration_error"]["method"]
     assert {"mode", "expected"} == set(report["metric_sensitivity"]["llm"]["llm-fake"]["total"])
     validity = report["criterion_validity"]["scales"]["total"]["human_mean"]["effort"]
     assert validity["cluster_bootstrap"]["n"] == validity["n_clusters"]
