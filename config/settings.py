@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "instruments",
     "ratings",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("ratings.urls")),
+    path("", include("reports.urls")),
 ]
 
 handler404 = "config.api_errors.not_found"

@@ -1,0 +1,258 @@
+"""The study report: psychometrics on a study's submitted ratings, as one JSON-ready dict.
+
+`study_report` is the one entry point; the command, the page and (later) the REST API all call
+it, so they give the same numbers. Sections follow issue 8; section 6 (robustness under
+perturbations) is not computed yet and says so.
+"""
+
+import pandas as pd
+from django.conf import settings
+from django.utils import timezone
+
+import psychometrics as pm
+from instruments.definition.scoring import keyed
+
+from . import frames
+from .stats import agreement, attempt, jsonable, correlation_with_ci, icc_forms, pair_icc2, pairwise_kappa
+
+REPORT_VERSION = 1
+DEFAULT_N_BOOT = 1000
+
+
+class Data:
+    """The frames one report is computed from."""
+
+    def __init__(self, study, version, cluster_field):
+        self.study, self.version, self.spec = study, version, version.spec
+        self.items = frames.item_scores_frame(study, instrument_version=version)
+        self.scales = frames.scale_scores_frame(self.items, spec=self.spec)
+        self.targets = frames.targets_frame(study, cluster_field=cluster_field).set_index("target")
+        kinds = self.items.drop_duplicates("rater").set_index("rater")["rater_kind"]
+        self.humans = sorted(kinds[kinds == "human"].index)
+        self.llms = sorted(kinds[kinds == "llm"].index)
+        self._matrices = {}
+
+    def item_matrix(self, code: str, *, kind: str = "human", column: str = "score") -> pd.DataFrame:
+        rows = self.items[(self.items["item"] == code) & (self.items["rater_kind"] == kind)]
+        return frames.wide(rows, index="target", columns="rater", values=column)
+
+    def scale_matrix(self, scale: str, *, kind: str = "human", basis: str = "mode") -> pd.DataFrame:
+        rows = self.scales[(self.scales["scale"] == scale) & (self.scales["rater_kind"] == kind)
+                           & (self.scales["basis"] == basis)]
+        return frames.wide(rows, index="target", columns="rater")
+
+    def measures(self):
+        """(kind, code, level) of every item and scale score, in instrument order."""
+        for item in self.spec.items:
+            yield "item", item.code, item.scale.level
+        for subscale in self.spec.subscales:
+            yield "scale", subscale.code, "interval"
+
+    def matrix(self, kind_of: str, code: str, *, kind="human", basis="mode") -> pd.DataFrame:
+        key = (kind_of, code, kind, basis)
+        if key not in self._matrices:
+            self._matrices[key] = self._matrix(kind_of, code, kind=kind, basis=basis)
+        return self._matrices[key]
+
+    def _matrix(self, kind_of: str, code: str, *, kind: str, basis: str) -> pd.DataFrame:
+        if kind_of == "item":
+            return self.item_matrix(code, kind=kind,
+                                    column="expected_score" if basis == "expected" else "score")
+        return self.scale_matrix(code, kind=kind, basis=basis)
+
+
+def _section_human_reliability(data: Data) -> dict:
+    out = {"raters": data.humans, "items": {}, "scales": {}}
+    for kind_of, code, level in data.measures():
+        matrix = data.matrix(kind_of, code)
+        entry = {"level": level, "icc": icc_forms(matrix),
+                 "krippendorff_alpha": attempt(lambda: pm.krippendorff_alpha_matrix(
+                     matrix.to_numpy(dtype=float), level=level, n_boot=500))}
+        if kind_of == "item":
+            item = data.spec.item(code)
+            weights = "none" if level == "nominal" else "quadratic"
+            entry["cohen_kappa_pairs"] = pairwise_kappa(matrix, categories=list(item.scale.values),
+                                                        weights=weights)
+        out["items" if kind_of == "item" else "scales"][code] = entry
+    return out
+
+
+def _keyed_item_matrix(data: Data, rows: pd.DataFrame, index, column: str) -> pd.DataFrame:
+    matrix = rows.pivot_table(index=index, columns="item", values=column, aggfunc="first")
+    for code in matrix.columns:
+        matrix[code] = [keyed(data.spec.item(code), v) if pd.notna(v) else v for v in matrix[code]]
+    return matrix
+
+
+def _consistency(data: Data, matrix: pd.DataFrame) -> dict:
+    out = {}
+    for subscale in data.spec.subscales:
+        codes = [c for c in subscale.items if c in matrix.columns]
+        sub = matrix[codes]
+        entry = {"items": codes, "alpha": attempt(lambda: pm.cronbach_alpha(sub))}
+        if len(codes) >= 3:
+            entry["omega"] = attempt(lambda: pm.omega(sub))
+            entry["item_statistics"] = attempt(lambda: pm.item_statistics(sub))
+        else:
+            entry["omega"] = {"error": "Omega needs at least three items."}
+        if len(codes) >= 4:
+            entry["cfa_one_factor"] = attempt(lambda: pm.cfa_one_factor(sub))
+        out[subscale.code] = entry
+    return out
+
+
+def _section_consistency(data: Data) -> dict:
+    items = data.items
+    humans = items[items["rater_kind"] == "human"]
+    out = {"human": {"observations": "one row per submitted human rating (target x rater), "
+                                     "answers; reverse-keyed items keyed",
+                     "scales": _consistency(data, _keyed_item_matrix(
+                         data, humans, ["target", "rater"], "score"))},
+           "llm": {}}
+    for rater in data.llms:
+        rows = items[items["rater"] == rater].copy()
+        rows["value"] = rows["expected_score"].fillna(rows["score"])
+        out["llm"][rater] = {"observations": "one row per target, expected scores; "
+                                             "reverse-keyed items keyed",
+                             "scales": _consistency(data, _keyed_item_matrix(
+                                 data, rows, "target", "value"))}
+    return out
+
+
+def _llm_against_humans(data: Data, llm: str, kind_of: str, code: str, basis: str) -> dict:
+    humans = data.matrix(kind_of, code)
+    measure = data.matrix(kind_of, code, kind="llm", basis=basis)
+    if llm not in measure.columns:
+        return {"error": "This LLM rater has no submitted ratings of this measure."}
+    x = measure[llm]
+    human_mean = humans.mean(axis=1) if len(humans.columns) else pd.Series(dtype=float)
+    entry = {"against_mean_human": agreement(x, human_mean),
+             "against_each_human": {h: {"ICC2": pair_icc2(x, humans[h]),
+                                        "pearson_r": attempt(lambda: pm.pearson_r(
+                                            *pd.concat([x, humans[h]], axis=1).dropna().T.to_numpy()))}
+                                    for h in humans.columns}}
+    both = pd.concat({"llm": x, "human_mean": human_mean}, axis=1).dropna()
+    entry["points"] = [{"target": str(t), "llm": float(r.llm), "human_mean": float(r.human_mean)}
+                       for t, r in both.iterrows()]
+    return entry
+
+
+def _calibration(data: Data, llm: str, code: str) -> dict:
+    """The LLM's distribution over the item's scale against the human modal answer."""
+    values = list(data.spec.item(code).scale.values)
+    rows = data.items[(data.items["item"] == code)]
+    humans = rows[rows["rater_kind"] == "human"].groupby("target")["score"].agg(
+        lambda s: s.mode().iloc[0])  # ties go to the lower point
+    llm_rows = rows[(rows["rater"] == llm) & rows["distribution"].notna()].set_index("target")
+    shared = [t for t in llm_rows.index if t in humans.index]
+    if not shared:
+        return {"error": "No target has both an LLM distribution and a human answer."}
+    probs = [[float(llm_rows.at[t, "distribution"].get(str(v), 0.0)) for v in values] for t in shared]
+    observed = [humans[t] for t in shared]
+    return {"reference": "human modal answer (ties to the lower point)",
+            "brier_score": attempt(lambda: pm.brier_score(probs, observed, scale=values)),
+            "expected_calibration_error": attempt(lambda: pm.expected_calibration_error(
+                probs, observed, scale=values, n_boot=200))}
+
+
+def _human_pairs(data: Data, kind_of: str, code: str) -> list[dict]:
+    humans = data.matrix(kind_of, code)
+    cols = list(humans.columns)
+    return [{"rater_a": a, "rater_b": b, "ICC2": pair_icc2(humans[a], humans[b])}
+            for i, a in enumerate(cols) for b in cols[i + 1:]]
+
+
+def _section_llm_vs_human(data: Data) -> dict:
+    out = {"basis": "expected score (LLM), answer (human)", "human_vs_human": {}, "llm": {}}
+    for kind_of, code, _ in data.measures():
+        out["human_vs_human"][code] = _human_pairs(data, kind_of, code)
+    for llm in data.llms:
+        out["llm"][llm] = {code: _llm_against_humans(data, llm, kind_of, code, "expected")
+                           for kind_of, code, _ in data.measures()}
+        for item in data.spec.items:
+            if "error" not in out["llm"][llm][item.code]:
+                out["llm"][llm][item.code]["calibration"] = _calibration(data, llm, item.code)
+    return out
+
+
+def _section_sensitivity(data: Data) -> dict:
+    out = {"note": "each LLM rater against the mean human, on the discrete mode and on the "
+                   "continuous expected score", "llm": {}}
+    for llm in data.llms:
+        out["llm"][llm] = {}
+        for kind_of, code, _ in data.measures():
+            pair = {}
+            for basis in ("mode", "expected"):
+                result = _llm_against_humans(data, llm, kind_of, code, basis)
+                pair[basis] = result.get("against_mean_human", result)
+            out["llm"][llm][code] = pair
+    return out
+
+
+def _reliability_of(report: dict, source: str, scale: str) -> tuple[float | None, str]:
+    if source == "human_mean":
+        form = report["human_reliability"]["scales"][scale]["icc"].get("forms", {}).get("ICC2k", {})
+        return form.get("estimate"), "ICC2k of the human panel (section 1)"
+    alpha = report["internal_consistency"]["llm"][source]["scales"][scale]["alpha"]
+    return alpha.get("estimate"), "Cronbach's alpha of the LLM rater (section 2)"
+
+
+def _section_validity(data: Data, report: dict, *, n_boot: int, seed: int) -> dict:
+    criteria = frames.criterion_columns(data.targets.reset_index())
+    clusters = data.targets["cluster"] if data.targets["cluster"].notna().any() else None
+    out = {"criteria": [c.split(":", 1)[1] for c in criteria],
+           "criterion_reliability": "assumed 1 (criteria are treated as measured without error)",
+           "cluster_field_used": clusters is not None, "scales": {}}
+    for subscale in data.spec.subscales:
+        sources = {"human_mean": data.matrix("scale", subscale.code).mean(axis=1)}
+        llm_scales = data.matrix("scale", subscale.code, kind="llm", basis="expected")
+        sources.update({llm: llm_scales[llm] for llm in data.llms if llm in llm_scales.columns})
+        per_scale = {}
+        for source, scores in sources.items():
+            rel, rel_method = _reliability_of(report, source, subscale.code)
+            per_scale[source] = {}
+            for column in criteria:
+                y = data.targets[column].reindex(scores.index)
+                entry = correlation_with_ci(scores, y, clusters=None if clusters is None else
+                                            clusters.reindex(scores.index), n_boot=n_boot, seed=seed)
+                entry["disattenuated_r"] = ({"error": "No reliability estimate for this score."}
+                                            if rel is None else
+                                            {**attempt(lambda: pm.disattenuated_r(
+                                                *pd.concat([scores, y], axis=1).dropna().T.to_numpy(),
+                                                reliability_x=rel, reliability_y=1.0)),
+                                             "reliability_x": rel, "reliability_x_from": rel_method})
+                per_scale[source][column.split(":", 1)[1]] = entry
+        out["scales"][subscale.code] = per_scale
+    return out
+
+
+def study_report(study, *, instrument_version, cluster_field: str | None = None, seed: int = 0,
+                 n_boot: int | None = None) -> dict:
+    """The full report of ``study`` for one instrument version as a JSON-ready dict.
+
+    Reads submitted ratings only; writes nothing. Undefined statistics are recorded as
+    ``{"error": sentence}``. ``seed`` fixes every bootstrap, so the same ratings give the
+    same report. ``n_boot`` (default: the ``ANCHOR_REPORT_N_BOOT`` setting, else 1000) is the
+    number of bootstrap resamples for the cluster-bootstrap intervals.
+    """
+    n_boot = n_boot or getattr(settings, "ANCHOR_REPORT_N_BOOT", DEFAULT_N_BOOT)
+    data = Data(study, instrument_version, cluster_field)
+    report = {
+        "report_version": REPORT_VERSION,
+        "study": study.slug, "study_title": study.title,
+        "instrument": str(instrument_version), "generated_at": timezone.now().isoformat(),
+        "cluster_field": cluster_field, "seed": seed, "n_boot": n_boot,
+        "raters": {"human": data.humans, "llm": data.llms},
+        "n_targets": int(data.items["target"].nunique()),
+    }
+    report["human_reliability"] = _section_human_reliability(data)
+    report["internal_consistency"] = _section_consistency(data)
+    report["llm_vs_human"] = _section_llm_vs_human(data)
+    report["metric_sensitivity"] = _section_sensitivity(data)
+    report["criterion_validity"] = _section_validity(data, report, n_boot=n_boot, seed=seed)
+    report["robustness"] = {"computed": False,
+                            "reason": "Robustness under perturbations (issue 8, section 6) is not "
+                                      "computed yet: it needs perturbed re-scoring runs."}
+    report["missing"] = frames.missing_counts(study, instrument_version=instrument_version,
+                                              items=data.items)
+    return jsonable(report)

@@ -1,0 +1,107 @@
+"""Selectors that turn a study's submitted ratings into tidy pandas frames.
+
+Only submitted ratings count: a draft is not a rating yet, and a failed LLM rating was never
+stored, so it is missing data, never a score.
+"""
+
+from typing import Literal
+
+import pandas as pd
+
+from instruments.definition.scoring import subscale_scores
+from ratings.models import ItemScore, Rating, ScoringJob, Study
+
+ITEM_COLUMNS = ["target", "rater", "rater_kind", "item", "score", "expected_score", "distribution"]
+SCALE_COLUMNS = ["target", "rater", "rater_kind", "scale", "basis", "score"]
+
+
+def _submitted(study: Study, version):
+    return Rating.objects.filter(target__study=study, instrument_version=version,
+                                 status=Rating.Status.SUBMITTED)
+
+
+def item_scores_frame(study: Study, *, instrument_version) -> pd.DataFrame:
+    """Long frame, one row per submitted item score: target, rater, rater_kind, item, score,
+    expected_score (NaN for humans), distribution (None for humans)."""
+    rows = (ItemScore.objects
+            .filter(rating__in=_submitted(study, instrument_version))
+            .values_list("rating__target__external_id", "rating__rater__name", "rating__rater__kind",
+                         "item__code", "score", "expected_score", "distribution"))
+    frame = pd.DataFrame(list(rows), columns=ITEM_COLUMNS)
+    frame["score"] = frame["score"].astype(float)
+    frame["expected_score"] = pd.to_numeric(frame["expected_score"], errors="coerce")
+    return frame
+
+
+def scale_scores_frame(items: pd.DataFrame, *, spec) -> pd.DataFrame:
+    """Long frame of scale scores per rater and target, on the ``mode`` basis (the chosen point)
+    and the ``expected`` basis (an LLM's expected score; a human's answer, which has none),
+    scored by the instrument's rules (`subscale_scores`). ``items`` is `item_scores_frame`."""
+    rows = []
+    for (target, rater, kind), group in items.groupby(["target", "rater", "rater_kind"], sort=True):
+        modes = dict(zip(group["item"], group["score"]))
+        expected = {code: (e if pd.notna(e) else s) for code, s, e in
+                    zip(group["item"], group["score"], group["expected_score"])}
+        for basis, values in (("mode", modes), ("expected", expected)):
+            for scale, value in subscale_scores(spec, values).items():
+                rows.append((target, rater, kind, scale, basis, value))
+    frame = pd.DataFrame(rows, columns=SCALE_COLUMNS)
+    frame["score"] = pd.to_numeric(frame["score"], errors="coerce")
+    return frame
+
+
+def targets_frame(study: Study, *, cluster_field: str | None = None) -> pd.DataFrame:
+    """One row per target: ``target``, ``cluster`` (the metadata field, or None) and one
+    ``criterion:NAME`` column per numeric outcome criterion stored on the study's targets."""
+    rows = []
+    for external_id, metadata, criteria in study.targets.order_by("external_id").values_list(
+            "external_id", "metadata", "criteria"):
+        row = {"target": external_id,
+               "cluster": (metadata or {}).get(cluster_field) if cluster_field else None}
+        row.update({f"criterion:{k}": v for k, v in (criteria or {}).items()})
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=["target", "cluster"] if not rows else None)
+    for column in criterion_columns(frame):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    return frame
+
+
+def criterion_columns(targets: pd.DataFrame) -> list[str]:
+    return sorted(c for c in targets.columns if c.startswith("criterion:"))
+
+
+def wide(frame: pd.DataFrame, *, index: str, columns: str, values: str = "score") -> pd.DataFrame:
+    """Pivot a long frame (one value per cell) into index x columns, NaN where missing."""
+    return frame.pivot_table(index=index, columns=columns, values=values, aggfunc="first",
+                             dropna=False).sort_index()
+
+
+def missing_counts(study: Study, *, instrument_version, items: pd.DataFrame) -> dict:
+    """Missing human answers (items left blank in submitted ratings), unsubmitted drafts,
+    and failed LLM ratings (targets a scoring job recorded as failed)."""
+    codes = list(instrument_version.spec.item_codes)
+    humans = items[items["rater_kind"] == "human"]
+    per_rating = humans.groupby(["target", "rater"])["item"].nunique()
+    drafts = Rating.objects.filter(target__study=study, instrument_version=instrument_version,
+                                   status=Rating.Status.DRAFT).count()
+    failed = {}
+    for rater, errors in ScoringJob.objects.filter(study=study, instrument_version=instrument_version
+                                                   ).values_list("rater__name", "errors"):
+        failed.setdefault(rater, set()).update(e.get("target") or e.get("target_id") for e in errors)
+    stored = set(map(tuple, items.loc[items["rater_kind"] == "llm", ["rater", "target"]]
+                     .drop_duplicates().to_numpy()))
+    failed_now = {rater: sorted(str(t) for t in targets if (rater, t) not in stored)
+                  for rater, targets in failed.items()}
+    return {
+        "n_targets": study.targets.count(),
+        "n_items": len(codes),
+        "human_ratings_submitted": int(len(per_rating)),
+        "human_missing_answers": int((len(codes) - per_rating).clip(lower=0).sum()),
+        "human_drafts_not_submitted": drafts,
+        "llm_failed_ratings": {r: len(t) for r, t in failed_now.items()},
+        "llm_failed_targets": failed_now,
+        "note": "failed LLM ratings and unanswered items are missing data, never a score",
+    }
+
+
+Basis = Literal["mode", "expected"]

@@ -1,0 +1,43 @@
+"""``python manage.py report STUDY --format json|csv|html [--instrument SLUG] [--output FILE]``."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ratings.models import Study
+from reports.build import DEFAULT_N_BOOT, study_report
+from reports.render import render_csv, render_html, render_json
+from reports.selectors import report_instrument_version
+
+RENDERERS = {"json": render_json, "csv": render_csv, "html": render_html}
+
+
+class Command(BaseCommand):
+    help = "Print or write a study's report (reliability, agreement, validity) as JSON, CSV or HTML."
+
+    def add_arguments(self, parser):
+        parser.add_argument("study", help="the study's slug")
+        parser.add_argument("--format", choices=sorted(RENDERERS), default="json")
+        parser.add_argument("--instrument", help="slug or slug@version, when the study uses several")
+        parser.add_argument("--cluster", help="metadata field naming the cluster (e.g. patient)")
+        parser.add_argument("--output", help="write to this file instead of standard output")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--n-boot", type=int, default=None,
+                            help=f"bootstrap resamples (default {DEFAULT_N_BOOT})")
+
+    def handle(self, *args, **options):
+        study = Study.objects.filter(slug=options["study"]).first()
+        if study is None:
+            raise CommandError(f"no study {options['study']!r}")
+        try:
+            version = report_instrument_version(study, options["instrument"])
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+        report = study_report(study, instrument_version=version, cluster_field=options["cluster"],
+                              seed=options["seed"], n_boot=options["n_boot"])
+        text = RENDERERS[options["format"]](report)
+        if options["output"]:
+            Path(options["output"]).write_text(text, encoding="utf-8")
+            self.stderr.write(f"wrote {options['output']}")
+        else:
+            self.stdout.write(text)

@@ -1,0 +1,192 @@
+"""The report dict rendered as CSV (every figure, full precision) and standalone HTML."""
+
+import csv
+import io
+import json
+
+from django.template.loader import render_to_string
+
+from . import plots
+
+CSV_COLUMNS = ["section", "path", "estimate", "ci_low", "ci_high", "n", "method", "error"]
+
+
+def render_json(report: dict) -> str:
+    return json.dumps(report, indent=2, allow_nan=False)
+
+
+def _figures(node, path=()):
+    """Every figure in the report: dicts with an ``estimate`` or an ``error``, with their path."""
+    if isinstance(node, dict):
+        if "estimate" in node or "error" in node:
+            yield path, node
+        for key, value in node.items():
+            if isinstance(value, (dict, list)) and key not in ("points",):
+                yield from _figures(value, (*path, str(key)))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            label = (f"{value['rater_a']}~{value['rater_b']}" if isinstance(value, dict)
+                     and "rater_a" in value else str(i))
+            yield from _figures(value, (*path, label))
+
+
+def render_csv(report: dict) -> str:
+    """One row per figure: its section, where it sits, estimate, CI, n, method or error."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for path, figure in _figures({k: v for k, v in report.items() if isinstance(v, dict)}):
+        if not path:
+            continue
+        writer.writerow({**{c: figure.get(c) for c in CSV_COLUMNS}, "section": path[0],
+                         "path": "/".join(path[1:])})
+    return out.getvalue()
+
+
+def cell(figure: dict | None) -> str:
+    """A figure as text: estimate [CI] (n), or the sentence saying why there is none."""
+    if not figure:
+        return ""
+    if "error" in figure:
+        return f"not computed: {figure['error']}"
+    text = "—" if figure.get("estimate") is None else f"{figure['estimate']:.3f}"
+    if figure.get("ci_low") is not None and figure.get("ci_high") is not None:
+        text += f" [{figure['ci_low']:.3f}, {figure['ci_high']:.3f}]"
+    if figure.get("n") is not None:
+        text += f" (n={figure['n']})"
+    return text
+
+
+def _table(title, headers, rows, note=""):
+    return {"title": title, "headers": headers, "rows": rows, "note": note}
+
+
+def _reliability_tables(report):
+    section = report["human_reliability"]
+    rows = []
+    for kind in ("items", "scales"):
+        for code, entry in section[kind].items():
+            icc = entry["icc"]
+            forms = icc.get("forms", {})
+            kappas = "; ".join(f"{k['rater_a']}~{k['rater_b']}: {cell(k)}"
+                               for k in entry.get("cohen_kappa_pairs", []))
+            rows.append([code, entry["level"], icc.get("design", ""), icc.get("n_targets", ""),
+                         icc.get("n_raters", ""),
+                         cell(forms.get("ICC2")) if forms else cell(icc), cell(forms.get("ICC3")),
+                         cell(forms.get("ICC2k")), cell(entry["krippendorff_alpha"]), kappas])
+    return [_table("1. Human panel reliability",
+                   ["measure", "level", "design", "targets", "raters", "ICC2 = ICC(A,1)",
+                    "ICC3 = ICC(C,1)", "ICC2k = ICC(A,k)", "Krippendorff alpha (bootstrap CI)",
+                    "weighted kappa per pair (quadratic; none for nominal)"], rows,
+                   "ICC: McGraw & Wong (1996) forms, 95% CI; all six forms are in the JSON.")]
+
+
+def _consistency_tables(report):
+    section = report["internal_consistency"]
+    groups = [("human raters", section["human"])] + [(f"LLM {r}", g) for r, g in section["llm"].items()]
+    rows = []
+    for label, group in groups:
+        for scale, entry in group["scales"].items():
+            cfa = entry.get("cfa_one_factor", {})
+            fit = (f"CFI {cfa['cfi']:.3f}, TLI {cfa['tli']:.3f}, RMSEA {cfa['rmsea']:.3f}, "
+                   f"SRMR {cfa['srmr']:.3f}" if cfa and "error" not in cfa and cfa.get("cfi") is not None
+                   else cell(cfa) if cfa else "")
+            rows.append([label, scale, len(entry["items"]), cell(entry["alpha"]),
+                         cell(entry["omega"]), fit])
+    return [_table("2. Internal consistency", ["raters", "scale", "items", "alpha (Feldt CI)",
+                                               "omega total", "one-factor CFA fit"], rows,
+                   "Item-total correlations and alpha-if-dropped are in the JSON and CSV.")]
+
+
+def _agreement_row(code, result):
+    if "error" in result:
+        return [code, result["error"], "", "", "", "", "", "", ""]
+    a = result["against_mean_human"]
+    ba = a["bland_altman"]
+    loa = (f"bias {ba['estimate']:.3f}, LoA [{ba['loa_low']:.3f}, {ba['loa_high']:.3f}]"
+           if "error" not in ba else cell(ba))
+    each = "; ".join(f"{h}: {cell(v['ICC2'])}" for h, v in result["against_each_human"].items())
+    calibration = result.get("calibration", {})
+    calib = (cell(calibration) if "error" in calibration else
+             f"Brier {cell(calibration['brier_score'])}; "
+             f"ECE {cell(calibration['expected_calibration_error'])}" if calibration else "")
+    return [code, a["n"], cell(a["ICC2"]), cell(a["pearson_r"]), cell(a["spearman_rho"]),
+            cell(a["mean_absolute_error"]), loa, each, calib]
+
+
+def _llm_tables(report):
+    section = report["llm_vs_human"]
+    tables = []
+    pairs = [[code, "; ".join(f"{p['rater_a']}~{p['rater_b']}: {cell(p['ICC2'])}" for p in ps)]
+             for code, ps in section["human_vs_human"].items()]
+    tables.append(_table("3. Human against human (ICC2 per pair)", ["measure", "ICC2"], pairs))
+    for llm, measures in section["llm"].items():
+        rows = [_agreement_row(code, result) for code, result in measures.items()]
+        tables.append(_table(f"3. LLM {llm} against the mean human (expected score)",
+                             ["measure", "n", "ICC2 = ICC(A,1)", "Pearson r", "Spearman rho",
+                              "MAE", "Bland-Altman", "ICC2 against each human",
+                              "calibration against the human modal answer"], rows))
+    for llm, measures in report["metric_sensitivity"]["llm"].items():
+        rows = []
+        for code, pair in measures.items():
+            row = [code]
+            for stat in ("ICC2", "pearson_r", "mean_absolute_error"):
+                for basis in ("mode", "expected"):
+                    row.append(cell(pair[basis].get(stat, pair[basis])))
+            rows.append(row)
+        tables.append(_table(f"4. Metric sensitivity: LLM {llm}, mode vs expected score",
+                             ["measure", "ICC2 mode", "ICC2 expected", "r mode", "r expected",
+                              "MAE mode", "MAE expected"], rows))
+    return tables
+
+
+def _validity_tables(report):
+    section = report["criterion_validity"]
+    rows = []
+    for scale, sources in section["scales"].items():
+        for source, criteria in sources.items():
+            for criterion, entry in criteria.items():
+                rows.append([scale, source, criterion, cell(entry["pearson_r"]),
+                             cell(entry.get("cluster_bootstrap")), cell(entry["disattenuated_r"])])
+    note = ("Disattenuated with the score's reliability (human mean: ICC2k; LLM: alpha); "
+            f"criterion reliability {section['criterion_reliability']}.")
+    if section["cluster_field_used"]:
+        note += f" Cluster bootstrap over '{report['cluster_field']}'."
+    return [_table("5. Criterion validity", ["scale", "scores", "criterion", "Pearson r (Fisher CI)",
+                                             "cluster bootstrap CI", "disattenuated r"], rows, note)]
+
+
+def _missing_table(report):
+    missing = report["missing"]
+    rows = [[k, json.dumps(v) if isinstance(v, (dict, list)) else v]
+            for k, v in missing.items() if k != "note"]
+    return [_table("7. Missing and failed", ["count", "value"], rows, missing["note"])]
+
+
+def _figures_svg(report):
+    out = []
+    for llm, measures in report["llm_vs_human"]["llm"].items():
+        for code in report["human_reliability"]["scales"]:
+            result = measures.get(code, {})
+            if "error" in result or len(result.get("points", [])) < 2:
+                continue
+            a = result["against_mean_human"]
+            stats_line = (f"n = {a['n']}; ICC2 {cell(a['ICC2'])}; Pearson {cell(a['pearson_r'])}"
+                          .replace(f" (n={a['n']})", ""))
+            out.append({"title": f"{llm}: {code}",
+                        "scatter": plots.scatter_identity(result["points"], title=f"{llm} vs humans: {code}",
+                                                          stats_line=stats_line),
+                        "bland_altman": plots.bland_altman_plot(result["points"], a["bland_altman"],
+                                                                title=f"Bland-Altman: {code}")})
+    return out
+
+
+def report_context(report: dict) -> dict:
+    tables = (_reliability_tables(report) + _consistency_tables(report) + _llm_tables(report)
+              + _validity_tables(report) + _missing_table(report))
+    return {"report": report, "tables": tables, "figures": _figures_svg(report)}
+
+
+def render_html(report: dict) -> str:
+    """A standalone HTML document: inline CSS and inline SVG, no external assets."""
+    return render_to_string("reports/report.html", report_context(report))

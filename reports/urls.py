@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("studies/<slug:slug>/report/", views.study_report_page, name="study-report"),
+]

@@ -1,0 +1,30 @@
+"""The report page in chromium: tables and inline SVG plots render; a screenshot is kept for
+people to look at (var/screenshots/report.png)."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.reports.conftest import demo_study  # noqa: F401  (the demo study with a fake LLM rater)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_report_page_in_the_browser(demo_study, live_server, page, settings):
+    settings.ANCHOR_REPORT_N_BOOT = 100
+    page.goto(f"{live_server.url}/accounts/login/?next=/studies/demo-engagement/report/")
+    page.fill("input[name=username]", "creator")
+    page.fill("input[name=password]", "pw")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/studies/demo-engagement/report/")
+    assert "1. Human panel reliability" in page.inner_text("body")
+    assert page.locator("table").count() >= 6
+    figures = page.locator(".figure svg")
+    assert figures.count() >= 8
+    box = figures.first.bounding_box()
+    assert box["width"] > 100 and box["height"] > 100  # the SVG really renders
+    folder = Path(settings.VAR_DIR) / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.locator(".figures").scroll_into_view_if_needed()
+    page.screenshot(path=str(folder / "report.png"), full_page=True)
+    assert (folder / "report.png").stat().st_size > 10_000
