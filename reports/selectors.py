@@ -4,13 +4,12 @@ from django.http import Http404
 
 from instruments.models import InstrumentVersion
 from ratings.models import Study
+from ratings.selectors import studies_for_user
 
 
 def reportable_studies(*, user):
-    """Studies whose report ``user`` may read: staff all, anyone else the ones they created."""
-    if not user.is_authenticated:
-        return Study.objects.none()
-    return Study.objects.all() if user.is_staff else Study.objects.filter(created_by=user)
+    """Studies whose report ``user`` may read: the ones ``studies_for_user`` shows them."""
+    return studies_for_user(user=user)
 
 
 def report_instrument_version(study: Study, reference: str | None = None) -> InstrumentVersion:

@@ -138,3 +138,26 @@ def test_report_page_for_creator_and_staff_only(demo_study, client, django_user_
     django_user_model.objects.create_user(username="staffer", password="pw", is_staff=True)
     client.login(username="staffer", password="pw")
     assert client.get(url).status_code == 200
+
+
+def test_report_api_gives_the_same_numbers_as_the_command_to_its_users_only(demo_study, django_user_model):
+    import json
+
+    from django.core.management import call_command
+    from rest_framework.test import APIClient
+
+    study, _ = demo_study
+    client = APIClient()
+    assert client.get(f"/api/v1/studies/{study.slug}/report/").status_code == 401
+    client.force_authenticate(django_user_model.objects.create_user(username="stranger"))
+    assert client.get(f"/api/v1/studies/{study.slug}/report/").status_code == 404
+    client.force_authenticate(study.created_by)
+    via_api = client.get(f"/api/v1/studies/{study.slug}/report/").json()
+    import io
+
+    out = io.StringIO()
+    call_command("report", study.slug, "--format", "json", stdout=out)
+    via_command = json.loads(out.getvalue())
+    drop = lambda r: {k: v for k, v in r.items() if k not in ("generated_at",)}  # noqa: E731
+    assert drop(via_api) == drop(via_command)
+    assert client.get(f"/api/v1/studies/{study.slug}/report/?instrument=ghost").status_code == 400
