@@ -115,14 +115,7 @@ def spearman_rho(x, y, *, confidence: float = 0.95) -> CorrelationResult:
     >>> round(spearman_rho([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]).estimate, 4)
     0.8
     """
-    check_conf(confidence)
-    x, y = _pair(x, y, 5)
-    _check_spread(x, y)
-    res = stats.spearmanr(x, y)
-    r = float(res.statistic)
-    lo, hi = _fisher(r, np.sqrt(1.06 / (len(x) - 3)), confidence)
-    return CorrelationResult(estimate=r, ci_low=lo, ci_high=hi, n=len(x),
-                             pvalue=float(res.pvalue),
+    return _rank_correlation(x, y, stats.spearmanr, variance=1.06, lost_df=3, confidence=confidence,
                              method="Spearman rho; Fieller et al. (1957) z interval")
 
 
@@ -141,15 +134,21 @@ def kendall_tau(x, y, *, confidence: float = 0.95) -> CorrelationResult:
     >>> round(kendall_tau([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]).estimate, 4)
     0.6
     """
+    return _rank_correlation(x, y, stats.kendalltau, variance=0.437, lost_df=4, confidence=confidence,
+                             method="Kendall tau-b; Fieller et al. (1957) z interval")
+
+
+def _rank_correlation(x, y, correlate, *, variance: float, lost_df: int, confidence: float,
+                      method: str) -> CorrelationResult:
+    """A rank correlation with its Fieller et al. (1957) interval: Fisher z with
+    SE = sqrt(variance / (n - lost_df))."""
     check_conf(confidence)
     x, y = _pair(x, y, 5)
     _check_spread(x, y)
-    res = stats.kendalltau(x, y)
+    res = correlate(x, y)
     r = float(res.statistic)
-    lo, hi = _fisher(r, np.sqrt(0.437 / (len(x) - 4)), confidence)
-    return CorrelationResult(estimate=r, ci_low=lo, ci_high=hi, n=len(x),
-                             pvalue=float(res.pvalue),
-                             method="Kendall tau-b; Fieller et al. (1957) z interval")
+    lo, hi = _fisher(r, np.sqrt(variance / (len(x) - lost_df)), confidence)
+    return CorrelationResult(estimate=r, ci_low=lo, ci_high=hi, n=len(x), pvalue=float(res.pvalue), method=method)
 
 
 def disattenuated_r(x, y, *, reliability_x: float, reliability_y: float,
