@@ -142,6 +142,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Scoring goes to its own queue, so machines with a model can serve it and others not.
+CELERY_TASK_ROUTES = {"ratings.score_target": {"queue": "llm"}}
 
 # The local LLM. Weights always load from a local file; the default is the small bundled model.
 ANCHOR_LLM_MODEL = env("ANCHOR_LLM_MODEL", default="")

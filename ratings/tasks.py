@@ -16,7 +16,7 @@ def ping_task() -> str:
     return "pong"
 
 
-@shared_task(name="ratings.score_target", bind=True, queue="llm", acks_late=True,
+@shared_task(name="ratings.score_target", bind=True, acks_late=True,
              reject_on_worker_lost=True, max_retries=None)
 def score_target_task(self, job_id: int, target_id: int) -> None:
     """Score one target for a job. Safe to redeliver: ``score_target`` is idempotent.

@@ -192,3 +192,10 @@ def test_scale_scores_apply_reverse_keys_to_modes_and_expected_scores_alike(job,
             sum(keyed[c] for c in ("collaboration", "goal_agreement", "task_agreement", "resistance")) / 4)
         assert scores["total"] == pytest.approx(sum(keyed.values()) / 10)
     assert rating_scale_scores(rating, basis="score") != rating_scale_scores(rating, basis="expected")
+
+
+def test_scoring_tasks_are_routed_to_the_llm_queue():
+    from config.celery import app
+
+    assert app.amqp.router.route({}, "ratings.score_target")["queue"].name == "llm"
+    assert app.amqp.router.route({}, "anchor.ping")["queue"].name == "default"
