@@ -59,7 +59,8 @@ def rating_form(request, assignment_id: int):
             errors = {"": "This rating was submitted and is locked; a study manager can reopen it."}
     rating, answers = assignment_answers(assignment)
     spec = assignment.instrument_version.spec
-    items = [{"item": item, "answer": answers.get(item.code), "error": errors.get(item.code)} for item in spec.items]
+    items = [{"item": item, "answer": answers.get(item.code), "error": errors.get(item.code)} for item in spec.items
+             if item.for_humans]
     return render(request, "ratings/rating_form.html", {
         "assignment": assignment, "spec": spec, "items": items, "turns": transcript_turns(assignment.target.text),
         "locked": rating is not None and rating.status == Rating.Status.SUBMITTED,
