@@ -23,6 +23,7 @@ RUNNER_VERSION = "novelty-pipeline-1"
 CLAIM_TEXT_CHARS = 200
 EXPLANATION_CHARS = 240
 SUMMARY_CHARS = 200
+MAX_GENERATION_TOKENS = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +41,17 @@ class Submission:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Bounds that keep generation cheap; stage params (``max_claims``, ``top_k``) apply first."""
+    """Overrides of the stage params ``max_claims`` and ``top_k`` (to keep a run cheap)."""
 
     max_claims: int | None = None
     top_k: int | None = None
-    claim_tokens: int = 160
-    comparison_tokens: int = 200
-    summary_tokens: int = 160
+
+
+def _token_budget(chars: int) -> int:
+    """Enough tokens for JSON whose free text is at most ``chars`` characters: a token is at
+    least one character, plus room for keys and punctuation; so bounded output never hits the
+    limit (which would be an error, never a guess). Capped to leave room for the prompt."""
+    return min(64 + chars, MAX_GENERATION_TOKENS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,10 +136,11 @@ def extract_claims(spec, submission: Submission, backend: LlmBackend, limits: Li
                                   "introduction": submission.introduction or "(not given)"})
     # Quoting is constrained to the paper's own sentences where the backend honours the schema;
     # the gate still checks every quote, for backends that do not.
-    schema = _bounded(stage.output_schema, strings=CLAIM_TEXT_CHARS, max_items=max_claims,
-                      quotes=quotable_sentences(submission))
+    quotes = quotable_sentences(submission)
+    schema = _bounded(stage.output_schema, strings=CLAIM_TEXT_CHARS, max_items=max_claims, quotes=quotes)
+    longest = max((len(q) for q in quotes), default=CLAIM_TEXT_CHARS)
     out = backend.generate_structured(instructions=spec.llm_instructions, prompt=prompt, schema=schema,
-                                      max_tokens=32 + max_claims * limits.claim_tokens * 2)
+                                      max_tokens=_token_budget(max_claims * (CLAIM_TEXT_CHARS + longest + 48)))
     raw = list((out.value or {}).get("claims", []))[:max_claims]
     gate = claims_gate(raw, submission.text)
     claims = [{"index": i, **claim} for i, claim in enumerate(gate.kept)]
@@ -172,7 +178,8 @@ def compare(spec, claims: Sequence[dict], hits: Sequence[Sequence[Hit]], backend
             continue
         schema = _bounded(stage.output_schema, strings=EXPLANATION_CHARS, enum_ids=ids)
         out = backend.generate_structured(
-            instructions=spec.llm_instructions, schema=schema, max_tokens=limits.comparison_tokens * 2,
+            instructions=spec.llm_instructions, schema=schema,
+            max_tokens=_token_budget(EXPLANATION_CHARS + sum(len(i) + 4 for i in ids)),
             prompt=_fill(stage.prompt, {"claim": claim["claim"], "related_work": _related_text(claim_hits)}))
         tokens += out.tokens_evaluated
         value = out.value or {}
@@ -204,7 +211,7 @@ def judge(spec, submission: Submission, claims: Sequence[dict], comparisons: Seq
     material = f"Title: {submission.title}\nAbstract: {submission.abstract}\n\nClaims and comparison:\n{evidence}"
     summary = backend.generate_structured(
         instructions=spec.llm_instructions, prompt=material + "\n\n" + _fill(stage.prompt, {"comparisons": evidence}),
-        schema=_bounded(stage.output_schema, strings=SUMMARY_CHARS), max_tokens=limits.summary_tokens * 2)
+        schema=_bounded(stage.output_schema, strings=SUMMARY_CHARS), max_tokens=_token_budget(SUMMARY_CHARS))
     rating = backend.rate(request_from_spec(spec, material=material, material_name="paper and comparisons"))
     data = {"summary": (summary.value or {}).get("summary", ""), "material": material}
     return StageOutput("judgement", data, summary.tokens_evaluated + rating.tokens_evaluated), rating

@@ -48,6 +48,7 @@ def artefacts_store(rating, result: PipelineResult) -> None:
 
 class NoveltyRunner:
     name = "novelty"
+    review_template = "novelty/_pipeline_review.html"
 
     def handles(self, spec) -> bool:
         return spec.kind == "pipeline" and tuple(s.code for s in spec.stages) == STAGE_CODES

@@ -26,6 +26,7 @@ class PipelineOutcome:
 
 class PipelineRunner(Protocol):
     name: str
+    review_template: str  # renders ``review_context`` beside the reviewer's items
 
     def handles(self, spec: Any) -> bool:
         """Whether this runner knows the stages of ``spec`` (an ``InstrumentSpec``)."""
@@ -51,3 +52,16 @@ def pipeline_runner_register(runner: PipelineRunner) -> None:
 def pipeline_runner_for(spec: Any) -> PipelineRunner | None:
     """The registered runner that handles ``spec``'s stages, or None."""
     return next((runner for runner in _RUNNERS.values() if runner.handles(spec)), None)
+
+
+def pipeline_review_context(*, target: Any, version: Any) -> dict | None:
+    """What a reviewer of a pipeline instrument sees of the pipeline's run on ``target``
+    (``{"template": ..., "data": ...}``), or None for a scale instrument or a pipeline no runner
+    handles. A read, kept here beside the registry it consults."""
+    if version.kind != "pipeline":
+        return None
+    runner = pipeline_runner_for(version.spec)
+    if runner is None:
+        return None
+    return {"template": runner.review_template,
+            "data": runner.review_context(target=target, version=version)}
