@@ -89,3 +89,29 @@ def novelty_section(study, version, items: pd.DataFrame) -> dict:
         out["holistic_baseline"] = {"error": f"No LLM rating with {BASELINE_SLUG} in this study: score it "
                                              f"(manage.py score STUDY --instrument {BASELINE_SLUG})."}
     return out
+
+
+def novelty_tables(report: dict, cell) -> list[dict]:
+    """The HTML table of the section: one row per LLM rater, pipeline and baseline side by side
+    (``cell`` formats a figure as estimate [CI] (n))."""
+    section = report.get("novelty")
+    if not section:
+        return []
+    rows = []
+    for system, entries in (("pipeline", section["pipeline"]), ("holistic baseline", section["holistic_baseline"])):
+        if "error" in entries:
+            rows.append([system, cell(entries), "", "", "", "", "", ""])
+            continue
+        for rater, entry in entries.items():
+            conclusion, score = entry["conclusion_agreement"], entry["score_agreement"]
+            rows.append([system, rater, cell(conclusion.get("percent_agreement", conclusion)),
+                         cell(conclusion.get("cohen_kappa")), cell(score["ICC2"]), cell(score["pearson_r"]),
+                         cell(score["spearman_rho"]),
+                         cell(section["reasoning_alignment"]) if system == "pipeline" else "n/a (no reasoning shown)"])
+    return [{"title": "Novelty: LLM against human reviewers",
+             "headers": ["system", "LLM rater", "conclusion agreement", "Cohen's kappa", "ICC(A,1) novelty",
+                         "Pearson r", "Spearman rho", "reasoning aligned"],
+             "rows": rows,
+             "note": "Conclusion: every (target, reviewer) pair against the LLM's conclusion; scores: the LLM's "
+                     "expected novelty against the mean reviewer; reasoning: share of reviews marking the "
+                     "pipeline's reasoning aligned (Wilson interval)."}]

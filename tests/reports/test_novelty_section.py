@@ -112,3 +112,16 @@ def test_reasoning_alignment(report):
     low, high = _wilson(7, 10)
     assert (alignment["ci_low"], alignment["ci_high"]) == (pytest.approx(low, abs=1e-9), pytest.approx(high, abs=1e-9))
     assert report["human_reviewers"] == ["h1", "h2"]
+
+
+def test_html_and_csv_show_the_section(db, builtin_text, report):
+    from ratings.models import Study
+    from reports.render import render_csv, render_html
+
+    study = Study.objects.get(slug="nov")
+    full = study_report(study, instrument_version=study.instrument_versions.get(instrument__slug="novelty-assessment"),
+                        n_boot=50)
+    html = render_html(full)
+    assert "Novelty: LLM against human reviewers" in html and "holistic baseline" in html
+    assert "0.700 [" in html  # the pipeline's conclusion agreement, 7 of 10
+    assert "novelty,reasoning_alignment," in render_csv(full)
