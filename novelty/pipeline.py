@@ -41,10 +41,15 @@ class Submission:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Overrides of the stage params ``max_claims`` and ``top_k`` (to keep a run cheap)."""
+    """Overrides of the stage params ``max_claims`` and ``top_k``, and a cap on every generated
+    text field (claim, explanation, summary) in characters, to keep a run cheap."""
 
     max_claims: int | None = None
     top_k: int | None = None
+    text_chars: int | None = None
+
+    def chars(self, default: int) -> int:
+        return min(default, self.text_chars) if self.text_chars else default
 
 
 def _token_budget(chars: int) -> int:
@@ -137,10 +142,11 @@ def extract_claims(spec, submission: Submission, backend: LlmBackend, limits: Li
     # Quoting is constrained to the paper's own sentences where the backend honours the schema;
     # the gate still checks every quote, for backends that do not.
     quotes = quotable_sentences(submission)
-    schema = _bounded(stage.output_schema, strings=CLAIM_TEXT_CHARS, max_items=max_claims, quotes=quotes)
-    longest = max((len(q) for q in quotes), default=CLAIM_TEXT_CHARS)
+    chars = limits.chars(CLAIM_TEXT_CHARS)
+    schema = _bounded(stage.output_schema, strings=chars, max_items=max_claims, quotes=quotes)
+    longest = max((len(q) for q in quotes), default=chars)
     out = backend.generate_structured(instructions=spec.llm_instructions, prompt=prompt, schema=schema,
-                                      max_tokens=_token_budget(max_claims * (CLAIM_TEXT_CHARS + longest + 48)))
+                                      max_tokens=_token_budget(max_claims * (chars + longest + 48)))
     raw = list((out.value or {}).get("claims", []))[:max_claims]
     gate = claims_gate(raw, submission.text)
     claims = [{"index": i, **claim} for i, claim in enumerate(gate.kept)]
@@ -176,10 +182,10 @@ def compare(spec, claims: Sequence[dict], hits: Sequence[Sequence[Hit]], backend
             results.append({"claim_index": claim["index"], "label": "novel", "anticipated_by": [],
                             "explanation": "No related work was retrieved for this claim.", "generated": False})
             continue
-        schema = _bounded(stage.output_schema, strings=EXPLANATION_CHARS, enum_ids=ids)
+        schema = _bounded(stage.output_schema, strings=limits.chars(EXPLANATION_CHARS), enum_ids=ids)
         out = backend.generate_structured(
             instructions=spec.llm_instructions, schema=schema,
-            max_tokens=_token_budget(EXPLANATION_CHARS + sum(len(i) + 4 for i in ids)),
+            max_tokens=_token_budget(limits.chars(EXPLANATION_CHARS) + sum(len(i) + 4 for i in ids)),
             prompt=_fill(stage.prompt, {"claim": claim["claim"], "related_work": _related_text(claim_hits)}))
         tokens += out.tokens_evaluated
         value = out.value or {}
@@ -211,7 +217,8 @@ def judge(spec, submission: Submission, claims: Sequence[dict], comparisons: Seq
     material = f"Title: {submission.title}\nAbstract: {submission.abstract}\n\nClaims and comparison:\n{evidence}"
     summary = backend.generate_structured(
         instructions=spec.llm_instructions, prompt=material + "\n\n" + _fill(stage.prompt, {"comparisons": evidence}),
-        schema=_bounded(stage.output_schema, strings=SUMMARY_CHARS), max_tokens=_token_budget(SUMMARY_CHARS))
+        schema=_bounded(stage.output_schema, strings=limits.chars(SUMMARY_CHARS)),
+        max_tokens=_token_budget(limits.chars(SUMMARY_CHARS)))
     rating = backend.rate(request_from_spec(spec, material=material, material_name="paper and comparisons"))
     data = {"summary": (summary.value or {}).get("summary", ""), "material": material}
     return StageOutput("judgement", data, summary.tokens_evaluated + rating.tokens_evaluated), rating
