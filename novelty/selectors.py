@@ -34,3 +34,8 @@ def pipeline_review(*, target, version) -> dict | None:
             "claims_gate": stages["claims"].gate, "citations_gate": stages["comparison"].gate,
             "excluded_after_submission": stages["related_work"].data.get("excluded_after_submission", []),
             "submission_year": stages["related_work"].data.get("submission_year")}
+
+
+def literature_for_study(*, study):
+    """The study's corpus (the caller has already scoped the study to its user)."""
+    return LiteraturePaper.objects.filter(study=study).order_by("external_id")
