@@ -10,6 +10,7 @@ on material that holds the paper and the per-claim comparisons.
 
 import copy
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -228,6 +229,7 @@ def run_pipeline(*, spec, submission: Submission, corpus: Sequence[Paper], backe
                  limits: Limits | None = None) -> PipelineResult:
     """Run the four stages for ``submission``; the returned rating counts every stage's tokens."""
     limits = limits or Limits()
+    started = time.perf_counter()
     claims_out = extract_claims(spec, submission, backend, limits)
     claims = claims_out.data["claims"]
     related_out, hits = retrieve(spec, submission, claims, corpus, limits)
@@ -235,4 +237,4 @@ def run_pipeline(*, spec, submission: Submission, corpus: Sequence[Paper], backe
     judgement_out, rating = judge(spec, submission, claims, comparison_out.data["comparisons"], backend, limits)
     stages = (claims_out, related_out, comparison_out, judgement_out)
     total = sum(s.tokens_evaluated for s in stages)
-    return PipelineResult(stages, replace(rating, tokens_evaluated=total))
+    return PipelineResult(stages, replace(rating, tokens_evaluated=total, elapsed_s=time.perf_counter() - started))

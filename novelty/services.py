@@ -1,10 +1,11 @@
 """Writes of the novelty app: importing a study's literature corpus."""
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.db import transaction
 
-from ratings.models import Study
+from ratings.models import Rater, Study
 from ratings.tabular import ImportRejected, Row, RowError
 
 from .models import LiteraturePaper
@@ -97,3 +98,32 @@ def literature_import(*, study: Study, rows: list[Row]) -> LiteratureImportResul
     LiteraturePaper.objects.bulk_update(changed, ["title", "abstract", "year", "venue"], batch_size=2000)
     return LiteratureImportResult(created=len(new), updated=len(changed),
                                   unchanged=len(parsed) - len(new) - len(changed))
+
+
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
+DEMO_STUDY = "demo-novelty"
+
+
+@transaction.atomic
+def novelty_demo_setup(*, reviewer_username: str | None = None) -> Study:
+    """The novelty demo: the fictional submissions and corpus of ``novelty/demo/`` as study
+    ``demo-novelty`` using the pipeline and its holistic baseline, with the submissions assigned
+    to the user ``reviewer_username`` (if that account exists). Running it again changes nothing."""
+    from instruments.selectors import builtin_definition_files
+    from instruments.services import instrument_load
+    from ratings.services import study_get_or_create, targets_import
+    from ratings.services.assignments import assignments_create
+    from ratings.services.studies import study_use_instrument
+    from ratings.tabular import read_file
+
+    versions = {p.stem: instrument_load(text=p.read_text(encoding="utf-8")).version
+                for p in builtin_definition_files() if p.stem.startswith("novelty-")}
+    study, _ = study_get_or_create(slug=DEMO_STUDY, title="Demo: novelty of fictional submissions")
+    for version in versions.values():
+        study_use_instrument(study=study, version=version)
+    targets_import(study=study, rows=read_file(DEMO_DIR / "submissions.jsonl"), fmt="jsonl")
+    literature_import(study=study, rows=read_file(DEMO_DIR / "literature.jsonl"))
+    rater = Rater.objects.filter(user__username=reviewer_username).first() if reviewer_username else None
+    if rater is not None:
+        assignments_create(rater=rater, targets=study.targets.all(), version=versions["novelty-assessment"])
+    return study

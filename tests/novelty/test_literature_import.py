@@ -4,6 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from novelty.models import LiteraturePaper
+from ratings.models import Assignment, Rater
 from ratings.services import study_get_or_create
 
 from .conftest import DEMO
@@ -57,3 +58,12 @@ def test_the_same_id_in_two_studies_is_two_papers(study, write_file):
     call_command("import_literature", "lit2", str(path))
     assert sorted(LiteraturePaper.objects.values_list("study__slug", flat=True)) == ["lit", "lit2"]
     assert other.literature.count() == 1
+
+
+def test_novelty_demo_setup_is_idempotent(db, django_user_model, capsys):
+    user = django_user_model.objects.create_user(username="rater", password="pw")
+    Rater.objects.create(name="demo-rater", kind=Rater.Kind.HUMAN, user=user)
+    for _ in range(2):
+        call_command("setup_novelty_demo")
+    assert "3 submissions, 10 papers in its corpus" in capsys.readouterr().out
+    assert Assignment.objects.filter(rater__user=user, instrument_version__instrument__slug="novelty-assessment").count() == 3
