@@ -27,8 +27,13 @@ def normalise(text: str) -> str:
     return " ".join(re.findall(r"[^\W_]+", text.casefold()))
 
 
+def split_sentences(text: str) -> list[str]:
+    """The sentences of ``text`` as written (split after . ! or ? and whitespace)."""
+    return [part.strip() for part in _SENTENCE_END.split(text or "") if part.strip()]
+
+
 def sentences(text: str) -> list[str]:
-    return [s for s in (normalise(part) for part in _SENTENCE_END.split(text)) if s]
+    return [s for s in (normalise(part) for part in split_sentences(text)) if s]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,6 @@ on material that holds the paper and the per-claim comparisons.
 """
 
 import copy
-import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -17,7 +16,7 @@ from typing import Any
 
 from ratings.llm import LlmBackend, TargetRating, request_from_spec
 
-from .gates import FUZZY_THRESHOLD, MIN_SOURCE_WORDS, citations_gate, claims_gate
+from .gates import FUZZY_THRESHOLD, MIN_SOURCE_WORDS, citations_gate, claims_gate, split_sentences
 from .retrieval import METHOD, Hit, Index, Paper
 
 RUNNER_VERSION = "novelty-pipeline-1"
@@ -131,7 +130,7 @@ def quotable_sentences(submission: Submission, *, limit: int = 60) -> list[str]:
     """The title and the sentences of abstract and introduction, as written (first ``limit``)."""
     found = [submission.title.strip()] if submission.title.strip() else []
     for part in (submission.abstract, submission.introduction):
-        found += [s.strip() for s in re.split(r"(?<=[.!?])\s+", part or "") if len(s.split()) >= MIN_SOURCE_WORDS]
+        found += [s for s in split_sentences(part) if len(s.split()) >= MIN_SOURCE_WORDS]
     return list(dict.fromkeys(found))[:limit]
 
 
