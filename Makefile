@@ -20,6 +20,7 @@ install: $(INSTALLED)
 setup: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py setup_demo
+	$(BIN)/python manage.py setup_novelty_demo
 
 run: setup
 	$(BIN)/python -m config.devserver

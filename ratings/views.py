@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from .models import Assignment, Rating
 from .selectors import assignment_answers, assignments_for_rater, scoring_job_progress, scoring_jobs_for_user
+from .services.pipelines import pipeline_review_context
 from .services.rating_forms import RatingFormError, RatingLocked, rating_draft_save, rating_submit
 
 
@@ -59,11 +60,13 @@ def rating_form(request, assignment_id: int):
             errors = {"": "This rating was submitted and is locked; a study manager can reopen it."}
     rating, answers = assignment_answers(assignment)
     spec = assignment.instrument_version.spec
-    items = [{"item": item, "answer": answers.get(item.code), "error": errors.get(item.code)} for item in spec.items]
+    items = [{"item": item, "answer": answers.get(item.code), "error": errors.get(item.code)} for item in spec.items
+             if item.for_humans]
     return render(request, "ratings/rating_form.html", {
         "assignment": assignment, "spec": spec, "items": items, "turns": transcript_turns(assignment.target.text),
         "locked": rating is not None and rating.status == Rating.Status.SUBMITTED,
         "seconds_before": (rating.seconds_spent or 0) if rating else 0, "form_error": errors.get(""),
+        "pipeline_review": pipeline_review_context(target=assignment.target, version=assignment.instrument_version),
     }, status=400 if errors else 200)
 
 

@@ -13,6 +13,7 @@ import psychometrics as pm
 from instruments.definition.scoring import keyed
 
 from . import frames
+from . import novelty as novelty_report
 from .stats import agreement, attempt, jsonable, correlation_with_ci, icc_forms, pair_icc2, pairwise_kappa
 
 REPORT_VERSION = 1
@@ -253,6 +254,8 @@ def study_report(study, *, instrument_version, cluster_field: str | None = None,
     report["robustness"] = {"computed": False,
                             "reason": "Robustness under perturbations (issue 8, section 6) is not "
                                       "computed yet: it needs perturbed re-scoring runs."}
+    if novelty_report.applies(instrument_version):
+        report["novelty"] = novelty_report.novelty_section(study, instrument_version, data.items)
     report["missing"] = frames.missing_counts(study, instrument_version=instrument_version,
                                               items=data.items)
     return jsonable(report)

@@ -79,7 +79,7 @@ def wide(frame: pd.DataFrame, *, index: str, columns: str, values: str = "score"
 def missing_counts(study: Study, *, instrument_version, items: pd.DataFrame) -> dict:
     """Missing human answers (items left blank in submitted ratings), unsubmitted drafts,
     and failed LLM ratings (targets a scoring job recorded as failed)."""
-    codes = list(instrument_version.spec.item_codes)
+    codes = [item.code for item in instrument_version.spec.items if item.for_humans]
     humans = items[items["rater_kind"] == "human"]
     per_rating = humans.groupby(["target", "rater"])["item"].nunique()
     drafts = Rating.objects.filter(target__study=study, instrument_version=instrument_version,

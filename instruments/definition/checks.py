@@ -96,6 +96,10 @@ def _item_problems(document: dict, scales: dict) -> list[Problem]:
             problems.append(Problem(f"{path}.reverse", "a nominal item cannot be reverse-keyed"))
         if "subscale" in item and item["subscale"] not in subscale_codes:
             problems.append(Problem(f"{path}.subscale", f"names no subscale: {item['subscale']!r}"))
+        if item.get("raters", "all") != "all" and "subscale" in item:
+            problems.append(Problem(f"{path}.raters", "an item in a subscale must be answered by every rater"))
+    if document["items"] and all(item.get("raters") == "human" for item in document["items"]):
+        problems.append(Problem("items", "every item is `raters: human`; the LLM would have nothing to rate"))
     return problems
 
 

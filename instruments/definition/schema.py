@@ -47,6 +47,9 @@ ITEM = {
         "reverse": {"type": "boolean"},
         "required": {"type": "boolean"},
         "subscale": CODE,
+        # Who answers the item: everyone (default), only human raters (e.g. "does the
+        # pipeline's reasoning match yours?"), or only the LLM. The LLM request skips human items.
+        "raters": {"enum": ["all", "human", "llm"]},
     },
     "required": ["code", "text"],
     "additionalProperties": False,

@@ -58,6 +58,15 @@ class Item:
     required: bool
     subscale: str | None
     position: int
+    raters: Literal["all", "human", "llm"] = "all"
+
+    @property
+    def for_humans(self) -> bool:
+        return self.raters != "llm"
+
+    @property
+    def for_llm(self) -> bool:
+        return self.raters != "human"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +135,7 @@ def build_spec(document: dict) -> InstrumentSpec:
             required=raw.get("required", True),
             subscale=raw.get("subscale"),
             position=position,
+            raters=raw.get("raters", "all"),
         )
         for position, raw in enumerate(document["items"])
     )

@@ -145,6 +145,8 @@ def request_from_definition(
     scales = document.get("scales", {})
     items = []
     for raw in document["items"]:
+        if raw.get("raters", "all") == "human":
+            continue
         scale = raw.get("scale", document.get("default_scale"))
         if isinstance(scale, str):
             scale = scales[scale]
@@ -175,12 +177,13 @@ def request_from_spec(
     Read by attribute, so this package needs no import of the instruments app:
     ``spec.llm_instructions``, ``spec.llm_rationale``, and per item ``code``, ``llm_text`` and
     ``scale`` (``points``/``anchors`` of objects with ``value`` and ``label``, ``min``, ``max``).
+    Items answered by human raters only (``raters: human``) are left out.
     """
     wanted = set(item_codes) if item_codes is not None else None
     items = tuple(
         ItemPrompt(item.code, item.llm_text, _scale_from_spec(item.scale))
         for item in spec.items
-        if wanted is None or item.code in wanted
+        if (wanted is None or item.code in wanted) and getattr(item, "raters", "all") != "human"
     )
     return RatingRequest(
         instructions=spec.llm_instructions,

@@ -86,7 +86,7 @@ def rating_submit(*, assignment: Assignment, answers: Mapping[str, object],
     """Submit and lock the rating; ``RatingFormError`` names every item that stops it."""
     values, errors = _clean(assignment, answers)
     for item in assignment.instrument_version.spec.items:
-        if item.required and item.code not in values and item.code not in errors:
+        if item.required and item.for_humans and item.code not in values and item.code not in errors:
             errors[item.code] = "This item is required: choose one of the points."
     if errors:
         raise RatingFormError(errors)

@@ -20,6 +20,7 @@ from ratings.llm import (
 )
 from ratings.models import ItemScore, Rater, Rating, ScoringJob, Study, Target
 
+from .pipelines import PipelineOutcome, pipeline_runner_for
 from .studies import study_use_instrument
 
 MAX_ERROR_LENGTH = 2000
@@ -59,8 +60,8 @@ def scoring_job_start(*, study: Study, version: InstrumentVersion, rater: Rater,
     """Create a job over every target of ``study`` and enqueue one task per target on commit."""
     if rater.kind != Rater.Kind.LLM:
         raise ScoringError(f"rater {rater.name!r} is not an LLM rater")
-    if version.kind != InstrumentVersion.Kind.SCALE:
-        raise ScoringError(f"{version} is a {version.kind} instrument; the LLM rater scores scale instruments")
+    if version.kind != InstrumentVersion.Kind.SCALE and pipeline_runner_for(version.spec) is None:
+        raise ScoringError(f"{version} is a {version.kind} instrument that no installed pipeline runner handles")
     target_ids = list(study.targets.order_by("pk").values_list("pk", flat=True))
     study_use_instrument(study=study, version=version)
     job = ScoringJob.objects.create(
@@ -91,10 +92,17 @@ def score_target(*, job_id: int, target_id: int, backend: LlmBackend | None = No
         from ratings.llm_settings import backend_for_rater
 
         backend = backend_for_rater(job.rater)
-    spec = job.instrument_version.spec
-    material_name = (job.instrument_version.definition.get("material") or "material")
-    result = backend.rate(request_from_spec(spec, material=target.text, material_name=material_name))
-    _store(job_id=job_id, target=target, result=result)
+    version = job.instrument_version
+    if version.kind == InstrumentVersion.Kind.PIPELINE:
+        runner = pipeline_runner_for(version.spec)
+        if runner is None:
+            raise ScoringError(f"no installed pipeline runner handles {version}")
+        outcome = runner.run(target=target, version=version, backend=backend)
+    else:
+        material_name = version.definition.get("material") or "material"
+        outcome = PipelineOutcome(backend.rate(request_from_spec(
+            version.spec, material=target.text, material_name=material_name)))
+    _store(job_id=job_id, target=target, result=outcome.rating, outcome=outcome)
 
 
 def _already_stored(job_id: int, target_id: int) -> bool:
@@ -120,7 +128,7 @@ def _provenance(job: ScoringJob, result: TargetRating) -> dict:
 
 
 @transaction.atomic
-def _store(*, job_id: int, target: Target, result: TargetRating) -> None:
+def _store(*, job_id: int, target: Target, result: TargetRating, outcome: PipelineOutcome | None = None) -> None:
     job = ScoringJob.objects.select_for_update().select_related("instrument_version").get(pk=job_id)
     if job.status == ScoringJob.Status.CANCELLED or _already_stored(job_id, target.pk):
         return
@@ -128,7 +136,8 @@ def _store(*, job_id: int, target: Target, result: TargetRating) -> None:
     rating, _ = Rating.objects.update_or_create(
         rater_id=job.rater_id, target=target, instrument_version=job.instrument_version,
         defaults={"source": Rating.Source.LLM, "status": Rating.Status.SUBMITTED, "scoring_job": job,
-                  "provenance": _provenance(job, result), "submitted_at": now,
+                  "provenance": {**_provenance(job, result), **(outcome.provenance if outcome else {})},
+                  "submitted_at": now,
                   "seconds_spent": result.elapsed_s},
     )
     rating.item_scores.all().delete()  # a rerun by a later job replaces the earlier scores
@@ -139,6 +148,8 @@ def _store(*, job_id: int, target: Target, result: TargetRating) -> None:
                   distribution={str(k): p for k, p in s.distribution.items()}, rationale=s.rationale or "")
         for s in result.items
     )
+    if outcome is not None:
+        outcome.store(rating)
     ScoringJob.objects.filter(pk=job_id).update(completed=F("completed") + 1)
     _finish_if_complete(job_id)
 

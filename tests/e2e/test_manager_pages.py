@@ -26,7 +26,7 @@ def test_manager_creates_a_study_and_assignments(live_server, page, screenshot, 
     page.wait_for_url(f"{live_server.url}/manage/")
     page.fill("#new-study input[name=slug]", "pilot")
     page.fill("#new-study input[name=title]", "Pilot study")
-    page.check("#new-study input[name=instruments] >> nth=1")  # therapy-engagement
+    page.check("#new-study label:has-text('therapy-engagement') input[name=instruments]")
     page.set_input_files("#new-study input[name=targets]", str(upload))
     page.click("#new-study button[type=submit]")
     page.wait_for_url(f"{live_server.url}/manage/pilot/")

@@ -22,7 +22,7 @@ def pipeline_doc(builtin_text):
     return parse_document(builtin_text("novelty-assessment"))
 
 
-@pytest.mark.parametrize("slug", ["therapy-engagement", "novelty-assessment"])
+@pytest.mark.parametrize("slug", ["therapy-engagement", "novelty-assessment", "novelty-holistic"])
 def test_builtin_definitions_are_valid(builtin_text, slug):
     assert validate_definition(parse_document(builtin_text(slug))) == []
 

@@ -140,12 +140,14 @@ def test_a_rater_name_stands_for_one_configuration(db, tmp_path):
         llm_rater_get_or_create(name="llm-b", model_path=str(tmp_path / "missing.gguf"))
 
 
-def test_pipeline_instruments_are_not_scored_as_scales(study, builtin_text):
+def test_pipeline_instruments_without_a_runner_are_refused(study, builtin_text):
     from instruments.services import instrument_load
 
-    novelty = instrument_load(text=builtin_text("novelty-assessment")).version
-    with pytest.raises(ScoringError, match="pipeline instrument"):
-        scoring_job_start(study=study, version=novelty, rater=llm_rater_get_or_create(name="llm-test"))
+    text = (builtin_text("novelty-assessment").replace("slug: novelty-assessment", "slug: other-pipeline")
+            .replace("code: judgement", "code: verdict"))
+    other = instrument_load(text=text).version
+    with pytest.raises(ScoringError, match="no installed pipeline runner handles"):
+        scoring_job_start(study=study, version=other, rater=llm_rater_get_or_create(name="llm-test"))
 
 
 def test_score_command_errors(study):

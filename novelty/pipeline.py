@@ -1,0 +1,239 @@
+"""The novelty pipeline over one submission: claims -> related work -> comparison -> judgement.
+
+Pure orchestration over an ``LlmBackend`` and a list of papers; no Django, nothing stored.
+Every generation is constrained by a JSON schema (the stage's ``output_schema``, tightened
+with length bounds and, for citations, the retrieved ids), so output always parses; gates
+then drop claims not grounded in the paper and citations of papers that were not retrieved.
+The judgement items are scored from the model's distribution over their labels (``rate``),
+on material that holds the paper and the per-claim comparisons.
+"""
+
+import copy
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ratings.llm import LlmBackend, TargetRating, request_from_spec
+
+from .gates import FUZZY_THRESHOLD, MIN_SOURCE_WORDS, citations_gate, claims_gate, split_sentences
+from .retrieval import METHOD, Hit, Index, Paper
+
+RUNNER_VERSION = "novelty-pipeline-1"
+CLAIM_TEXT_CHARS = 200
+EXPLANATION_CHARS = 240
+SUMMARY_CHARS = 200
+MAX_GENERATION_TOKENS = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    id: str
+    title: str
+    abstract: str
+    introduction: str = ""
+    year: int | None = None
+
+    @property
+    def text(self) -> str:
+        return "\n".join(part for part in (self.title, self.abstract, self.introduction) if part)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Overrides of the stage params ``max_claims`` and ``top_k``, and a cap on every generated
+    text field (claim, explanation, summary) in characters, to keep a run cheap."""
+
+    max_claims: int | None = None
+    top_k: int | None = None
+    text_chars: int | None = None
+
+    def chars(self, default: int) -> int:
+        return min(default, self.text_chars) if self.text_chars else default
+
+
+def _token_budget(chars: int) -> int:
+    """Enough tokens for JSON whose free text is at most ``chars`` characters: a token is at
+    least one character, plus room for keys and punctuation; so bounded output never hits the
+    limit (which would be an error, never a guess). Capped to leave room for the prompt."""
+    return min(64 + chars, MAX_GENERATION_TOKENS)
+
+
+@dataclass(frozen=True, slots=True)
+class StageOutput:
+    stage: str
+    data: dict[str, Any]
+    tokens_evaluated: int = 0
+    gate: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineResult:
+    stages: tuple[StageOutput, ...]
+    rating: TargetRating
+
+    @property
+    def tokens_evaluated(self) -> int:
+        return sum(s.tokens_evaluated for s in self.stages)
+
+    def provenance(self) -> dict[str, Any]:
+        return {"pipeline": {
+            "runner": RUNNER_VERSION, "retrieval": METHOD, "claim_gate_threshold": FUZZY_THRESHOLD,
+            "tokens_by_stage": {s.stage: s.tokens_evaluated for s in self.stages},
+            "gates": {s.stage: {k: v for k, v in s.gate.items() if k != "dropped_items"}
+                      for s in self.stages if s.gate},
+        }}
+
+
+def _stage(spec: Any, code: str) -> Any:
+    return next(s for s in spec.stages if s.code == code)
+
+
+def _fill(template: str, values: Mapping[str, str]) -> str:
+    out = template
+    for key, value in values.items():
+        out = out.replace("{" + key + "}", value)
+    return out
+
+
+def _bounded(schema: Mapping[str, Any], *, strings: int, max_items: int | None = None,
+             enum_ids: Sequence[str] | None = None, quotes: Sequence[str] | None = None) -> dict:
+    """The stage schema with every string capped at ``strings`` characters, arrays at
+    ``max_items``, an ``anticipated_by`` array restricted to ``enum_ids`` and a
+    ``source_sentence`` restricted to ``quotes`` (the input's sentences)."""
+    schema = copy.deepcopy(dict(schema))
+
+    def walk(node: Any, key: str | None = None) -> None:
+        if not isinstance(node, dict):
+            return
+        if key == "source_sentence" and quotes:
+            node.clear()
+            node["enum"] = list(quotes)
+        if node.get("type") == "string" and "enum" not in node:
+            node["maxLength"] = strings
+        if node.get("type") == "array":
+            if max_items is not None:
+                node["maxItems"] = max_items
+                node["minItems"] = 1  # an empty list would skip every later stage
+            if key == "anticipated_by" and enum_ids is not None:
+                node["items"] = {"enum": list(enum_ids)} if enum_ids else {"type": "string", "maxLength": 1}
+                node["maxItems"] = len(enum_ids)
+        for name, child in node.get("properties", {}).items():
+            walk(child, name)
+        walk(node.get("items"))
+
+    walk(schema)
+    return schema
+
+
+def quotable_sentences(submission: Submission, *, limit: int = 60) -> list[str]:
+    """The title and the sentences of abstract and introduction, as written (first ``limit``)."""
+    found = [submission.title.strip()] if submission.title.strip() else []
+    for part in (submission.abstract, submission.introduction):
+        found += [s for s in split_sentences(part) if len(s.split()) >= MIN_SOURCE_WORDS]
+    return list(dict.fromkeys(found))[:limit]
+
+
+def extract_claims(spec, submission: Submission, backend: LlmBackend, limits: Limits) -> StageOutput:
+    stage = _stage(spec, "claims")
+    max_claims = limits.max_claims or int(stage.params.get("max_claims", 8))
+    prompt = _fill(stage.prompt, {"title": submission.title, "abstract": submission.abstract,
+                                  "introduction": submission.introduction or "(not given)"})
+    # Quoting is constrained to the paper's own sentences where the backend honours the schema;
+    # the gate still checks every quote, for backends that do not.
+    quotes = quotable_sentences(submission)
+    chars = limits.chars(CLAIM_TEXT_CHARS)
+    schema = _bounded(stage.output_schema, strings=chars, max_items=max_claims, quotes=quotes)
+    longest = max((len(q) for q in quotes), default=chars)
+    out = backend.generate_structured(instructions=spec.llm_instructions, prompt=prompt, schema=schema,
+                                      max_tokens=_token_budget(max_claims * (chars + longest + 48)))
+    raw = list((out.value or {}).get("claims", []))[:max_claims]
+    gate = claims_gate(raw, submission.text)
+    claims = [{"index": i, **claim} for i, claim in enumerate(gate.kept)]
+    return StageOutput("claims", {"claims": claims, "generated": raw}, out.tokens_evaluated, gate.counts())
+
+
+def retrieve(spec, submission: Submission, claims: Sequence[dict], corpus: Sequence[Paper],
+             limits: Limits) -> tuple[StageOutput, list[list[Hit]]]:
+    stage = _stage(spec, "related_work")
+    k = limits.top_k or int(stage.params.get("top_k", 5))
+    exclude = bool(stage.params.get("exclude_after_submission", True)) and submission.year is not None
+    index = Index(corpus, before_year=submission.year if exclude else None)
+    hits = [index.search(f"{c['claim']} {c.get('source_sentence', '')}", k=k) for c in claims]
+    data = {"method": METHOD, "top_k": k, "corpus_size": len(corpus), "submission_year": submission.year,
+            "excluded_after_submission": index.excluded,
+            "future_filter": "applied" if exclude else "not applied: the submission has no year",
+            "per_claim": [{"claim_index": c["index"], "papers": [h.to_dict() for h in claim_hits]}
+                          for c, claim_hits in zip(claims, hits)]}
+    return StageOutput("related_work", data), hits
+
+
+def _related_text(hits: Sequence[Hit]) -> str:
+    return "\n".join(f"[{h.paper.id}] {h.paper.title} ({h.paper.year}). {h.paper.abstract}" for h in hits)
+
+
+def compare(spec, claims: Sequence[dict], hits: Sequence[Sequence[Hit]], backend: LlmBackend,
+            limits: Limits) -> StageOutput:
+    stage = _stage(spec, "comparison")
+    results, tokens, kept, dropped = [], 0, 0, []
+    for claim, claim_hits in zip(claims, hits):
+        ids = [h.paper.id for h in claim_hits]
+        if not ids:
+            results.append({"claim_index": claim["index"], "label": "novel", "anticipated_by": [],
+                            "explanation": "No related work was retrieved for this claim.", "generated": False})
+            continue
+        schema = _bounded(stage.output_schema, strings=limits.chars(EXPLANATION_CHARS), enum_ids=ids)
+        out = backend.generate_structured(
+            instructions=spec.llm_instructions, schema=schema,
+            max_tokens=_token_budget(limits.chars(EXPLANATION_CHARS) + sum(len(i) + 4 for i in ids)),
+            prompt=_fill(stage.prompt, {"claim": claim["claim"], "related_work": _related_text(claim_hits)}))
+        tokens += out.tokens_evaluated
+        value = out.value or {}
+        gate = citations_gate(list(value.get("anticipated_by", [])), ids)
+        kept += len(gate.kept)
+        dropped += [{"claim_index": claim["index"], **d} for d in gate.dropped]
+        results.append({"claim_index": claim["index"], "label": value.get("label"),
+                        "anticipated_by": list(gate.kept), "explanation": value.get("explanation", ""),
+                        "generated": True})
+    gate = {"name": "cited_ids_retrieved", "kept": kept, "dropped": len(dropped), "dropped_items": dropped}
+    return StageOutput("comparison", {"comparisons": results}, tokens, gate)
+
+
+def comparisons_text(claims: Sequence[dict], comparisons: Sequence[dict]) -> str:
+    by_index = {c["claim_index"]: c for c in comparisons}
+    lines = []
+    for claim in claims:
+        comp = by_index.get(claim["index"], {})
+        cited = ", ".join(comp.get("anticipated_by", [])) or "none"
+        lines.append(f"- ({claim.get('kind')}) {claim['claim']} -> {comp.get('label')}; "
+                     f"anticipated by: {cited}. {comp.get('explanation', '')}".rstrip())
+    return "\n".join(lines) or "(no claim passed the gate)"
+
+
+def judge(spec, submission: Submission, claims: Sequence[dict], comparisons: Sequence[dict],
+          backend: LlmBackend, limits: Limits) -> tuple[StageOutput, TargetRating]:
+    stage = _stage(spec, "judgement")
+    evidence = comparisons_text(claims, comparisons)
+    material = f"Title: {submission.title}\nAbstract: {submission.abstract}\n\nClaims and comparison:\n{evidence}"
+    summary = backend.generate_structured(
+        instructions=spec.llm_instructions, prompt=material + "\n\n" + _fill(stage.prompt, {"comparisons": evidence}),
+        schema=_bounded(stage.output_schema, strings=limits.chars(SUMMARY_CHARS)),
+        max_tokens=_token_budget(limits.chars(SUMMARY_CHARS)))
+    rating = backend.rate(request_from_spec(spec, material=material, material_name="paper and comparisons"))
+    data = {"summary": (summary.value or {}).get("summary", ""), "material": material}
+    return StageOutput("judgement", data, summary.tokens_evaluated + rating.tokens_evaluated), rating
+
+
+def run_pipeline(*, spec, submission: Submission, corpus: Sequence[Paper], backend: LlmBackend,
+                 limits: Limits | None = None) -> PipelineResult:
+    """Run the four stages for ``submission``; the returned rating counts every stage's tokens."""
+    limits = limits or Limits()
+    started = time.perf_counter()
+    claims_out = extract_claims(spec, submission, backend, limits)
+    claims = claims_out.data["claims"]
+    related_out, hits = retrieve(spec, submission, claims, corpus, limits)
+    comparison_out = compare(spec, claims, hits, backend, limits)
+    judgement_out, rating = judge(spec, submission, claims, comparison_out.data["comparisons"], backend, limits)
+    stages = (claims_out, related_out, comparison_out, judgement_out)
+    total = sum(s.tokens_evaluated for s in stages)
+    return PipelineResult(stages, replace(rating, tokens_evaluated=total, elapsed_s=time.perf_counter() - started))

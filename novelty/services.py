@@ -1,0 +1,129 @@
+"""Writes of the novelty app: importing a study's literature corpus."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+
+from ratings.models import Rater, Study
+from ratings.tabular import ImportRejected, Row, RowError
+
+from .models import LiteraturePaper
+
+FIELDS = ("id", "title", "abstract", "year", "venue")
+MAX_ID_LENGTH = 200
+MAX_TITLE_LENGTH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class LiteratureImportResult:
+    created: int
+    updated: int
+    unchanged: int
+
+
+def _text(values: dict, name: str, *, required: bool = True, limit: int | None = None) -> str:
+    value = values.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ValueError(f"`{name}` is missing or empty")
+        return ""
+    if isinstance(value, (bool, dict, list)):
+        raise ValueError(f"`{name}` must be text, not {value!r}")
+    text = str(value).strip()
+    if limit and len(text) > limit:
+        raise ValueError(f"`{name}` is longer than {limit} characters")
+    return text
+
+
+def _year(values: dict) -> int:
+    raw = values.get("year")
+    text = "" if raw is None or isinstance(raw, bool) else str(raw).strip()
+    if not text.isdigit() or not 1000 <= int(text) <= 9999:
+        raise ValueError(f"`year` must be a four-digit year, not {raw!r}")
+    return int(text)
+
+
+def _parse(row: Row) -> dict:
+    unknown = sorted(set(row.values) - set(FIELDS))
+    if unknown:
+        raise ValueError(f"unknown column(s) {', '.join(unknown)}; a paper has {', '.join(FIELDS)}")
+    return {"external_id": _text(row.values, "id", limit=MAX_ID_LENGTH),
+            "title": _text(row.values, "title", limit=MAX_TITLE_LENGTH),
+            "abstract": _text(row.values, "abstract"), "year": _year(row.values),
+            "venue": _text(row.values, "venue", required=False, limit=300)}
+
+
+def _validate(rows: list[Row]) -> list[dict]:
+    parsed, errors, first_line = [], [], {}
+    for row in rows:
+        try:
+            data = _parse(row)
+        except ValueError as exc:
+            errors.append(RowError(row.line, str(exc)))
+            continue
+        if data["external_id"] in first_line:
+            errors.append(RowError(row.line, f"id {data['external_id']!r} repeats line {first_line[data['external_id']]}"))
+            continue
+        first_line[data["external_id"]] = row.line
+        parsed.append(data)
+    if errors:
+        raise ImportRejected(errors)
+    return parsed
+
+
+@transaction.atomic
+def literature_import(*, study: Study, rows: list[Row]) -> LiteratureImportResult:
+    """Add papers (``id, title, abstract, year, venue``) to ``study``'s corpus in one
+    transaction; ``ImportRejected`` names every bad row and nothing is written.
+
+    Re-importing the same rows changes nothing; a known id with other fields is updated (the
+    pipeline artefacts already stored keep the titles and scores they were made with).
+    """
+    parsed = _validate(rows)
+    existing = {p.external_id: p for p in LiteraturePaper.objects.filter(
+        study=study, external_id__in=[d["external_id"] for d in parsed])}
+    new, changed = [], []
+    for data in parsed:
+        paper = existing.get(data["external_id"])
+        if paper is None:
+            new.append(LiteraturePaper(study=study, **data))
+        elif any(getattr(paper, k) != v for k, v in data.items()):
+            for key, value in data.items():
+                setattr(paper, key, value)
+            changed.append(paper)
+    for paper in new + changed:
+        paper.full_clean(validate_unique=False)
+    LiteraturePaper.objects.bulk_create(new, batch_size=2000)
+    LiteraturePaper.objects.bulk_update(changed, ["title", "abstract", "year", "venue"], batch_size=2000)
+    return LiteratureImportResult(created=len(new), updated=len(changed),
+                                  unchanged=len(parsed) - len(new) - len(changed))
+
+
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
+DEMO_STUDY = "demo-novelty"
+
+
+@transaction.atomic
+def novelty_demo_setup(*, reviewer_username: str | None = None) -> Study:
+    """The novelty demo: the fictional submissions and corpus of ``novelty/demo/`` as study
+    ``demo-novelty`` using the pipeline and its holistic baseline, with the submissions assigned
+    to the user ``reviewer_username`` (if that account exists). Running it again changes nothing."""
+    from instruments.selectors import builtin_definition_files
+    from instruments.services import instrument_load
+    from ratings.services import study_get_or_create, targets_import
+    from ratings.services.assignments import assignments_create
+    from ratings.services.studies import study_use_instrument
+    from ratings.tabular import read_file
+
+    versions = {p.stem: instrument_load(text=p.read_text(encoding="utf-8")).version
+                for p in builtin_definition_files() if p.stem.startswith("novelty-")}
+    study, _ = study_get_or_create(slug=DEMO_STUDY, title="Demo: novelty of fictional submissions")
+    for version in versions.values():
+        study_use_instrument(study=study, version=version)
+    targets_import(study=study, rows=read_file(DEMO_DIR / "submissions.jsonl"), fmt="jsonl")
+    literature_import(study=study, rows=read_file(DEMO_DIR / "literature.jsonl"))
+    rater = Rater.objects.filter(user__username=reviewer_username).first() if reviewer_username else None
+    if rater is not None:
+        assignments_create(rater=rater, targets=study.targets.all(), version=versions["novelty-assessment"])
+    return study
