@@ -1,0 +1,227 @@
+"""From an item pool to a short scale: selection inside grouped repeated cross-validation,
+with bootstrap optimism correction of the apparent reliability and validity."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .._base import ResultMixin, as_float_matrix
+from ._matrix import as_criteria
+from .evaluate import metric_names, scale_performance
+from .folds import cluster_bootstrap_rows, cluster_codes, cluster_members, grouped_folds
+from .item_analysis import Bounds, item_analysis
+from .rule import SelectionRule, rank_items
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleDevelopmentResult(ResultMixin):
+    """The short scale a rule selects from a pool, with apparent, cross-validated and
+    optimism-corrected reliability and validity.
+
+    ``apparent``, ``cross_validated``, ``optimism`` and ``corrected`` map metric names
+    (``omega_total``, ``alpha``, ``r:CRITERION``) to floats; ``cross_validated_sd`` is the SD
+    over test folds. ``k_curve`` holds the mean test-fold metrics per candidate k.
+    ``selection_frequency`` is the share of training folds whose selection held each item.
+    """
+
+    selected: tuple[str, ...]
+    keys: dict
+    k: int
+    k_chosen_by: str
+    rule: dict
+    apparent: dict
+    cross_validated: dict
+    cross_validated_sd: dict
+    optimism: dict
+    corrected: dict
+    k_curve: pd.DataFrame
+    selection_frequency: dict
+    item_analysis: pd.DataFrame
+    n: int
+    n_items: int
+    n_clusters: int
+    criteria: tuple[str, ...]
+    n_folds: int
+    n_repeats: int
+    n_boot: int
+    seed: int
+    method: str
+
+
+def develop_scale(items, criteria=None, *, rule: SelectionRule, clusters=None,
+                  n_folds: int = 3, n_repeats: int = 20, n_boot: int = 200, seed: int = 0,
+                  bounds: Bounds | None = None) -> ScaleDevelopmentResult:
+    r"""Select a short scale from an item pool and estimate how well it will do on new targets.
+
+    1. **Item analysis** of every pool item (`item_analysis`).
+    2. **Cross-validation**: ``n_repeats`` times, the targets are split into ``n_folds`` folds
+       by cluster (a cluster, e.g. a patient's sessions, never straddles training and test);
+       the rule is applied to the training folds only and the selected scale's omega total,
+       alpha and r with each criterion are measured on the held-out fold. When ``rule.k`` is
+       None, this is done for every k in ``k_min..k_max`` and k is chosen from the mean
+       test-fold curve (``rule.choose_k``).
+    3. **Apparent** performance: the rule applied to all targets, measured on the same targets.
+    4. **Bootstrap optimism** (Efron & Tibshirani 1993, sec. 17.6; Harrell, Lee & Mark 1996):
+       in each of ``n_boot`` bootstrap samples (whole clusters resampled when ``clusters`` is
+       given) the rule is applied again, and
+
+       .. math:: \text{optimism} = \frac{1}{B}\sum_b \left(P_b(\text{sample}_b)
+                 - P_b(\text{original})\right),\qquad
+                 \text{corrected} = \text{apparent} - \text{optimism}
+
+       with :math:`P_b(\cdot)` the performance of the scale selected in sample b. The whole
+       selection (screening, keying, ranking) is repeated in every sample; the choice of k is
+       not (k is fixed at the chosen value), so when k was chosen by the procedure the
+       cross-validated figures of that k are slightly optimistic too.
+
+    ``items`` is a targets x items matrix (DataFrame; NaN for missing or failed answers),
+    reverse-keyed items either keyed already or left to the rule's keying by loading sign.
+    ``criteria`` is a DataFrame with one column per criterion (rows aligned with ``items``);
+    ``rule.criterion`` names the one that guides selection. Everything random comes from
+    ``numpy.random.default_rng(seed)``: the same inputs and seed give the same result.
+
+    References
+    ----------
+    Efron, B., & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall,
+    sec. 17.6 (estimates of prediction error, the optimism bootstrap).
+    Harrell, F. E., Lee, K. L., & Mark, D. B. (1996). Multivariable prognostic models. Statistics
+    in Medicine, 15(4), 361-387.
+    Steyerberg, E. W. (2019). Clinical Prediction Models (2nd ed.), ch. 17 (internal validation).
+    McDonald, R. P. (1999). Test Theory: A Unified Treatment. Erlbaum.
+    Smith, G. T., McCarthy, D. M., & Anderson, K. G. (2000). On the sins of short-form
+    development. Psychological Assessment, 12(1), 102-111.
+
+    Examples
+    --------
+    On a simulated pool of 30 items of which 8 load .7-.8 on a factor that predicts the
+    criterion, 300 targets in 60 clusters, the procedure selects the true items and the
+    corrected figures lie below the apparent ones; the test suite checks this.
+    """
+    frame = items if isinstance(items, pd.DataFrame) else pd.DataFrame(items)
+    x_all, names = as_float_matrix(frame, what="Item scores")
+    y_all, criterion_names = as_criteria(criteria, x_all.shape[0])
+    if rule.criterion is not None and rule.criterion not in criterion_names:
+        raise ValueError(f"The rule's criterion {rule.criterion!r} is not among the criteria "
+                         f"{criterion_names}.")
+    if n_repeats < 1 or n_boot < 1:
+        raise ValueError("n_repeats and n_boot must be positive.")
+    analysis = item_analysis(frame, None if not criterion_names else
+                             pd.DataFrame(y_all, columns=criterion_names), bounds=bounds)
+    rated = ~np.isnan(x_all).all(axis=1)  # targets the LLM failed on carry no information
+    x, y = x_all[rated], y_all[rated]
+    codes = cluster_codes(None if clusters is None else np.asarray(clusters, dtype=object)[rated],
+                          x.shape[0])
+    sel_col = criterion_names.index(rule.criterion) if rule.criterion is not None else None
+    bounds_arr = _bounds_array(names, bounds)
+    ks = _candidate_ks(rule, len(names))
+    rng = np.random.default_rng(seed)
+
+    def rank(rows):
+        return rank_items(x[rows], None if sel_col is None else y[rows, sel_col], rule, bounds_arr)
+
+    curve, frequency = _cross_validate(x, y, codes, rank, ks, n_folds, n_repeats, rng)
+    metrics = metric_names(criterion_names)
+    k, chosen_by = _choose_k(rule, ks, curve, metrics)
+    ki = ks.index(k)
+    everything = np.arange(x.shape[0])
+    final = rank(everything)
+    if len(final.order) < k:
+        raise ValueError(f"Only {len(final.order)} items pass the rule's screening on all targets; "
+                         f"a {k}-item scale cannot be selected. Relax the rule or lower k.")
+    selected, signs = final.take(k)
+    apparent = scale_performance(x, y, selected, signs)
+    optimism = _bootstrap_optimism(x, y, codes, rank, k, n_boot, rng)
+    cv_mean = np.nanmean(curve[:, :, ki, :], axis=(0, 1))
+    cv_sd = np.nanstd(curve[:, :, ki, :], axis=(0, 1), ddof=1)
+    k_curve = pd.DataFrame(np.nanmean(curve, axis=(0, 1)), index=pd.Index(ks, name="k"),
+                           columns=metrics)
+    level = "clusters" if clusters is not None else "targets"
+    return ScaleDevelopmentResult(
+        selected=tuple(names[i] for i in selected),
+        keys={names[i]: int(s) for i, s in zip(selected, signs)},
+        k=k, k_chosen_by=chosen_by, rule=rule.to_dict(),
+        apparent=dict(zip(metrics, apparent.tolist())),
+        cross_validated=dict(zip(metrics, cv_mean.tolist())),
+        cross_validated_sd=dict(zip(metrics, cv_sd.tolist())),
+        optimism=dict(zip(metrics, optimism.tolist())),
+        corrected=dict(zip(metrics, (apparent - optimism).tolist())),
+        k_curve=k_curve,
+        selection_frequency={names[j]: float(f) for j, f in enumerate(frequency[ki]) if f > 0},
+        item_analysis=analysis, n=int(x.shape[0]), n_items=len(names),
+        n_clusters=int(codes.max()) + 1 if len(codes) else 0,
+        criteria=tuple(criterion_names), n_folds=n_folds, n_repeats=n_repeats, n_boot=n_boot,
+        seed=seed,
+        method=(f"selection by rule inside {n_repeats} x {n_folds}-fold cross-validation grouped "
+                f"by {'cluster' if clusters is not None else 'target'}; optimism correction from "
+                f"{n_boot} bootstrap samples resampling {level} (Harrell, Lee & Mark 1996); "
+                "omega total (McDonald 1999), alpha (Cronbach 1951), Pearson r"),
+    )
+
+
+def _candidate_ks(rule: SelectionRule, n_items: int) -> list[int]:
+    if rule.k is not None:
+        if rule.k > n_items:
+            raise ValueError(f"k = {rule.k} exceeds the pool's {n_items} items.")
+        return [rule.k]
+    high = min(rule.k_max, n_items)
+    if high < rule.k_min:
+        raise ValueError(f"The pool's {n_items} items are fewer than k_min = {rule.k_min}.")
+    return list(range(rule.k_min, high + 1))
+
+
+def _bounds_array(names, bounds):
+    if bounds is None:
+        return None
+    return (np.array([bounds[n][0] for n in names], dtype=float),
+            np.array([bounds[n][1] for n in names], dtype=float))
+
+
+def _cross_validate(x, y, codes, rank, ks, n_folds, n_repeats, rng):
+    """Test-fold metrics, repeats x folds x ks x metrics, and per k the share of training
+    folds that selected each item."""
+    curve = np.full((n_repeats, n_folds, len(ks), 2 + y.shape[1]), np.nan)
+    frequency = np.zeros((len(ks), x.shape[1]))
+    for rep in range(n_repeats):
+        fold = grouped_folds(codes, n_folds, rng)
+        for f in range(n_folds):
+            test = fold == f
+            ranking = rank(np.nonzero(~test)[0])
+            for ki, k in enumerate(ks):
+                chosen, signs = ranking.take(k)
+                if len(chosen) == k:
+                    curve[rep, f, ki] = scale_performance(x[test], y[test], chosen, signs)
+                frequency[ki, chosen] += 1
+    return curve, frequency / (n_repeats * n_folds)
+
+
+def _choose_k(rule: SelectionRule, ks, curve, metrics) -> tuple[int, str]:
+    if rule.k is not None:
+        return rule.k, "given"
+    mean = np.nanmean(curve, axis=(0, 1))
+    if rule.choose_k == "max_validity":
+        r = np.abs(mean[:, metrics.index(f"r:{rule.criterion}")])
+        if np.isnan(r).all():
+            raise ValueError("No candidate k gave a defined cross-validated validity.")
+        return ks[int(np.nanargmax(r))], f"largest mean |r| with {rule.criterion} on test folds"
+    omega = mean[:, 0]
+    if np.isnan(omega).all():
+        raise ValueError("No candidate k gave a defined cross-validated omega.")
+    reached = np.nonzero(omega >= rule.omega_target)[0]
+    if len(reached):
+        return ks[int(reached[0])], f"smallest k with mean test-fold omega >= {rule.omega_target}"
+    return ks[int(np.nanargmax(omega))], (f"highest mean test-fold omega (none reached "
+                                          f"{rule.omega_target})")
+
+
+def _bootstrap_optimism(x, y, codes, rank, k, n_boot, rng) -> np.ndarray:
+    members = cluster_members(codes)
+    differences = np.full((n_boot, 2 + y.shape[1]), np.nan)
+    for b in range(n_boot):
+        rows = cluster_bootstrap_rows(codes, rng, members)
+        chosen, signs = rank(rows).take(k)
+        if len(chosen) == k:
+            differences[b] = (scale_performance(x[rows], y[rows], chosen, signs)
+                              - scale_performance(x, y, chosen, signs))
+    return np.nanmean(differences, axis=0)
