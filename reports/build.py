@@ -13,6 +13,7 @@ import psychometrics as pm
 from instruments.definition.scoring import keyed
 
 from . import frames
+from .item_analysis_section import section_item_analysis
 from .stats import agreement, attempt, jsonable, correlation_with_ci, icc_forms, pair_icc2, pairwise_kappa
 
 REPORT_VERSION = 1
@@ -253,6 +254,7 @@ def study_report(study, *, instrument_version, cluster_field: str | None = None,
     report["robustness"] = {"computed": False,
                             "reason": "Robustness under perturbations (issue 8, section 6) is not "
                                       "computed yet: it needs perturbed re-scoring runs."}
+    report["item_analysis"] = section_item_analysis(data)
     report["missing"] = frames.missing_counts(study, instrument_version=instrument_version,
                                               items=data.items)
     return jsonable(report)
