@@ -15,13 +15,14 @@ COLUMNS = ["n", "missing_share", "mean", "sd", "skew", "floor_share", "ceiling_s
 
 def section_item_analysis(data) -> dict:
     """``data`` is the report's `Data`; one entry per LLM rater, or the reason there is none."""
-    out = {"basis": "each LLM rater's expected scores, reverse-keyed items keyed; failed targets missing",
+    out = {"basis": "each LLM rater's expected scores (floor and ceiling: its modes), reverse-keyed "
+                    "items keyed; failed targets missing",
            "pool": bool(data.spec.pool), "llm": {}}
     for rater in data.llms:
         try:
             matrix = item_matrix(data.study, instrument_version=data.version, rater=rater, items=data.items)
             table = item_analysis(matrix.items, matrix.criteria if len(matrix.criteria.columns) else None,
-                                  bounds=matrix.bounds)
+                                  bounds=matrix.bounds, answers=matrix.answers)
         except ValueError as error:
             out["llm"][rater] = {"error": str(error)}
             continue

@@ -15,7 +15,8 @@ class ItemMatrix:
     """``items``: every target of the study (rows, in external-id order) x every item of the
     version (columns, in instrument order), the rater's expected score (its answer when it has
     none) keyed by the instrument's reverse flags; NaN where the rater has no score (an
-    unanswered item or a failed LLM rating). ``criteria``: one column per criterion name.
+    unanswered item or a failed LLM rating). ``answers``: the same for the answer itself (an
+    LLM's mode), on the scale's points, for floor and ceiling shares. ``criteria``: one column per criterion name.
     ``clusters``: the cluster field's value per target, or None when no field was named."""
 
     rater: str
@@ -23,6 +24,7 @@ class ItemMatrix:
     criteria: pd.DataFrame
     clusters: pd.Series | None
     bounds: dict
+    answers: pd.DataFrame
 
 
 def item_raters(items: pd.DataFrame) -> list[str]:
@@ -54,15 +56,10 @@ def item_matrix(study, *, instrument_version, rater: str | None = None,
     if rows.duplicated(["target", "item"]).any():
         raise ValueError(f"Rater {rater!r} rated some targets more than once; item analysis needs one "
                          "rating per target (pick an LLM rater, or one human rater).")
-    value = rows["expected_score"].fillna(rows["score"])
-    matrix = (rows.assign(value=value)
-              .pivot(index="target", columns="item", values="value"))
     targets = frames.targets_frame(study, cluster_field=cluster_field).set_index("target")
-    matrix = matrix.reindex(index=targets.index, columns=list(spec.item_codes)).astype(float)
-    for code in matrix.columns:
-        item = spec.item(code)
-        if item.reverse:
-            matrix[code] = matrix[code].map(lambda v: keyed(item, v) if pd.notna(v) else v)
+    value = rows["expected_score"].fillna(rows["score"])
+    matrix = _keyed_matrix(rows.assign(value=value), "value", targets.index, spec)
+    answers = _keyed_matrix(rows, "score", targets.index, spec)
     criteria = targets[frames.criterion_columns(targets.reset_index())]
     criteria.columns = [c.split(":", 1)[1] for c in criteria.columns]
     clusters = None
@@ -75,4 +72,15 @@ def item_matrix(study, *, instrument_version, rater: str | None = None,
                              "needs its cluster.")
         clusters = clusters.astype(str)
     bounds = {item.code: (item.scale.min, item.scale.max) for item in spec.items}
-    return ItemMatrix(rater=rater, items=matrix, criteria=criteria, clusters=clusters, bounds=bounds)
+    return ItemMatrix(rater=rater, items=matrix, criteria=criteria, clusters=clusters, bounds=bounds,
+                      answers=answers)
+
+
+def _keyed_matrix(rows: pd.DataFrame, column: str, index, spec) -> pd.DataFrame:
+    matrix = rows.pivot(index="target", columns="item", values=column)
+    matrix = matrix.reindex(index=index, columns=list(spec.item_codes)).astype(float)
+    for code in matrix.columns:
+        item = spec.item(code)
+        if item.reverse:
+            matrix[code] = matrix[code].map(lambda v: keyed(item, v) if pd.notna(v) else v)
+    return matrix

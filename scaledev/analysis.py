@@ -47,6 +47,6 @@ def scale_development_compute(*, study, pool_version, rule: SelectionRule, rater
     result = develop_scale(matrix.items, matrix.criteria, rule=rule,
                            clusters=None if matrix.clusters is None else matrix.clusters.to_numpy(),
                            n_folds=n_folds, n_repeats=n_repeats, n_boot=n_boot, seed=seed,
-                           bounds=matrix.bounds)
+                           bounds=matrix.bounds, answers=matrix.answers)
     return ScaleDevelopment(study=study, pool_version=pool_version, rater=matrix.rater,
                             cluster_field=cluster_field, result=result)

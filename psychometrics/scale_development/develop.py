@@ -52,7 +52,7 @@ class ScaleDevelopmentResult(ResultMixin):
 
 def develop_scale(items, criteria=None, *, rule: SelectionRule, clusters=None,
                   n_folds: int = 3, n_repeats: int = 20, n_boot: int = 200, seed: int = 0,
-                  bounds: Bounds | None = None) -> ScaleDevelopmentResult:
+                  bounds: Bounds | None = None, answers=None) -> ScaleDevelopmentResult:
     r"""Select a short scale from an item pool and estimate how well it will do on new targets.
 
     1. **Item analysis** of every pool item (`item_analysis`).
@@ -81,6 +81,8 @@ def develop_scale(items, criteria=None, *, rule: SelectionRule, clusters=None,
     ``criteria`` is a DataFrame with one column per criterion (rows aligned with ``items``);
     ``rule.criterion`` names the one that guides selection. Everything random comes from
     ``numpy.random.default_rng(seed)``: the same inputs and seed give the same result.
+    ``bounds`` (item -> scale min, max) and ``answers`` (the scale points to count, e.g. an
+    LLM's modes beside its expected scores in ``items``) feed the floor/ceiling shares.
 
     References
     ----------
@@ -108,9 +110,10 @@ def develop_scale(items, criteria=None, *, rule: SelectionRule, clusters=None,
     if n_repeats < 1 or n_boot < 1:
         raise ValueError("n_repeats and n_boot must be positive.")
     analysis = item_analysis(frame, None if not criterion_names else
-                             pd.DataFrame(y_all, columns=criterion_names), bounds=bounds)
+                             pd.DataFrame(y_all, columns=criterion_names), bounds=bounds, answers=answers)
     rated = ~np.isnan(x_all).all(axis=1)  # targets the LLM failed on carry no information
     x, y = x_all[rated], y_all[rated]
+    a = None if answers is None else as_float_matrix(answers, what="Answers")[0][rated]
     codes = cluster_codes(None if clusters is None else np.asarray(clusters, dtype=object)[rated],
                           x.shape[0])
     sel_col = criterion_names.index(rule.criterion) if rule.criterion is not None else None
@@ -119,7 +122,8 @@ def develop_scale(items, criteria=None, *, rule: SelectionRule, clusters=None,
     rng = np.random.default_rng(seed)
 
     def rank(rows):
-        return rank_items(x[rows], None if sel_col is None else y[rows, sel_col], rule, bounds_arr)
+        return rank_items(x[rows], None if sel_col is None else y[rows, sel_col], rule, bounds_arr,
+                          None if a is None else a[rows])
 
     curve, frequency = _cross_validate(x, y, codes, rank, ks, n_folds, n_repeats, rng)
     metrics = metric_names(criterion_names)

@@ -34,7 +34,7 @@ def one_factor_loadings(r: np.ndarray) -> np.ndarray:
     return minres_one_factor(r)
 
 
-def item_analysis(items, criteria=None, *, bounds: Bounds | None = None) -> pd.DataFrame:
+def item_analysis(items, criteria=None, *, bounds: Bounds | None = None, answers=None) -> pd.DataFrame:
     r"""Per-item statistics for screening an item pool (one row per item).
 
     Columns:
@@ -44,7 +44,9 @@ def item_analysis(items, criteria=None, *, bounds: Bounds | None = None) -> pd.D
       :math:`G_1 = \frac{\sqrt{n(n-1)}}{n-2} g_1` (SAS, SPSS, ``e1071::skewness(type = 2)``);
     - ``floor_share`` and ``ceiling_share``: the share of answers at the scale's minimum and
       maximum (``bounds`` maps item -> (min, max); without it the observed extremes are used,
-      which always gives a share above zero and is stated as such by the caller);
+      which always gives a share above zero and is stated as such by the caller). ``answers``
+      (same shape as ``items``) gives the answers to count instead: an LLM's modes when
+      ``items`` holds its expected scores, which never sit exactly on a scale point;
     - ``r_drop``: corrected item-total correlation (``psych::alpha`` ``r.drop``), pairwise
       covariances when cells are missing;
     - ``loading``: the item's loading on one minimum-residual factor of the item correlations
@@ -83,8 +85,9 @@ def item_analysis(items, criteria=None, *, bounds: Bounds | None = None) -> pd.D
         }, index=pd.Index(names, name="item"))
     table["skew"] = np.asarray(table["skew"], dtype=float)
     low, high = _bounds(x, names, bounds)
-    table["floor_share"] = (x == low).sum(axis=0) / np.maximum(n, 1)
-    table["ceiling_share"] = (x == high).sum(axis=0) / np.maximum(n, 1)
+    shown = x if answers is None else _same_shape(answers, x)
+    table["floor_share"] = (shown == low).sum(axis=0) / np.maximum(n, 1)
+    table["ceiling_share"] = (shown == high).sum(axis=0) / np.maximum(n, 1)
     c = covariance(x)
     usable = np.isfinite(np.diag(c)) & (np.diag(c) > 0)
     table["r_drop"] = np.nan
@@ -107,3 +110,10 @@ def _bounds(x: np.ndarray, names: list[str], bounds: Bounds | None) -> tuple[np.
         raise ValueError(f"bounds give no (min, max) for item(s) {missing}.")
     return (np.array([bounds[name][0] for name in names], dtype=float),
             np.array([bounds[name][1] for name in names], dtype=float))
+
+
+def _same_shape(answers, x: np.ndarray) -> np.ndarray:
+    a, _ = as_float_matrix(answers, what="Answers")
+    if a.shape != x.shape:
+        raise ValueError(f"answers have shape {a.shape} but the item scores {x.shape}.")
+    return a

@@ -91,16 +91,19 @@ class Ranking:
 
 
 def rank_items(x: np.ndarray, y: np.ndarray | None, rule: SelectionRule,
-               bounds: tuple[np.ndarray, np.ndarray] | None = None) -> Ranking:
+               bounds: tuple[np.ndarray, np.ndarray] | None = None,
+               answers: np.ndarray | None = None) -> Ranking:
     """Apply ``rule``'s screening, keying and ranking to a targets x items sample ``x``
-    (``y`` the selection criterion, or None)."""
+    (``y`` the selection criterion, or None; ``answers`` the scale points counted for the
+    floor/ceiling screen, default ``x``)."""
     answered = ~np.isnan(x)
     n = answered.sum(axis=0)
     keep = n >= (1 - rule.max_missing_share) * x.shape[0]
     if rule.max_floor_ceiling_share < 1 and bounds is not None:
         low, high = bounds
         with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.maximum((x == low).sum(axis=0), (x == high).sum(axis=0)) / n
+            a = x if answers is None else answers
+            share = np.maximum((a == low).sum(axis=0), (a == high).sum(axis=0)) / n
         keep &= share <= rule.max_floor_ceiling_share
     c = covariance(x)
     var = np.diag(c)

@@ -183,3 +183,16 @@ def test_one_factor_fixed_point_agrees_with_psych_and_the_general_minres(bfi, r_
     np.testing.assert_allclose(minres_one_factor(r), r_ref["fa1_N"]["minres_loadings"], atol=1e-5)
     r25 = np.corrcoef(bfi.to_numpy(dtype=float), rowvar=False)
     np.testing.assert_allclose(minres_one_factor(r25), minres(r25, 1)[:, 0], atol=1e-7)
+
+
+def test_the_floor_ceiling_screen_drops_an_item_piled_at_one_end(pool):
+    items, criteria, clusters, true = pool
+    items = items.copy()
+    answers = items.round().clip(-2, 2)
+    answers[true[0]] = -2.0  # every answer at the floor, whatever the continuous score says
+    bounds = {code: (-2, 2) for code in items.columns}
+    rule = SelectionRule(k=7, criterion="criterion", max_floor_ceiling_share=0.5)
+    result = develop_scale(items, criteria, rule=rule, clusters=clusters, n_repeats=2, n_boot=5,
+                           bounds=bounds, answers=answers)
+    assert true[0] not in result.selected and set(result.selected) == set(true[1:])
+    assert result.item_analysis.loc[true[0], "floor_share"] == 1.0

@@ -29,3 +29,6 @@ def test_on_a_simulated_pool_the_true_items_stand_out(pool_study):  # noqa: F811
     noise = [code for code in rows if code not in true]
     assert min(abs(rows[c]["loading"]) for c in true) > 0.5 > 0.2 > max(abs(rows[c]["loading"]) for c in noise)
     assert min(abs(rows[c]["r:motivation"]) for c in true) > max(abs(rows[c]["r:motivation"]) for c in noise)
+    # answers cut at standard-normal quintiles: about a fifth at each end of the 1-5 scale,
+    # counted on the LLM's modes (its expected scores never sit exactly on 1 or 5)
+    assert all(0.1 < rows[c]["floor_share"] < 0.3 and 0.1 < rows[c]["ceiling_share"] < 0.3 for c in rows)
