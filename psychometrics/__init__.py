@@ -13,6 +13,7 @@ from .kappa import KappaResult, cohen_kappa, kappa_from_table
 from .krippendorff import KrippendorffResult, krippendorff_alpha, krippendorff_alpha_matrix
 from .multirater import AgreementResult, fleiss_kappa, gwet_ac1, gwet_ac2, percent_agreement
 from .omega import OmegaResult, omega
+from .scale_development import ScaleDevelopmentResult, SelectionRule, develop_scale, item_analysis
 from .validity import (BlandAltmanResult, CorrelationResult, MeanResult, bland_altman,
                        disattenuated_r, kendall_tau, mean_absolute_error, pearson_r,
                        spearman_rho)
@@ -25,5 +26,6 @@ __all__ = [
     "expected_calibration_error", "fleiss_kappa", "gwet_ac1", "gwet_ac2", "icc", "icc_matrix",
     "item_statistics", "kappa_from_table", "kendall_tau", "krippendorff_alpha",
     "krippendorff_alpha_matrix", "mean_absolute_error", "omega", "pearson_r",
-    "percent_agreement", "spearman_rho",
+    "percent_agreement", "spearman_rho", "ScaleDevelopmentResult", "SelectionRule", "develop_scale",
+    "item_analysis",
 ]
