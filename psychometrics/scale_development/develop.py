@@ -101,67 +101,83 @@ def develop_scale(items, criteria=None, *, rule: SelectionRule, clusters=None,
     criterion, 300 targets in 60 clusters, the procedure selects the true items and the
     corrected figures lie below the apparent ones; the test suite checks this.
     """
-    frame = items if isinstance(items, pd.DataFrame) else pd.DataFrame(items)
-    x_all, names = as_float_matrix(frame, what="Item scores")
-    y_all, criterion_names = as_criteria(criteria, x_all.shape[0])
-    if rule.criterion is not None and rule.criterion not in criterion_names:
-        raise ValueError(f"The rule's criterion {rule.criterion!r} is not among the criteria "
-                         f"{criterion_names}.")
     if n_repeats < 1 or n_boot < 1:
         raise ValueError("n_repeats and n_boot must be positive.")
-    analysis = item_analysis(frame, None if not criterion_names else
-                             pd.DataFrame(y_all, columns=criterion_names), bounds=bounds, answers=answers)
-    rated = ~np.isnan(x_all).all(axis=1)  # targets the LLM failed on carry no information
-    x, y = x_all[rated], y_all[rated]
-    a = None if answers is None else as_float_matrix(answers, what="Answers")[0][rated]
-    codes = cluster_codes(None if clusters is None else np.asarray(clusters, dtype=object)[rated],
-                          x.shape[0])
-    sel_col = criterion_names.index(rule.criterion) if rule.criterion is not None else None
-    bounds_arr = _bounds_array(names, bounds)
-    ks = _candidate_ks(rule, len(names))
+    pool = _Pool.from_inputs(items, criteria, rule=rule, clusters=clusters, bounds=bounds, answers=answers)
+    ks = _candidate_ks(rule, len(pool.names))
     rng = np.random.default_rng(seed)
-
-    def rank(rows):
-        return rank_items(x[rows], None if sel_col is None else y[rows, sel_col], rule, bounds_arr,
-                          None if a is None else a[rows])
-
-    curve, frequency = _cross_validate(x, y, codes, rank, ks, n_folds, n_repeats, rng)
-    metrics = metric_names(criterion_names)
+    curve, frequency = _cross_validate(pool, ks, n_folds, n_repeats, rng)
+    metrics = metric_names(pool.criterion_names)
     k, chosen_by = _choose_k(rule, ks, curve, metrics)
-    ki = ks.index(k)
-    everything = np.arange(x.shape[0])
-    final = rank(everything)
+    final = pool.rank(np.arange(len(pool.x)))
     if len(final.order) < k:
         raise ValueError(f"Only {len(final.order)} items pass the rule's screening on all targets; "
                          f"a {k}-item scale cannot be selected. Relax the rule or lower k.")
     selected, signs = final.take(k)
-    apparent = scale_performance(x, y, selected, signs)
-    optimism = _bootstrap_optimism(x, y, codes, rank, k, n_boot, rng)
-    cv_mean = np.nanmean(curve[:, :, ki, :], axis=(0, 1))
-    cv_sd = np.nanstd(curve[:, :, ki, :], axis=(0, 1), ddof=1)
-    k_curve = pd.DataFrame(np.nanmean(curve, axis=(0, 1)), index=pd.Index(ks, name="k"),
-                           columns=metrics)
-    level = "clusters" if clusters is not None else "targets"
+    apparent = scale_performance(pool.x, pool.y, selected, signs)
+    optimism = _bootstrap_optimism(pool, k, n_boot, rng)
+    at_k = curve[:, :, ks.index(k), :]
+
+    def figures(values) -> dict:
+        return dict(zip(metrics, np.asarray(values).tolist()))
+
+    unit = "cluster" if clusters is not None else "target"
     return ScaleDevelopmentResult(
-        selected=tuple(names[i] for i in selected),
-        keys={names[i]: int(s) for i, s in zip(selected, signs)},
-        k=k, k_chosen_by=chosen_by, rule=rule.to_dict(),
-        apparent=dict(zip(metrics, apparent.tolist())),
-        cross_validated=dict(zip(metrics, cv_mean.tolist())),
-        cross_validated_sd=dict(zip(metrics, cv_sd.tolist())),
-        optimism=dict(zip(metrics, optimism.tolist())),
-        corrected=dict(zip(metrics, (apparent - optimism).tolist())),
-        k_curve=k_curve,
-        selection_frequency={names[j]: float(f) for j, f in enumerate(frequency[ki]) if f > 0},
-        item_analysis=analysis, n=int(x.shape[0]), n_items=len(names),
-        n_clusters=int(codes.max()) + 1 if len(codes) else 0,
-        criteria=tuple(criterion_names), n_folds=n_folds, n_repeats=n_repeats, n_boot=n_boot,
-        seed=seed,
-        method=(f"selection by rule inside {n_repeats} x {n_folds}-fold cross-validation grouped "
-                f"by {'cluster' if clusters is not None else 'target'}; optimism correction from "
-                f"{n_boot} bootstrap samples resampling {level} (Harrell, Lee & Mark 1996); "
-                "omega total (McDonald 1999), alpha (Cronbach 1951), Pearson r"),
+        selected=tuple(pool.names[i] for i in selected),
+        keys={pool.names[i]: int(s) for i, s in zip(selected, signs)},
+        k=k, k_chosen_by=chosen_by, rule=rule.to_dict(), apparent=figures(apparent),
+        cross_validated=figures(np.nanmean(at_k, axis=(0, 1))),
+        cross_validated_sd=figures(np.nanstd(at_k, axis=(0, 1), ddof=1)),
+        optimism=figures(optimism), corrected=figures(apparent - optimism),
+        k_curve=pd.DataFrame(np.nanmean(curve, axis=(0, 1)), index=pd.Index(ks, name="k"), columns=metrics),
+        selection_frequency={pool.names[j]: float(f) for j, f in enumerate(frequency[ks.index(k)]) if f > 0},
+        item_analysis=pool.analysis, n=len(pool.x), n_items=len(pool.names),
+        n_clusters=int(pool.codes.max()) + 1 if len(pool.codes) else 0,
+        criteria=tuple(pool.criterion_names), n_folds=n_folds, n_repeats=n_repeats, n_boot=n_boot, seed=seed,
+        method=(f"selection by rule inside {n_repeats} x {n_folds}-fold cross-validation grouped by {unit}; "
+                f"optimism correction from {n_boot} bootstrap samples resampling {unit}s (Harrell, Lee & "
+                "Mark 1996); omega total (McDonald 1999), alpha (Cronbach 1951), Pearson r"),
     )
+
+
+@dataclass(frozen=True)
+class _Pool:
+    """The rated targets' item scores ``x``, criteria ``y``, answers ``a`` (or None), cluster
+    codes, and how to rank items on a subset of rows."""
+
+    x: np.ndarray
+    y: np.ndarray
+    a: np.ndarray | None
+    codes: np.ndarray
+    names: list
+    criterion_names: list
+    analysis: pd.DataFrame
+    rule: SelectionRule
+    selection_column: int | None
+    bounds: tuple | None
+
+    @classmethod
+    def from_inputs(cls, items, criteria, *, rule, clusters, bounds, answers) -> "_Pool":
+        frame = items if isinstance(items, pd.DataFrame) else pd.DataFrame(items)
+        x_all, names = as_float_matrix(frame, what="Item scores")
+        y_all, criterion_names = as_criteria(criteria, x_all.shape[0])
+        if rule.criterion is not None and rule.criterion not in criterion_names:
+            raise ValueError(f"The rule's criterion {rule.criterion!r} is not among the criteria "
+                             f"{criterion_names}.")
+        analysis = item_analysis(frame, pd.DataFrame(y_all, columns=criterion_names) if criterion_names else None,
+                                 bounds=bounds, answers=answers)
+        rated = ~np.isnan(x_all).all(axis=1)  # targets the LLM failed on carry no information
+        a = None if answers is None else as_float_matrix(answers, what="Answers")[0][rated]
+        codes = cluster_codes(None if clusters is None else np.asarray(clusters, dtype=object)[rated],
+                              int(rated.sum()))
+        return cls(x=x_all[rated], y=y_all[rated], a=a, codes=codes, names=names,
+                   criterion_names=criterion_names, analysis=analysis, rule=rule,
+                   selection_column=criterion_names.index(rule.criterion) if rule.criterion else None,
+                   bounds=_bounds_array(names, bounds))
+
+    def rank(self, rows: np.ndarray):
+        y = None if self.selection_column is None else self.y[rows, self.selection_column]
+        return rank_items(self.x[rows], y, self.rule, self.bounds, None if self.a is None else self.a[rows])
 
 
 def _candidate_ks(rule: SelectionRule, n_items: int) -> list[int]:
@@ -182,20 +198,20 @@ def _bounds_array(names, bounds):
             np.array([bounds[n][1] for n in names], dtype=float))
 
 
-def _cross_validate(x, y, codes, rank, ks, n_folds, n_repeats, rng):
+def _cross_validate(pool: _Pool, ks, n_folds, n_repeats, rng):
     """Test-fold metrics, repeats x folds x ks x metrics, and per k the share of training
     folds that selected each item."""
-    curve = np.full((n_repeats, n_folds, len(ks), 2 + y.shape[1]), np.nan)
-    frequency = np.zeros((len(ks), x.shape[1]))
+    curve = np.full((n_repeats, n_folds, len(ks), 2 + pool.y.shape[1]), np.nan)
+    frequency = np.zeros((len(ks), pool.x.shape[1]))
     for rep in range(n_repeats):
-        fold = grouped_folds(codes, n_folds, rng)
+        fold = grouped_folds(pool.codes, n_folds, rng)
         for f in range(n_folds):
             test = fold == f
-            ranking = rank(np.nonzero(~test)[0])
+            ranking = pool.rank(np.nonzero(~test)[0])
             for ki, k in enumerate(ks):
                 chosen, signs = ranking.take(k)
                 if len(chosen) == k:
-                    curve[rep, f, ki] = scale_performance(x[test], y[test], chosen, signs)
+                    curve[rep, f, ki] = scale_performance(pool.x[test], pool.y[test], chosen, signs)
                 frequency[ki, chosen] += 1
     return curve, frequency / (n_repeats * n_folds)
 
@@ -219,12 +235,15 @@ def _choose_k(rule: SelectionRule, ks, curve, metrics) -> tuple[int, str]:
                                           f"{rule.omega_target})")
 
 
-def _bootstrap_optimism(x, y, codes, rank, k, n_boot, rng) -> np.ndarray:
-    members = cluster_members(codes)
+def _bootstrap_optimism(pool: _Pool, k, n_boot, rng) -> np.ndarray:
+    """Mean over bootstrap samples of (performance in the sample - on the original targets)
+    of the scale the rule selects in the sample."""
+    members = cluster_members(pool.codes)
+    x, y = pool.x, pool.y
     differences = np.full((n_boot, 2 + y.shape[1]), np.nan)
     for b in range(n_boot):
-        rows = cluster_bootstrap_rows(codes, rng, members)
-        chosen, signs = rank(rows).take(k)
+        rows = cluster_bootstrap_rows(pool.codes, rng, members)
+        chosen, signs = pool.rank(rows).take(k)
         if len(chosen) == k:
             differences[b] = (scale_performance(x[rows], y[rows], chosen, signs)
                               - scale_performance(x, y, chosen, signs))
