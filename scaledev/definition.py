@@ -45,6 +45,7 @@ def derivation_record(result: ScaleDevelopmentResult, *, pool_version, study_slu
         "cross_validated": _figures(result.cross_validated),
         "optimism": _figures(result.optimism),
         "corrected": _figures(result.corrected),
+        "cfa_one_factor": _figures({k: v for k, v in result.cfa_one_factor.items() if k != "error"}),
     }
 
 

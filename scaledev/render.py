@@ -41,4 +41,14 @@ def summary_lines(development: ScaleDevelopment) -> list[str]:
              f"{'metric':<16}{'apparent':>10}{'CV mean (SD)':>22}{'optimism':>10}{'corrected':>11}"]
     for metric, apparent, cv, optimism, corrected in figure_rows(development):
         lines.append(f"{metric:<16}{apparent:>10}{cv:>22}{optimism:>10}{corrected:>11}")
+    lines.append(cfa_line(development))
     return lines
+
+
+def cfa_line(development: ScaleDevelopment) -> str:
+    """The apparent one-factor CFA fit of the selected items, or why there is none."""
+    cfa = development.result.cfa_one_factor
+    if "error" in cfa:
+        return f"one-factor CFA (apparent): not computed: {cfa['error']}"
+    return (f"one-factor CFA (apparent, n={cfa['n']}): chi2({cfa['df']}) = {_fmt(cfa['chisq'])}, "
+            f"CFI {_fmt(cfa['cfi'])}, TLI {_fmt(cfa['tli'])}, RMSEA {_fmt(cfa['rmsea'])}, SRMR {_fmt(cfa['srmr'])}")

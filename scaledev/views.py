@@ -12,7 +12,7 @@ from ratings.selectors import studies_for_manager
 
 from .analysis import pool_version_for_study, scale_development_compute
 from .inputs import PublishInput
-from .render import figure_rows, item_rows
+from .render import cfa_line, figure_rows, item_rows
 from .services import short_scale_publish
 
 
@@ -36,7 +36,7 @@ def scale_development_page(request, slug):
                     return _publish(request, study, development, data.validated_data)
                 header, rows = item_rows(development)
                 context.update(development=development, figures=figure_rows(development), item_header=header,
-                               item_rows=rows)
+                               item_rows=rows, cfa=cfa_line(development))
             except ValueError as error:
                 context["errors"] = [str(error)]
     return render(request, "scaledev/develop.html", context)

@@ -130,6 +130,7 @@ DERIVATION = {
         "cross_validated": FIGURES,
         "optimism": FIGURES,
         "corrected": FIGURES,
+        "cfa_one_factor": FIGURES,
     },
     "required": ["method", "pool", "study", "rater", "rule", "k", "seed", "n_folds", "n_repeats",
                  "n_boot", "items", "apparent", "cross_validated", "optimism", "corrected"],

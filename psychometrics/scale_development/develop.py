@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._base import ResultMixin, as_float_matrix
+from ..cfa import cfa_one_factor
 from ._matrix import as_criteria
 from .evaluate import metric_names, scale_performance
 from .folds import cluster_bootstrap_rows, cluster_codes, cluster_members, grouped_folds
@@ -24,6 +25,9 @@ class ScaleDevelopmentResult(ResultMixin):
     (``omega_total``, ``alpha``, ``r:CRITERION``) to floats; ``cross_validated_sd`` is the SD
     over test folds. ``k_curve`` holds the mean test-fold metrics per candidate k.
     ``selection_frequency`` is the share of training folds whose selection held each item.
+    ``cfa_one_factor`` is the one-factor CFA fit (chi-square, df, CFI, TLI, RMSEA, SRMR) of the
+    selected items on all targets: apparent, since the items were chosen on the same data; or
+    ``{"error": sentence}`` (fewer than four items, or a model that cannot be fitted).
     """
 
     selected: tuple[str, ...]
@@ -39,6 +43,7 @@ class ScaleDevelopmentResult(ResultMixin):
     k_curve: pd.DataFrame
     selection_frequency: dict
     item_analysis: pd.DataFrame
+    cfa_one_factor: dict
     n: int
     n_items: int
     n_clusters: int
@@ -131,7 +136,7 @@ def develop_scale(items, criteria=None, *, rule: SelectionRule, clusters=None,
         optimism=figures(optimism), corrected=figures(apparent - optimism),
         k_curve=pd.DataFrame(np.nanmean(curve, axis=(0, 1)), index=pd.Index(ks, name="k"), columns=metrics),
         selection_frequency={pool.names[j]: float(f) for j, f in enumerate(frequency[ks.index(k)]) if f > 0},
-        item_analysis=pool.analysis, n=len(pool.x), n_items=len(pool.names),
+        item_analysis=pool.analysis, cfa_one_factor=_cfa(pool.x[:, selected] * signs), n=len(pool.x), n_items=len(pool.names),
         n_clusters=int(pool.codes.max()) + 1 if len(pool.codes) else 0,
         criteria=tuple(pool.criterion_names), n_folds=n_folds, n_repeats=n_repeats, n_boot=n_boot, seed=seed,
         method=(f"selection by rule inside {n_repeats} x {n_folds}-fold cross-validation grouped by {unit}; "
@@ -178,6 +183,16 @@ class _Pool:
     def rank(self, rows: np.ndarray):
         y = None if self.selection_column is None else self.y[rows, self.selection_column]
         return rank_items(self.x[rows], y, self.rule, self.bounds, None if self.a is None else self.a[rows])
+
+
+def _cfa(x: np.ndarray) -> dict:
+    if x.shape[1] < 4:
+        return {"error": "A one-factor CFA needs at least four items to test its fit."}
+    try:
+        fit = cfa_one_factor(x)
+    except (ValueError, np.linalg.LinAlgError) as error:
+        return {"error": str(error)}
+    return {name: getattr(fit, name) for name in ("n", "chisq", "df", "cfi", "tli", "rmsea", "srmr")}
 
 
 def _candidate_ks(rule: SelectionRule, n_items: int) -> list[int]:

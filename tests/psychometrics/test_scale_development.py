@@ -74,6 +74,9 @@ def test_given_k_the_true_items_are_exactly_the_selection(pool):
                            clusters=clusters, n_repeats=3, n_boot=5, seed=0)
     assert set(result.selected) == set(true) and result.k_chosen_by == "given"
     assert all(result.selection_frequency[code] > 0.9 for code in true)
+    # the simulated items follow a one-factor model exactly: the CFA fits
+    assert result.cfa_one_factor["df"] == 20 and result.cfa_one_factor["cfi"] > 0.97
+    assert result.cfa_one_factor["srmr"] < 0.05
 
 
 def test_apparent_figures_exceed_corrected_and_corrected_stay_near_the_truth(developed):

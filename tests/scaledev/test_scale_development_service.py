@@ -66,6 +66,7 @@ def test_the_published_short_scale_records_its_derivation(pool_study, developmen
         assert set(derivation[block]) == {"omega_total", "alpha", "r:motivation"}
         assert derivation[block] == pytest.approx(getattr(development.result, block))
     assert [e["code"] for e in derivation["items"]] == list(development.result.selected)
+    assert derivation["cfa_one_factor"]["df"] == 20 and derivation["cfa_one_factor"]["cfi"] > 0.9
     assert "pool" not in definition and version.kind == "scale"
     codes = [item["code"] for item in definition["items"]]
     assert sorted(codes) == sorted(true)
@@ -107,7 +108,7 @@ def test_the_command_prints_the_selection_and_publishes(pool_study, capsys):
                  "--cluster", "patient", "--k", "8", "--repeats", "2", "--boots", "10", "--publish",
                  "--slug", "engagement-k8")
     out = capsys.readouterr().out
-    assert "selected k = 8 (given)" in out and "r:motivation" in out
+    assert "selected k = 8 (given)" in out and "r:motivation" in out and "one-factor CFA (apparent" in out
     assert "published: engagement-k8@1.0.0" in out
     call_command("develop_scale", study.slug, "--pool", "engagement-pool", "--criterion", "motivation",
                  "--cluster", "patient", "--k-max", "10", "--repeats", "2", "--boots", "5", "--format", "json")
