@@ -1,6 +1,7 @@
 """Scale development on a study's LLM ratings of a pool: selection, publishing with provenance,
 the command, and the published short scale loading and scoring like any instrument."""
 
+import io
 import json
 
 import pytest
@@ -75,6 +76,11 @@ def test_the_published_short_scale_records_its_derivation(pool_study, developmen
     assert reverse == {UNMARKED_REVERSED, POOL_REVERSED}
     # the provenance travels with the export and loads back to the same content
     assert content_hash(load_definition(to_yaml(definition))) == version.content_hash
+    exported = io.StringIO()
+    call_command("export_instrument", "engagement-pool-short@1.0.0", "--format", "yaml", stdout=exported)
+    reloaded = load_definition(exported.getvalue())
+    assert content_hash(reloaded) == version.content_hash
+    assert reloaded["derivation"]["pool"]["content_hash"] == pool.content_hash
     again = short_scale_publish(development=development)
     assert not again.created and again.version.pk == version.pk
 
