@@ -68,6 +68,12 @@ def item_analysis(items, criteria=None, *, bounds: Bounds | None = None, answers
     --------
     On psychTools' ``bfi`` N1-N5 (complete cases) ``r_drop`` equals ``psych::alpha``'s ``r.drop``
     and ``loading`` ``psych::fa(nfactors = 1)``'s loadings; the test suite checks this.
+
+    >>> import pandas as pd
+    >>> x = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 2, 3, 5, 5], "c": [1, 3, 3, 4, 4]})
+    >>> table = item_analysis(x, bounds={c: (1, 5) for c in "abc"})
+    >>> round(float(table.loc["a", "floor_share"]), 2), bool((table["loading"] > 0.8).all())
+    (0.2, True)
     """
     x, names = as_float_matrix(items, what="Item scores")
     if x.shape[1] < 3:
