@@ -199,3 +199,16 @@ def test_the_floor_ceiling_screen_drops_an_item_piled_at_one_end(pool):
                            bounds=bounds, answers=answers)
     assert true[0] not in result.selected and set(result.selected) == set(true[1:])
     assert result.item_analysis.loc[true[0], "floor_share"] == 1.0
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 1000), scale=st.floats(0.1, 50), shift=st.floats(-100, 100))
+def test_selection_and_apparent_figures_ignore_item_order_and_a_common_rescaling(seed, scale, shift):
+    items, criteria, _, _ = simulate_pool(n_targets=120, n_clusters=120, n_items=12, n_true=4, seed=seed)
+    rule = SelectionRule(k=4, criterion="criterion")
+    base = develop_scale(items, criteria, rule=rule, n_repeats=1, n_boot=1, seed=0)
+    order = np.random.default_rng(seed).permutation(items.columns)
+    moved = develop_scale(items[order] * scale + shift, criteria, rule=rule, n_repeats=1, n_boot=1, seed=0)
+    assert set(moved.selected) == set(base.selected)
+    for metric, value in base.apparent.items():
+        assert moved.apparent[metric] == pytest.approx(value, abs=1e-8), metric
