@@ -2,6 +2,8 @@
 with bootstrap optimism correction of the apparent reliability and validity."""
 from __future__ import annotations
 
+import dataclasses
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,9 +79,11 @@ def develop_scale(items, criteria=None, *, rule: SelectionRule, clusters=None,
                  \text{corrected} = \text{apparent} - \text{optimism}
 
        with :math:`P_b(\cdot)` the performance of the scale selected in sample b. The whole
-       selection (screening, keying, ranking) is repeated in every sample; the choice of k is
-       not (k is fixed at the chosen value), so when k was chosen by the procedure the
-       cross-validated figures of that k are slightly optimistic too.
+       procedure is repeated in every sample: screening, keying and ranking, and, when k is
+       chosen by the procedure, the choice of k too (by one round of grouped ``n_folds``-fold
+       cross-validation inside the sample, duplicated clusters kept in one fold). The
+       cross-validated figures of a k chosen from the same curve are slightly optimistic;
+       the corrected ones are not.
 
     ``items`` is a targets x items matrix (DataFrame; NaN for missing or failed answers),
     reverse-keyed items either keyed already or left to the rule's keying by loading sign.
@@ -128,7 +132,7 @@ def develop_scale(items, criteria=None, *, rule: SelectionRule, clusters=None,
                          f"a {k}-item scale cannot be selected. Relax the rule or lower k.")
     selected, signs = final.take(k)
     apparent = scale_performance(pool.x, pool.y, selected, signs)
-    optimism = _bootstrap_optimism(pool, k, n_boot, rng)
+    optimism = _bootstrap_optimism(pool, k if rule.k is not None else None, ks, n_folds, n_boot, rng)
     at_k = curve[:, :, ks.index(k), :]
 
     def figures(values) -> dict:
@@ -139,10 +143,10 @@ def develop_scale(items, criteria=None, *, rule: SelectionRule, clusters=None,
         selected=tuple(pool.names[i] for i in selected),
         keys={pool.names[i]: int(s) for i, s in zip(selected, signs)},
         k=k, k_chosen_by=chosen_by, rule=rule.to_dict(), apparent=figures(apparent),
-        cross_validated=figures(np.nanmean(at_k, axis=(0, 1))),
-        cross_validated_sd=figures(np.nanstd(at_k, axis=(0, 1), ddof=1)),
+        cross_validated=figures(_nanmean(at_k, axis=(0, 1))),
+        cross_validated_sd=figures(_nanstd(at_k)),
         optimism=figures(optimism), corrected=figures(apparent - optimism),
-        k_curve=pd.DataFrame(np.nanmean(curve, axis=(0, 1)), index=pd.Index(ks, name="k"), columns=metrics),
+        k_curve=pd.DataFrame(_nanmean(curve, axis=(0, 1)), index=pd.Index(ks, name="k"), columns=metrics),
         selection_frequency={pool.names[j]: float(f) for j, f in enumerate(frequency[ks.index(k)]) if f > 0},
         item_analysis=pool.analysis, cfa_one_factor=_cfa(pool.x[:, selected] * signs), n=len(pool.x), n_items=len(pool.names),
         n_clusters=int(pool.codes.max()) + 1 if len(pool.codes) else 0,
@@ -187,6 +191,12 @@ class _Pool:
                    criterion_names=criterion_names, analysis=analysis, rule=rule,
                    selection_column=criterion_names.index(rule.criterion) if rule.criterion else None,
                    bounds=_bounds_array(names, bounds))
+
+    def subset(self, rows: np.ndarray) -> "_Pool":
+        """The pool restricted to ``rows`` (a bootstrap sample: repeated rows keep their cluster)."""
+        codes = np.unique(self.codes[rows], return_inverse=True)[1].ravel()
+        return dataclasses.replace(self, x=self.x[rows], y=self.y[rows], codes=codes,
+                                   a=None if self.a is None else self.a[rows])
 
     def rank(self, rows: np.ndarray):
         y = None if self.selection_column is None else self.y[rows, self.selection_column]
@@ -242,7 +252,7 @@ def _cross_validate(pool: _Pool, ks, n_folds, n_repeats, rng):
 def _choose_k(rule: SelectionRule, ks, curve, metrics) -> tuple[int, str]:
     if rule.k is not None:
         return rule.k, "given"
-    mean = np.nanmean(curve, axis=(0, 1))
+    mean = _nanmean(curve, axis=(0, 1))
     if rule.choose_k == "max_validity":
         r = np.abs(mean[:, metrics.index(f"r:{rule.criterion}")])
         if np.isnan(r).all():
@@ -258,16 +268,38 @@ def _choose_k(rule: SelectionRule, ks, curve, metrics) -> tuple[int, str]:
                                           f"{rule.omega_target})")
 
 
-def _bootstrap_optimism(pool: _Pool, k, n_boot, rng) -> np.ndarray:
+def _bootstrap_optimism(pool: _Pool, k: int | None, ks, n_folds, n_boot, rng) -> np.ndarray:
     """Mean over bootstrap samples of (performance in the sample - on the original targets)
-    of the scale the rule selects in the sample."""
+    of the scale the procedure selects in the sample; ``k`` None: each sample chooses its k."""
     members = cluster_members(pool.codes)
-    x, y = pool.x, pool.y
-    differences = np.full((n_boot, 2 + y.shape[1]), np.nan)
+    metrics = metric_names(pool.criterion_names)
+    differences = np.full((n_boot, len(metrics)), np.nan)
     for b in range(n_boot):
         rows = cluster_bootstrap_rows(pool.codes, rng, members)
-        chosen, signs = pool.rank(rows).take(k)
-        if len(chosen) == k:
-            differences[b] = (scale_performance(x[rows], y[rows], chosen, signs)
-                              - scale_performance(x, y, chosen, signs))
-    return np.nanmean(differences, axis=0)
+        sample = pool.subset(rows)
+        k_b = k
+        if k_b is None:
+            curve, _ = _cross_validate(sample, ks, n_folds, 1, rng)
+            try:
+                k_b, _ = _choose_k(pool.rule, ks, curve, metrics)
+            except ValueError:  # no k gave a defined figure in this sample
+                continue
+        chosen, signs = sample.rank(np.arange(len(rows))).take(k_b)
+        if len(chosen) == k_b:
+            differences[b] = (scale_performance(sample.x, sample.y, chosen, signs)
+                              - scale_performance(pool.x, pool.y, chosen, signs))
+    return _nanmean(differences, axis=0)
+
+
+def _nanmean(values: np.ndarray, axis=None) -> np.ndarray:
+    """Mean ignoring NaN; NaN (without a warning) where every value is undefined, e.g. a k
+    that no training fold had enough eligible items for."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(values, axis=axis)
+
+
+def _nanstd(values: np.ndarray) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanstd(values, axis=(0, 1), ddof=1)
