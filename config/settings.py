@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "ratings",
     "reports",
     "novelty",
+    "scaledev",
 ]
 
 MIDDLEWARE = [

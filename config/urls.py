@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from instruments import api as instruments_api
 from novelty.api import LiteratureListUploadApi
 from reports.api import StudyReportApi
+from scaledev.api import ScaleDevelopmentApi
 from ratings.urls import api_urlpatterns as ratings_api
 
 instruments_api_urlpatterns = [
@@ -26,10 +27,13 @@ urlpatterns = [
     path("api/v1/", include((ratings_api, "ratings-api"))),
     path("api/v1/studies/<slug:slug>/report/", StudyReportApi.as_view(), name="api-study-report"),
     path("api/v1/studies/<slug:slug>/literature/", LiteratureListUploadApi.as_view(), name="api-study-literature"),
+    path("api/v1/studies/<slug:slug>/scale-development/", ScaleDevelopmentApi.as_view(),
+         name="api-scale-development"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("ratings.urls")),
     path("", include("reports.urls")),
+    path("", include("scaledev.urls")),
 ]
 
 handler404 = "config.api_errors.not_found"

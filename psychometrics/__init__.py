@@ -14,6 +14,7 @@ from .krippendorff import KrippendorffResult, krippendorff_alpha, krippendorff_a
 from .multirater import AgreementResult, fleiss_kappa, gwet_ac1, gwet_ac2, percent_agreement
 from .omega import OmegaResult, omega
 from .proportion import ProportionResult, proportion_ci
+from .scale_development import ScaleDevelopmentResult, SelectionRule, develop_scale, item_analysis
 from .validity import (BlandAltmanResult, CorrelationResult, MeanResult, bland_altman,
                        disattenuated_r, kendall_tau, mean_absolute_error, pearson_r,
                        spearman_rho)
@@ -27,4 +28,5 @@ __all__ = [
     "item_statistics", "kappa_from_table", "kendall_tau", "krippendorff_alpha",
     "krippendorff_alpha_matrix", "mean_absolute_error", "omega", "pearson_r",
     "percent_agreement", "spearman_rho", "ProportionResult", "proportion_ci",
+    "ScaleDevelopmentResult", "SelectionRule", "develop_scale", "item_analysis",
 ]

@@ -46,6 +46,40 @@ def minres(r: np.ndarray, nfactors: int) -> np.ndarray:
     return _orient(_principal_axes(lam))
 
 
+def minres_one_factor(r: np.ndarray, *, tol: float = 1e-11, maxit: int = 3000) -> np.ndarray:
+    r"""One-factor minimum-residual loadings by the fixed point of the minres conditions.
+
+    For one factor, :math:`\partial/\partial\lambda_i \sum_{j \ne k}(r_{jk} - \lambda_j
+    \lambda_k)^2 = 0` gives :math:`\lambda_i = \sum_{j \ne i} r_{ij}\lambda_j /
+    \sum_{j \ne i}\lambda_j^2` (Harman & Jones 1966 solve it row by row); iterating all rows at
+    once, damped by one half and started from the centroid factor, converges in tens of
+    matrix-vector products where `minres` needs a general optimiser. The same solution as
+    `minres` (to about 1e-9); falls back to `minres` if it does not converge. Oriented to sum
+    positive.
+    When the items share next to nothing the minres solution is a Heywood case (a loading
+    above 1 that grows without bound); the iteration stops at the first loading above 1 and
+    returns it, so callers can see the improper solution, as ``psych::fa`` warns of one.
+
+    References
+    ----------
+    Harman, H. H., & Jones, W. H. (1966). Factor analysis by minimizing residuals (minres).
+    Psychometrika, 31(3), 351-368.
+    """
+    off = r - np.diag(np.diag(r))
+    # Thurstone's centroid factor as the start: no eigendecomposition, and close enough.
+    total = r.sum()
+    lam = r.sum(axis=1) / np.sqrt(total) if total > 1e-8 else np.full(r.shape[0], 0.5)
+    for _ in range(maxit):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            new = 0.5 * lam + 0.5 * (off @ lam) / (lam @ lam - lam ** 2)
+        if not np.isfinite(new).all():
+            break
+        if np.max(np.abs(new - lam)) < tol or np.max(np.abs(new)) > 1:
+            return new if new.sum() >= 0 else -new
+        lam = new
+    return minres(r, 1)[:, 0]
+
+
 def ml_psi(s: np.ndarray, nfactors: int) -> tuple[np.ndarray, np.ndarray, float]:
     r"""Maximum-likelihood factor analysis of a covariance or correlation matrix.
 

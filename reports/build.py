@@ -14,6 +14,7 @@ from instruments.definition.scoring import keyed
 
 from . import frames
 from . import novelty as novelty_report
+from .item_analysis_section import section_item_analysis
 from .stats import agreement, attempt, jsonable, correlation_with_ci, icc_forms, pair_icc2, pairwise_kappa
 
 REPORT_VERSION = 1
@@ -256,6 +257,7 @@ def study_report(study, *, instrument_version, cluster_field: str | None = None,
                                       "computed yet: it needs perturbed re-scoring runs."}
     if novelty_report.applies(instrument_version):
         report["novelty"] = novelty_report.novelty_section(study, instrument_version, data.items)
+    report["item_analysis"] = section_item_analysis(data)
     report["missing"] = frames.missing_counts(study, instrument_version=instrument_version,
                                               items=data.items)
     return jsonable(report)

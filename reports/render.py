@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 
 from . import plots
 from .novelty import novelty_tables
+from .item_analysis_section import item_analysis_tables
 
 CSV_COLUMNS = ["section", "path", "estimate", "ci_low", "ci_high", "n", "method", "error"]
 
@@ -184,7 +185,8 @@ def _figures_svg(report):
 
 def report_context(report: dict) -> dict:
     tables = (_reliability_tables(report) + _consistency_tables(report) + _llm_tables(report)
-              + _validity_tables(report) + novelty_tables(report, cell) + _missing_table(report))
+              + _validity_tables(report) + novelty_tables(report, cell) + _missing_table(report)
+              + item_analysis_tables(report))
     return {"report": report, "tables": tables, "figures": _figures_svg(report)}
 
 

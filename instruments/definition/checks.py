@@ -36,6 +36,21 @@ def semantic_problems(document: dict) -> list[Problem]:
     if document["kind"] == "scale" and "stages" in document:
         problems.append(Problem("stages", "only a pipeline instrument has stages"))
     problems += _stage_problems(document.get("stages", []))
+    problems += _pool_problems(document)
+    return problems
+
+
+def _pool_problems(document: dict) -> list[Problem]:
+    """An item pool is a scale instrument of candidate items; a derived scale names its items."""
+    problems = []
+    if document.get("pool") and document["kind"] != "scale":
+        problems.append(Problem("pool", "only a scale instrument can be an item pool"))
+    if document.get("pool") and "derivation" in document:
+        problems.append(Problem("derivation", "an item pool is not derived from another pool"))
+    codes = {item["code"] for item in document["items"]}
+    for i, entry in enumerate(document.get("derivation", {}).get("items", [])):
+        if entry["code"] not in codes:
+            problems.append(Problem(f"derivation.items[{i}].code", f"names no item: {entry['code']!r}"))
     return problems
 
 

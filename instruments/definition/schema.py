@@ -89,6 +89,57 @@ STAGE = {
     "then": {"required": ["prompt", "output_schema"]},
 }
 
+FIGURES = {"type": "object", "additionalProperties": {"type": ["number", "null"]}}
+
+# How a short scale was derived from an item pool (written by scale development, never by
+# hand): the pool's exact version, the study and rater whose ratings were used, the rule and
+# resampling settings, and the apparent, cross-validated and optimism-corrected figures.
+DERIVATION = {
+    "type": "object",
+    "properties": {
+        "method": TEXT,
+        "pool": {
+            "type": "object",
+            "properties": {"slug": TEXT, "version": TEXT,
+                           "content_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+            "required": ["slug", "version", "content_hash"],
+            "additionalProperties": False,
+        },
+        "study": TEXT,
+        "rater": TEXT,
+        "n_targets": {"type": "integer", "minimum": 0},
+        "n_clusters": {"type": "integer", "minimum": 0},
+        "cluster_field": {"type": ["string", "null"]},
+        "criteria": {"type": "array", "items": TEXT},
+        "rule": {"type": "object"},
+        "k": {"type": "integer", "minimum": 2},
+        "k_chosen_by": TEXT,
+        "seed": {"type": "integer"},
+        "n_folds": {"type": "integer", "minimum": 2},
+        "n_repeats": {"type": "integer", "minimum": 1},
+        "n_boot": {"type": "integer", "minimum": 1},
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"code": CODE, "key": {"enum": [1, -1]},
+                               "selection_frequency": {"type": "number"}},
+                "required": ["code", "key"],
+                "additionalProperties": False,
+            },
+            "minItems": 2,
+        },
+        "apparent": FIGURES,
+        "cross_validated": FIGURES,
+        "optimism": FIGURES,
+        "corrected": FIGURES,
+        "cfa_one_factor": FIGURES,
+    },
+    "required": ["method", "pool", "study", "rater", "rule", "k", "seed", "n_folds", "n_repeats",
+                 "n_boot", "items", "apparent", "cross_validated", "optimism", "corrected"],
+    "additionalProperties": False,
+}
+
 INSTRUMENT = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "Anchor instrument definition",
@@ -98,6 +149,7 @@ INSTRUMENT = {
         "title": TEXT,
         "version": {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+){0,2}([-+][0-9A-Za-z.-]+)?$"},
         "kind": {"enum": ["scale", "pipeline"]},
+        "pool": {"type": "boolean"},
         "description": TEXT,
         "citation": TEXT,
         "licence": TEXT,
@@ -118,6 +170,7 @@ INSTRUMENT = {
         "stages": {"type": "array", "items": STAGE, "minItems": 1},
         "items": {"type": "array", "items": ITEM, "minItems": 1},
         "subscales": {"type": "array", "items": SUBSCALE},
+        "derivation": DERIVATION,
     },
     "required": ["slug", "title", "version", "kind", "description", "items"],
     "additionalProperties": False,

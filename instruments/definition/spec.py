@@ -101,6 +101,8 @@ class InstrumentSpec:
     items: tuple[Item, ...]
     subscales: tuple[Subscale, ...]
     stages: tuple[Stage, ...]
+    pool: bool = False
+    derivation: dict | None = None
 
     def item(self, code: str) -> Item:
         for item in self.items:
@@ -166,4 +168,6 @@ def build_spec(document: dict) -> InstrumentSpec:
         items=items,
         subscales=subscales,
         stages=stages,
+        pool=document.get("pool", False),
+        derivation=document.get("derivation"),
     )

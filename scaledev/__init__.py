@@ -1,0 +1,1 @@
+"""Scale development: from an LLM-rated item pool to a validated short scale (issue 9)."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ScaledevConfig(AppConfig):
+    name = "scaledev"
+    verbose_name = "Scale development"
