@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from rest_framework import status
 from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from config.api_errors import ErrorListOutput, ErrorOutput  # noqa: F401 (re-exported)
@@ -16,6 +17,19 @@ MAX_ROWS = 100_000
 class RawTable:
     fmt: str
     text: str
+
+
+class CreatesStudies(BasePermission):
+    """Reading needs an account; creating a study (or a batch, which is one) needs the study
+    manager's or API client's ``ratings.add_study``, the same as the manager pages."""
+
+    message = "creating studies needs the study manager or API client role"
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        return request.method in SAFE_METHODS or user.has_perm("ratings.add_study")
 
 
 class _TextParser(BaseParser):
