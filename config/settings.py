@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "instruments",
     "ratings",
     "reports",
+    "audit",
 ]
 
 MIDDLEWARE = [

@@ -28,6 +28,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("ratings.urls")),
     path("", include("reports.urls")),
+    path("audit/", include("audit.urls")),
 ]
 
 handler404 = "config.api_errors.not_found"

@@ -10,6 +10,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 
+from audit.services import audit_record
+
 from .forms import AssignmentDesignForm, RaterInviteForm, ScoringStartForm, StudyCreateForm, TargetsUploadForm
 from .models import Assignment, ScoringJob
 from .selectors import human_raters_with_accounts, studies_for_manager
@@ -31,7 +33,7 @@ def manager_required(view):
     return wrapped
 
 
-def _import_upload(study, upload) -> tuple[str | None, list]:
+def _import_upload(request, study, upload) -> tuple[str | None, list]:
     """Import an uploaded targets file; returns a summary or the row errors."""
     try:
         fmt = format_for(Path(upload.name))
@@ -41,6 +43,8 @@ def _import_upload(study, upload) -> tuple[str | None, list]:
         return None, [f"{upload.name} is not UTF-8 text"]
     except ImportRejected as exc:
         return None, [str(e) for e in exc.errors]
+    audit_record(request=request, action="create", object_type="material", study=study,
+                 detail={"file": upload.name, "created": result.created, "updated": result.updated})
     return f"{result.created} targets created, {result.updated} updated, {result.unchanged} unchanged", []
 
 
@@ -59,7 +63,7 @@ def study_list(request):
                     study_use_instrument(study=study, version=version)
                 summary = None
                 if form.cleaned_data["targets"]:
-                    summary, row_errors = _import_upload(study, form.cleaned_data["targets"])
+                    summary, row_errors = _import_upload(request, study, form.cleaned_data["targets"])
                 if row_errors:
                     transaction.set_rollback(True)  # nothing half-created: no study without its targets
                 else:
@@ -103,7 +107,7 @@ def _summary(study) -> dict:
 def _upload(request, study, raters, context):
     form = TargetsUploadForm(request.POST, request.FILES)
     if form.is_valid():
-        summary, errors = _import_upload(study, form.cleaned_data["targets"])
+        summary, errors = _import_upload(request, study, form.cleaned_data["targets"])
         if not errors:
             messages.success(request, summary)
             return redirect("ratings:manage-study", slug=study.slug)
@@ -158,6 +162,7 @@ def _score(request, study, raters, context):
         except ScoringError as exc:
             form.add_error(None, str(exc))
         else:
+            audit_record(request=request, action="create", object_type="job", object_id=job.pk, study=study)
             return redirect("ratings:scoring-job", job_id=job.pk)
     context["scoring"] = form
     return None

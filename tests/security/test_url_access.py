@@ -46,6 +46,8 @@ ROUTES = {
     "rate/<int:assignment_id>/": (PAGE, 200),
     "rate/<int:assignment_id>/draft/": (PAGE, 405),
     "studies/<slug:slug>/report/": (PAGE, 200),
+    "audit/": (PAGE, 403),  # administrators only
+    "audit/export/": (PAGE, 403),
 }
 OBJECT_KWARGS = {"slug", "job_id", "assignment_id"}  # owned by someone: another user gets 404
 
