@@ -117,6 +117,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# Material at rest: comma-separated Fernet keys, the first encrypts, all decrypt (ratings/encryption.py).
+# Unset: a key derived from SECRET_KEY, and `check --deploy` reports an error.
+ANCHOR_ENCRYPTION_KEYS = env.list("ANCHOR_ENCRYPTION_KEYS", default=[])
+
 # Bulk uploads carry up to 100,000 rows in one request body.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("ANCHOR_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
 
