@@ -17,6 +17,7 @@ from .models import Assignment, ScoringJob
 from .selectors import human_raters_with_accounts, studies_for_manager
 from .services import study_get_or_create, study_use_instrument, targets_import
 from .services.assignment_design import assignments_commit, plan_assignments
+from .services.material_deletion import study_material_delete
 from .services.raters import RaterInviteError, rater_invite
 from .services.scoring import ScoringError, llm_rater_get_or_create, scoring_job_start
 from .tabular import ImportRejected, format_for, read_rows
@@ -85,7 +86,7 @@ def study_detail(request, slug: str):
     action = request.POST.get("action")
     if request.method == "POST":
         handler = {"upload": _upload, "invite": _invite, "preview": _design, "commit": _design,
-                   "score": _score}.get(action)
+                   "score": _score, "delete_material": _delete_material}.get(action)
         if handler is None:
             raise PermissionDenied("unknown action")
         response = handler(request, study, raters, context)
@@ -151,6 +152,17 @@ def _design(request, study, raters, context):
     context["plan"] = {"names": plan.rater_names, "rows": list(zip(plan.rater_names, plan.shared(), strict=True)),
                        "load": plan.load()}
     return None
+
+
+def _delete_material(request, study, raters, context):
+    """Delete the material on request; the manager confirms by typing the study's slug."""
+    if request.POST.get("confirm_slug", "").strip() != study.slug:
+        context["delete_error"] = "type the study's slug to confirm"
+        return None
+    n = study_material_delete(study=study)
+    audit_record(request=request, action="delete", object_type="material", study=study, detail={"targets": n})
+    messages.success(request, f"The text and metadata of {n} targets were deleted; ratings and the report remain.")
+    return redirect("ratings:manage-study", slug=study.slug)
 
 
 def _score(request, study, raters, context):

@@ -113,6 +113,9 @@ def targets_import(*, study: Study, rows: list[Row], fmt: TableFormat) -> Target
     Re-importing the same rows changes nothing. A known id with new metadata or criteria is
     updated; a known id with different text is refused, because ratings refer to that text.
     """
+    if study.material_deleted_at is not None:
+        raise ImportRejected([RowError(0, f"the material of study {study.slug} was deleted on request "
+                                          f"({study.material_deleted_at:%Y-%m-%d}); it takes no new material")])
     parsed = _validate(rows, fmt)
     # The stored text is encrypted: compare content hashes, and never decrypt the known targets.
     existing = {t.external_id: t for t in study.targets.filter(external_id__in=[d.external_id for d in parsed])
