@@ -77,10 +77,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sessions end after ANCHOR_SESSION_SECONDS (default 8 hours) and, unless turned off, when the
+# browser closes. Sign-in attempts are limited (config/login_limit.py).
+SESSION_COOKIE_AGE = env.int("ANCHOR_SESSION_SECONDS", default=8 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("ANCHOR_SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
+ANCHOR_LOGIN_MAX_FAILURES = env.int("ANCHOR_LOGIN_MAX_FAILURES", default=5)
+ANCHOR_LOGIN_LOCKOUT_SECONDS = env.int("ANCHOR_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+# The login limiter's counts live in the cache: per process by default, shared through Redis
+# (ANCHOR_CACHE_URL=redis://HOST:6379/1) when several web processes serve.
+_CACHE_URL = env("ANCHOR_CACHE_URL", default="")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+          if _CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
