@@ -38,6 +38,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.upload_limit.UploadSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -115,7 +116,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.Pagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.SafeJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
 }
@@ -134,7 +135,8 @@ SPECTACULAR_SETTINGS = {
 ANCHOR_ENCRYPTION_KEYS = env.list("ANCHOR_ENCRYPTION_KEYS", default=[])
 
 # Bulk uploads carry up to 100,000 rows in one request body.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("ANCHOR_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
+ANCHOR_MAX_UPLOAD_BYTES = env.int("ANCHOR_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = ANCHOR_MAX_UPLOAD_BYTES  # every body, any format: config/upload_limit.py
 
 # Celery. The default broker is kombu's filesystem transport, so a laptop needs no server;
 # production points CELERY_BROKER_URL at Redis.

@@ -3,12 +3,13 @@
 from dataclasses import dataclass
 
 from rest_framework import status
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from config.api_errors import ErrorListOutput, ErrorOutput  # noqa: F401 (re-exported)
-from ratings.tabular import ImportRejected, Row, RowError, read_rows
+from config.parsers import SafeJSONParser
+from ratings.tabular import ImportRejected, Row, RowError, read_rows, reject_nul
 
 MAX_ROWS = 100_000
 
@@ -57,7 +58,7 @@ class NdjsonParser(JsonLinesParser):
     media_type = "application/x-ndjson"
 
 
-TABLE_PARSERS = [JSONParser, CsvParser, JsonLinesParser, NdjsonParser]
+TABLE_PARSERS = [SafeJSONParser, CsvParser, JsonLinesParser, NdjsonParser]
 
 
 def table_rows(data, *, required: tuple[str, ...] = ()) -> tuple[list[Row], str]:
@@ -74,6 +75,7 @@ def table_rows(data, *, required: tuple[str, ...] = ()) -> tuple[list[Row], str]
         if not data:
             raise ImportRejected([RowError(0, "the array has no rows")])
         rows, fmt = [Row(n, v) for n, v in enumerate(data, start=1)], "jsonl"
+        reject_nul(rows)
     else:
         raise ImportRejected([RowError(0, "send a JSON array of objects, text/csv or application/jsonl")])
     if len(rows) > MAX_ROWS:

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from ratings.fields import content_sha256
 from ratings.models import Study, Target
-from ratings.tabular import ImportRejected, Row, RowError, TableFormat
+from ratings.tabular import ImportRejected, Row, RowError, TableFormat, reject_nul
 
 CRITERION_PREFIX = "criterion:"
 MAX_ID_LENGTH = 200
@@ -116,6 +116,7 @@ def targets_import(*, study: Study, rows: list[Row], fmt: TableFormat) -> Target
     if study.material_deleted_at is not None:
         raise ImportRejected([RowError(0, f"the material of study {study.slug} was deleted on request "
                                           f"({study.material_deleted_at:%Y-%m-%d}); it takes no new material")])
+    reject_nul(rows)
     parsed = _validate(rows, fmt)
     # The stored text is encrypted: compare content hashes, and never decrypt the known targets.
     existing = {t.external_id: t for t in study.targets.filter(external_id__in=[d.external_id for d in parsed])
