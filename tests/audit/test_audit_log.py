@@ -123,3 +123,12 @@ def test_a_transactional_test_can_end_after_recording_events():
     # The teardown (flush) would be refused by the triggers; conftest empties the log first.
     audit_record(action="view", object_type="material", object_id="T1", study="s")
     assert AuditEvent.objects.count() == 1
+
+
+def test_the_audit_app_depends_on_no_other_app():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    pattern = re.compile(r"^\s*(from|import)\s+(ratings|reports|instruments)\b", re.MULTILINE)
+    assert [str(p) for p in (root / "audit").rglob("*.py") if pattern.search(p.read_text(encoding="utf-8"))] == []
