@@ -132,3 +132,20 @@ def test_the_audit_app_depends_on_no_other_app():
     root = Path(__file__).resolve().parents[2]
     pattern = re.compile(r"^\s*(from|import)\s+(ratings|reports|instruments)\b", re.MULTILINE)
     assert [str(p) for p in (root / "audit").rglob("*.py") if pattern.search(p.read_text(encoding="utf-8"))] == []
+
+
+def test_reopening_a_rating_in_the_admin_is_recorded(study, engagement, client, django_user_model):
+    from ratings.models import Rating
+    from ratings.services.rating_forms import rating_submit
+
+    user = django_user_model.objects.create_user(username="rita", password="pw")
+    rater = Rater.objects.create(name="rita", kind=Rater.Kind.HUMAN, user=user)
+    assignments_create(rater=rater, targets=study.targets.filter(external_id="T1"), version=engagement)
+    rating = rating_submit(assignment=rater.assignments.get(),
+                           answers={item.code: "3" for item in engagement.spec.items}, seconds_spent=5)
+    client.force_login(django_user_model.objects.create_superuser(username="root", password="pw"))
+    response = client.post("/admin/ratings/rating/", {"action": "reopen", "_selected_action": [rating.pk]})
+    assert response.status_code == 302
+    rating.refresh_from_db()
+    assert rating.status == Rating.Status.DRAFT
+    assert _events()[-1] == ("root", "change", "rating", "audited")
