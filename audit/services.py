@@ -3,8 +3,6 @@ export, change or delete material, ratings and reports."""
 
 import uuid
 
-from django.db import transaction
-
 from .models import AuditEvent
 
 Action = AuditEvent.Action
@@ -37,12 +35,11 @@ def audit_record(*, action: str, object_type: str, object_id: object = "", study
     if request is not None:
         user = getattr(request, "user", None)
     user = user if user is not None and user.is_authenticated else None
-    with transaction.atomic():
-        return AuditEvent.objects.create(
-            action=Action(action), object_type=object_type, object_id=str(object_id)[:200],
-            study=getattr(study, "slug", study) or "", detail=detail or {},
-            user_id=user.pk if user else None, username=user.get_username() if user else "",
-            via=_via(request) if request is not None else "command",
-            request_id=_request_id(request) if request is not None else "",
-            ip=request.META.get("REMOTE_ADDR") or None if request is not None else None,
-        )
+    return AuditEvent.objects.create(
+        action=Action(action), object_type=object_type, object_id=str(object_id)[:200],
+        study=getattr(study, "slug", study) or "", detail=detail or {},
+        user_id=user.pk if user else None, username=user.get_username() if user else "",
+        via=_via(request) if request is not None else "command",
+        request_id=_request_id(request) if request is not None else "",
+        ip=(request.META.get("REMOTE_ADDR") or None) if request is not None else None,
+    )

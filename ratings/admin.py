@@ -87,8 +87,8 @@ class RatingAdmin(admin.ModelAdmin):
 
     @admin.action(description="Reopen the selected submitted form ratings for editing")
     def reopen(self, request, queryset):
-        reopened = [rating_reopen(rating=r) for r in queryset.filter(source=Rating.Source.FORM, status=Rating.Status.SUBMITTED)
-                    .select_related("target__study")]
+        submitted = queryset.filter(source=Rating.Source.FORM, status=Rating.Status.SUBMITTED)
+        reopened = [rating_reopen(rating=r) for r in submitted.select_related("target__study")]
         for rating in reopened:
             audit_record(request=request, action="change", object_type="rating", object_id=rating.pk,
                          study=rating.target.study, detail={"status": "reopened"})
