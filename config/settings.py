@@ -36,9 +36,11 @@ INSTALLED_APPS = [
     "reports",
     "novelty",
     "scaledev",
+    "audit",
 ]
 
 MIDDLEWARE = [
+    "config.upload_limit.UploadSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -78,10 +80,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sessions end after ANCHOR_SESSION_SECONDS (default 8 hours) and, unless turned off, when the
+# browser closes. Sign-in attempts are limited (config/login_limit.py).
+SESSION_COOKIE_AGE = env.int("ANCHOR_SESSION_SECONDS", default=8 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("ANCHOR_SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
+ANCHOR_LOGIN_MAX_FAILURES = env.int("ANCHOR_LOGIN_MAX_FAILURES", default=5)
+ANCHOR_LOGIN_LOCKOUT_SECONDS = env.int("ANCHOR_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+# The login limiter's counts live in the cache: per process by default, shared through Redis
+# (ANCHOR_CACHE_URL=redis://HOST:6379/1) when several web processes serve.
+_CACHE_URL = env("ANCHOR_CACHE_URL", default="")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+          if _CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -104,7 +118,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.Pagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.SafeJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
 }
@@ -118,8 +132,13 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# Material at rest: comma-separated Fernet keys, the first encrypts, all decrypt (ratings/encryption.py).
+# Unset: a key derived from SECRET_KEY, and `check --deploy` reports an error.
+ANCHOR_ENCRYPTION_KEYS = env.list("ANCHOR_ENCRYPTION_KEYS", default=[])
+
 # Bulk uploads carry up to 100,000 rows in one request body.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("ANCHOR_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
+ANCHOR_MAX_UPLOAD_BYTES = env.int("ANCHOR_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = ANCHOR_MAX_UPLOAD_BYTES  # every body, any format: config/upload_limit.py
 
 # Celery. The default broker is kombu's filesystem transport, so a laptop needs no server;
 # production points CELERY_BROKER_URL at Redis.

@@ -7,6 +7,7 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.login_limit import rate_limited_login
 from instruments import api as instruments_api
 from novelty.api import LiteratureListUploadApi
 from reports.api import StudyReportApi
@@ -20,8 +21,9 @@ instruments_api_urlpatterns = [
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("admin/login/", rate_limited_login(admin.site.login)),
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", rate_limited_login(auth_views.LoginView.as_view()), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include((instruments_api_urlpatterns, "instruments-api"))),
     path("api/v1/", include((ratings_api, "ratings-api"))),
@@ -34,6 +36,7 @@ urlpatterns = [
     path("", include("ratings.urls")),
     path("", include("reports.urls")),
     path("", include("scaledev.urls")),
+    path("audit/", include("audit.urls")),
 ]
 
 handler404 = "config.api_errors.not_found"

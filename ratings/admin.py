@@ -6,6 +6,8 @@ them (a manager reopens a rating through the rating service, not by editing rows
 
 from django.contrib import admin
 
+from audit.services import audit_record
+
 from .models import Assignment, ItemScore, Rater, Rating, ScoringJob, Study, Target
 from .services.rating_forms import rating_reopen
 
@@ -36,6 +38,13 @@ class TargetAdmin(admin.ModelAdmin):
     list_filter = ["study"]
     search_fields = ["external_id"]
     readonly_fields = ["study", "external_id", "text"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        target = self.get_object(request, object_id)
+        if target is not None:
+            audit_record(request=request, action="view", object_type="material", object_id=target.external_id,
+                         study=target.study)
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(Rater)
@@ -78,7 +87,11 @@ class RatingAdmin(admin.ModelAdmin):
 
     @admin.action(description="Reopen the selected submitted form ratings for editing")
     def reopen(self, request, queryset):
-        reopened = [rating_reopen(rating=r) for r in queryset.filter(source=Rating.Source.FORM, status=Rating.Status.SUBMITTED)]
+        submitted = queryset.filter(source=Rating.Source.FORM, status=Rating.Status.SUBMITTED)
+        reopened = [rating_reopen(rating=r) for r in submitted.select_related("target__study")]
+        for rating in reopened:
+            audit_record(request=request, action="change", object_type="rating", object_id=rating.pk,
+                         study=rating.target.study, detail={"status": "reopened"})
         self.message_user(request, f"{len(reopened)} rating(s) reopened")
 
 

@@ -10,11 +10,14 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 
+from audit.services import audit_record
+
 from .forms import AssignmentDesignForm, RaterInviteForm, ScoringStartForm, StudyCreateForm, TargetsUploadForm
 from .models import Assignment, ScoringJob
 from .selectors import human_raters_with_accounts, studies_for_manager
 from .services import study_get_or_create, study_use_instrument, targets_import
 from .services.assignment_design import assignments_commit, plan_assignments
+from .services.material_deletion import study_material_delete
 from .services.raters import RaterInviteError, rater_invite
 from .services.scoring import ScoringError, llm_rater_get_or_create, scoring_job_start
 from .tabular import ImportRejected, format_for, read_rows
@@ -31,7 +34,7 @@ def manager_required(view):
     return wrapped
 
 
-def _import_upload(study, upload) -> tuple[str | None, list]:
+def _import_upload(request, study, upload) -> tuple[str | None, list]:
     """Import an uploaded targets file; returns a summary or the row errors."""
     try:
         fmt = format_for(Path(upload.name))
@@ -41,6 +44,8 @@ def _import_upload(study, upload) -> tuple[str | None, list]:
         return None, [f"{upload.name} is not UTF-8 text"]
     except ImportRejected as exc:
         return None, [str(e) for e in exc.errors]
+    audit_record(request=request, action="create", object_type="material", study=study,
+                 detail={"file": upload.name, "created": result.created, "updated": result.updated})
     return f"{result.created} targets created, {result.updated} updated, {result.unchanged} unchanged", []
 
 
@@ -59,7 +64,7 @@ def study_list(request):
                     study_use_instrument(study=study, version=version)
                 summary = None
                 if form.cleaned_data["targets"]:
-                    summary, row_errors = _import_upload(study, form.cleaned_data["targets"])
+                    summary, row_errors = _import_upload(request, study, form.cleaned_data["targets"])
                 if row_errors:
                     transaction.set_rollback(True)  # nothing half-created: no study without its targets
                 else:
@@ -81,7 +86,7 @@ def study_detail(request, slug: str):
     action = request.POST.get("action")
     if request.method == "POST":
         handler = {"upload": _upload, "invite": _invite, "preview": _design, "commit": _design,
-                   "score": _score}.get(action)
+                   "score": _score, "delete_material": _delete_material}.get(action)
         if handler is None:
             raise PermissionDenied("unknown action")
         response = handler(request, study, raters, context)
@@ -103,7 +108,7 @@ def _summary(study) -> dict:
 def _upload(request, study, raters, context):
     form = TargetsUploadForm(request.POST, request.FILES)
     if form.is_valid():
-        summary, errors = _import_upload(study, form.cleaned_data["targets"])
+        summary, errors = _import_upload(request, study, form.cleaned_data["targets"])
         if not errors:
             messages.success(request, summary)
             return redirect("ratings:manage-study", slug=study.slug)
@@ -149,6 +154,17 @@ def _design(request, study, raters, context):
     return None
 
 
+def _delete_material(request, study, raters, context):
+    """Delete the material on request; the manager confirms by typing the study's slug."""
+    if request.POST.get("confirm_slug", "").strip() != study.slug:
+        context["delete_error"] = "type the study's slug to confirm"
+        return None
+    n = study_material_delete(study=study)
+    audit_record(request=request, action="delete", object_type="material", study=study, detail={"targets": n})
+    messages.success(request, f"The text and metadata of {n} targets were deleted; ratings and the report remain.")
+    return redirect("ratings:manage-study", slug=study.slug)
+
+
 def _score(request, study, raters, context):
     form = ScoringStartForm(request.POST, study=study)
     if form.is_valid():
@@ -158,6 +174,7 @@ def _score(request, study, raters, context):
         except ScoringError as exc:
             form.add_error(None, str(exc))
         else:
+            audit_record(request=request, action="create", object_type="job", object_id=job.pk, study=study)
             return redirect("ratings:scoring-job", job_id=job.pk)
     context["scoring"] = form
     return None

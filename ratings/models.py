@@ -11,6 +11,8 @@ from django.db.models import F, Q
 
 from instruments.models import InstrumentVersion, Item
 
+from .fields import ContentHashField, EncryptedTextField
+
 
 class Study(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
@@ -22,6 +24,8 @@ class Study(models.Model):
     managers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="managed_studies",
                                       help_text="users who may see and change the study (besides staff)")
     created_at = models.DateTimeField(auto_now_add=True)
+    material_deleted_at = models.DateTimeField(null=True, blank=True,
+                                               help_text="when the targets' texts and metadata were deleted on request")
 
     class Meta:
         ordering = ["slug"]
@@ -36,7 +40,8 @@ class Target(models.Model):
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="targets")
     external_id = models.CharField(max_length=200)
-    text = models.TextField()
+    text = EncryptedTextField(help_text="encrypted at rest (ANCHOR_ENCRYPTION_KEYS)")
+    text_sha256 = ContentHashField(source="text")
     metadata = models.JSONField(default=dict, blank=True)
     criteria = models.JSONField(default=dict, blank=True, help_text="named numeric outcomes")
     created_at = models.DateTimeField(auto_now_add=True)

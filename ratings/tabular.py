@@ -15,6 +15,10 @@ from typing import Literal
 
 TableFormat = Literal["csv", "jsonl"]
 
+# A long session transcript is one CSV field, and the csv module refuses fields over 128 KiB by
+# default; the request size limit (ANCHOR_MAX_UPLOAD_BYTES) is what bounds a field instead.
+csv.field_size_limit(2**31 - 1)
+
 
 @dataclass(frozen=True, slots=True)
 class RowError:
@@ -60,7 +64,26 @@ def read_rows(text: str, fmt: TableFormat, *, required: Iterable[str] = ()) -> l
     rows = _read_csv(text, tuple(required)) if fmt == "csv" else _read_jsonl(text)
     if not rows:
         raise ImportRejected([RowError(0, "the file has no data rows")])
+    reject_nul(rows)
     return rows
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def reject_nul(rows: list[Row]) -> None:
+    """NUL characters are refused (PostgreSQL cannot store them in text or JSON, and no real
+    transcript has one): every row holding one is named."""
+    errors = [RowError(row.line, "contains a NUL character (\\x00)") for row in rows if _has_nul(row.values)]
+    if errors:
+        raise ImportRejected(errors)
 
 
 def _read_csv(text: str, required: tuple[str, ...]) -> list[Row]:
@@ -99,6 +122,9 @@ def _read_jsonl(text: str) -> list[Row]:
             values = json.loads(line)
         except json.JSONDecodeError as exc:
             errors.append(RowError(number, f"not valid JSON: {exc.msg} (column {exc.colno})"))
+            continue
+        except RecursionError:
+            errors.append(RowError(number, "not valid JSON: nested too deeply"))
             continue
         if not isinstance(values, dict):
             errors.append(RowError(number, "each line must be a JSON object"))

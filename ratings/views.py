@@ -7,6 +7,8 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from audit.services import audit_record
+
 from .models import Assignment, Rating
 from .selectors import assignment_answers, assignments_for_rater, scoring_job_progress, scoring_jobs_for_user
 from .services.pipelines import pipeline_review_context
@@ -51,7 +53,11 @@ def rating_form(request, assignment_id: int):
     if request.method == "POST":
         answers = _posted_answers(request.POST)
         try:
-            rating_submit(assignment=assignment, answers=answers, seconds_spent=_seconds(request.POST.get("seconds")))
+            rating = rating_submit(assignment=assignment, answers=answers,
+                                   seconds_spent=_seconds(request.POST.get("seconds")))
+            audit_record(request=request, action="change", object_type="rating", object_id=rating.pk,
+                         study=assignment.target.study, detail={"target": assignment.target.external_id,
+                                                                "status": "submitted"})
             return redirect("ratings:queue")
         except RatingFormError as exc:
             errors = exc.errors
@@ -62,6 +68,8 @@ def rating_form(request, assignment_id: int):
     spec = assignment.instrument_version.spec
     items = [{"item": item, "answer": answers.get(item.code), "error": errors.get(item.code)} for item in spec.items
              if item.for_humans]
+    audit_record(request=request, action="view", object_type="material", object_id=assignment.target.external_id,
+                 study=assignment.target.study)
     return render(request, "ratings/rating_form.html", {
         "assignment": assignment, "spec": spec, "items": items, "turns": transcript_turns(assignment.target.text),
         "locked": rating is not None and rating.status == Rating.Status.SUBMITTED,

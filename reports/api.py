@@ -6,6 +6,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.services import audit_record
+
 from .build import study_report
 from .selectors import report_instrument_version, report_study_for_user
 
@@ -24,5 +26,7 @@ class StudyReportApi(APIView):
             version = report_instrument_version(study, request.query_params.get("instrument"))
         except ValueError as exc:
             return Response({"detail": str(exc), "errors": []}, status=status.HTTP_400_BAD_REQUEST)
+        audit_record(request=request, action="view", object_type="report", study=study,
+                     detail={"instrument": str(version)})
         return Response(study_report(study, instrument_version=version,
                                      cluster_field=request.query_params.get("cluster") or None))

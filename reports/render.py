@@ -1,10 +1,10 @@
 """The report dict rendered as CSV (every figure, full precision) and standalone HTML."""
 
-import csv
-import io
 import json
 
 from django.template.loader import render_to_string
+
+from config.csv_safe import csv_text
 
 from . import plots
 from .novelty import novelty_tables
@@ -34,15 +34,9 @@ def _figures(node, path=()):
 
 def render_csv(report: dict) -> str:
     """One row per figure: its section, where it sits, estimate, CI, n, method or error."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for path, figure in _figures({k: v for k, v in report.items() if isinstance(v, dict)}):
-        if not path:
-            continue
-        writer.writerow({**{c: figure.get(c) for c in CSV_COLUMNS}, "section": path[0],
-                         "path": "/".join(path[1:])})
-    return out.getvalue()
+    rows = ({**{c: figure.get(c) for c in CSV_COLUMNS}, "section": path[0], "path": "/".join(path[1:])}
+            for path, figure in _figures({k: v for k, v in report.items() if isinstance(v, dict)}) if path)
+    return csv_text(rows, CSV_COLUMNS)
 
 
 def cell(figure: dict | None) -> str:

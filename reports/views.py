@@ -3,6 +3,8 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 
+from audit.services import audit_record
+
 from .build import study_report
 from .render import render_html
 from .selectors import report_instrument_version, report_study_for_user
@@ -17,4 +19,5 @@ def study_report_page(request, slug):
         raise Http404(str(error)) from None
     report = study_report(study, instrument_version=version,
                           cluster_field=request.GET.get("cluster") or None)
+    audit_record(request=request, action="view", object_type="report", study=study, detail={"instrument": str(version)})
     return HttpResponse(render_html(report))

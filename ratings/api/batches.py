@@ -11,7 +11,7 @@ from ratings.services.batches import batch_create
 from ratings.services.scoring import ScoringError
 from ratings.tabular import ImportRejected
 
-from .common import MAX_ROWS, ErrorListOutput, ErrorOutput, rejected_response
+from .common import MAX_ROWS, CreatesStudies, ErrorListOutput, ErrorOutput, rejected_response
 from .jobs import ScoringJobOutput, job_output
 
 
@@ -31,11 +31,13 @@ class BatchCreateApi(APIView):
 
     The same `Idempotency-Key` (per user) returns the first request's job instead of a second one."""
 
+    permission_classes = [CreatesStudies]
+
     @extend_schema(
         request=BatchInput,
         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
                                      description="a client-chosen key; a retry with it returns the same job")],
-        responses={202: ScoringJobOutput, 400: ErrorListOutput, 401: ErrorOutput},
+        responses={202: ScoringJobOutput, 400: ErrorListOutput, 401: ErrorOutput, 403: ErrorOutput},
     )
     def post(self, request: Request) -> Response:
         data = BatchInput(data=request.data)

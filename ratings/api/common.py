@@ -3,11 +3,13 @@
 from dataclasses import dataclass
 
 from rest_framework import status
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from config.api_errors import ErrorListOutput, ErrorOutput  # noqa: F401 (re-exported)
-from ratings.tabular import ImportRejected, Row, RowError, read_rows
+from config.parsers import SafeJSONParser
+from ratings.tabular import ImportRejected, Row, RowError, read_rows, reject_nul
 
 MAX_ROWS = 100_000
 
@@ -16,6 +18,19 @@ MAX_ROWS = 100_000
 class RawTable:
     fmt: str
     text: str
+
+
+class CreatesStudies(BasePermission):
+    """Reading needs an account; creating a study (or a batch, which is one) needs the study
+    manager's or API client's ``ratings.add_study``, the same as the manager pages."""
+
+    message = "creating studies needs the study manager or API client role"
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        return request.method in SAFE_METHODS or user.has_perm("ratings.add_study")
 
 
 class _TextParser(BaseParser):
@@ -43,7 +58,7 @@ class NdjsonParser(JsonLinesParser):
     media_type = "application/x-ndjson"
 
 
-TABLE_PARSERS = [JSONParser, CsvParser, JsonLinesParser, NdjsonParser]
+TABLE_PARSERS = [SafeJSONParser, CsvParser, JsonLinesParser, NdjsonParser]
 
 
 def table_rows(data, *, required: tuple[str, ...] = ()) -> tuple[list[Row], str]:
@@ -60,6 +75,7 @@ def table_rows(data, *, required: tuple[str, ...] = ()) -> tuple[list[Row], str]
         if not data:
             raise ImportRejected([RowError(0, "the array has no rows")])
         rows, fmt = [Row(n, v) for n, v in enumerate(data, start=1)], "jsonl"
+        reject_nul(rows)
     else:
         raise ImportRejected([RowError(0, "send a JSON array of objects, text/csv or application/jsonl")])
     if len(rows) > MAX_ROWS:

@@ -1,7 +1,5 @@
 """A study's ratings: import human ratings in long format, export every item score."""
 
-import csv
-import io
 import json
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -11,6 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.services import audit_record
+from config.csv_safe import csv_text
 from ratings.selectors import item_score_row, study_item_scores
 from ratings.services import ratings_import
 from ratings.tabular import ImportRejected
@@ -30,14 +30,8 @@ class CsvRenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if not isinstance(data, list):  # an error body
             data = [data]
-        out = io.StringIO()
         columns = EXPORT_COLUMNS if not data or "item" in data[0] else list(data[0])
-        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        for row in data:
-            writer.writerow({k: json.dumps(v) if isinstance(v, (dict, list)) else ("" if v is None else v)
-                             for k, v in row.items()})
-        return out.getvalue().encode("utf-8")
+        return csv_text(data, columns).encode("utf-8")
 
 
 class JsonLinesRenderer(BaseRenderer):
@@ -76,7 +70,10 @@ class RatingsApi(APIView):
     @extend_schema(responses={200: ItemScoreOutput(many=True), 404: ErrorOutput})
     def get(self, request: Request, slug: str) -> Response:
         study = study_for(request, slug)
-        return Response([item_score_row(score) for score in study_item_scores(study=study).iterator(2000)])
+        rows = [item_score_row(score) for score in study_item_scores(study=study).iterator(2000)]
+        audit_record(request=request, action="export", object_type="ratings", study=study,
+                     detail={"item_scores": len(rows), "format": request.accepted_renderer.format})
+        return Response(rows)
 
     @extend_schema(
         parameters=[OpenApiParameter("instrument", str, description="`slug` or `slug@version` when the "
@@ -90,4 +87,6 @@ class RatingsApi(APIView):
             result = ratings_import(study=study, rows=rows, instrument=request.query_params.get("instrument"))
         except ImportRejected as exc:
             return rejected_response(exc)
+        audit_record(request=request, action="create", object_type="ratings", study=study,
+                     detail={"created": result.created, "updated": result.updated})
         return Response(RatingsImportOutput(result).data, status=status.HTTP_201_CREATED)

@@ -12,7 +12,7 @@ from ratings.models import Study
 from ratings.selectors import studies_for_user
 from ratings.services import study_get_or_create
 
-from .common import ErrorListOutput, ErrorOutput
+from .common import CreatesStudies, ErrorListOutput, ErrorOutput
 
 
 class StudyOutput(serializers.Serializer):
@@ -50,6 +50,7 @@ class StudyListCreateApi(ListAPIView):
     """The studies you created or manage (staff: all); POST creates one that you manage."""
 
     serializer_class = StudyOutput
+    permission_classes = [CreatesStudies]
 
     def get_queryset(self):
         return studies_for_user(user=self.request.user).order_by("slug")
@@ -58,7 +59,7 @@ class StudyListCreateApi(ListAPIView):
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=StudyInput, responses={201: StudyOutput, 400: ErrorListOutput})
+    @extend_schema(request=StudyInput, responses={201: StudyOutput, 400: ErrorListOutput, 403: ErrorOutput})
     def post(self, request: Request) -> Response:
         data = StudyInput(data=request.data)
         data.is_valid(raise_exception=True)

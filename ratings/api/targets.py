@@ -6,6 +6,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from audit.services import audit_record
 from ratings.selectors import targets_for_user
 from ratings.services import targets_import
 from ratings.tabular import ImportRejected
@@ -52,7 +53,11 @@ class TargetListUploadApi(ListAPIView):
     @extend_schema(parameters=[OpenApiParameter("id", str, description="only the target with this id")],
                    responses={200: TargetOutput(many=True), 404: ErrorOutput})
     def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        response = super().get(request, *args, **kwargs)
+        shown = [row["id"] for row in response.data.get("results", [])]
+        audit_record(request=request, action="view", object_type="material", object_id=",".join(shown)[:200],
+                     study=kwargs["slug"], detail={"targets": len(shown)})
+        return response
 
     @extend_schema(request={"application/json": TargetUploadRow(many=True), "text/csv": str,
                             "application/jsonl": str},
@@ -64,4 +69,6 @@ class TargetListUploadApi(ListAPIView):
             result = targets_import(study=study, rows=rows, fmt=fmt)
         except ImportRejected as exc:
             return rejected_response(exc)
+        audit_record(request=request, action="create", object_type="material", study=study,
+                     detail={"created": result.created, "updated": result.updated})
         return Response(ImportResultOutput(result).data, status=status.HTTP_201_CREATED)

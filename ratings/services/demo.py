@@ -14,6 +14,7 @@ from ratings.tabular import read_file
 
 from .assignments import assignments_create
 from .ratings_import import ratings_import
+from .roles import roles_ensure
 from .studies import study_get_or_create, study_use_instrument
 from .targets import targets_import
 
@@ -41,6 +42,7 @@ def demo_setup() -> list[DemoAccount]:
     study_use_instrument(study=study, version=version)
     targets_import(study=study, rows=read_file(DEMO_DIR / "targets.jsonl"), fmt="jsonl")
     ratings_import(study=study, rows=read_file(DEMO_DIR / "ratings.csv"), instrument=DEMO_INSTRUMENT)
+    roles_ensure()
     admin = _account(*DEMO_ADMIN, superuser=True)
     rater_account = _account(*DEMO_RATER, superuser=False)
     user = get_user_model().objects.get(username=DEMO_RATER[0])

@@ -62,6 +62,8 @@ def scoring_job_start(*, study: Study, version: InstrumentVersion, rater: Rater,
         raise ScoringError(f"rater {rater.name!r} is not an LLM rater")
     if version.kind != InstrumentVersion.Kind.SCALE and pipeline_runner_for(version.spec) is None:
         raise ScoringError(f"{version} is a {version.kind} instrument that no installed pipeline runner handles")
+    if study.material_deleted_at is not None:
+        raise ScoringError(f"the material of study {study.slug} was deleted; there is nothing to score")
     target_ids = list(study.targets.order_by("pk").values_list("pk", flat=True))
     study_use_instrument(study=study, version=version)
     job = ScoringJob.objects.create(

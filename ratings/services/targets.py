@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from ratings.fields import content_sha256
 from ratings.models import Study, Target
-from ratings.tabular import ImportRejected, Row, RowError, TableFormat
+from ratings.tabular import ImportRejected, Row, RowError, TableFormat, reject_nul
 
 CRITERION_PREFIX = "criterion:"
 MAX_ID_LENGTH = 200
@@ -112,12 +113,18 @@ def targets_import(*, study: Study, rows: list[Row], fmt: TableFormat) -> Target
     Re-importing the same rows changes nothing. A known id with new metadata or criteria is
     updated; a known id with different text is refused, because ratings refer to that text.
     """
+    if study.material_deleted_at is not None:
+        raise ImportRejected([RowError(0, f"the material of study {study.slug} was deleted on request "
+                                          f"({study.material_deleted_at:%Y-%m-%d}); it takes no new material")])
+    reject_nul(rows)
     parsed = _validate(rows, fmt)
-    existing = {t.external_id: t for t in study.targets.filter(external_id__in=[d.external_id for d in parsed])}
+    # The stored text is encrypted: compare content hashes, and never decrypt the known targets.
+    existing = {t.external_id: t for t in study.targets.filter(external_id__in=[d.external_id for d in parsed])
+                .defer("text")}
     errors = [
         RowError(d.line, f"target {d.external_id!r} already exists with different text; ratings refer "
                          "to its text, so give changed material a new id")
-        for d in parsed if d.external_id in existing and existing[d.external_id].text != d.text
+        for d in parsed if d.external_id in existing and existing[d.external_id].text_sha256 != content_sha256(d.text)
     ]
     if errors:
         raise ImportRejected(errors)

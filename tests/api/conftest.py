@@ -5,6 +5,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from ratings.services import study_get_or_create, targets_import
+from ratings.services.roles import user_grant_role
 from ratings.tabular import read_rows
 
 
@@ -16,12 +17,16 @@ def _client(user) -> APIClient:
 
 @pytest.fixture
 def alice(django_user_model):
-    return django_user_model.objects.create_user(username="alice", password="pw")
+    user = django_user_model.objects.create_user(username="alice", password="pw")
+    user_grant_role(user=user, role="api-clients")
+    return user
 
 
 @pytest.fixture
 def bob(django_user_model):
-    return django_user_model.objects.create_user(username="bob", password="pw")
+    user = django_user_model.objects.create_user(username="bob", password="pw")
+    user_grant_role(user=user, role="api-clients")
+    return user
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from ratings.services import study_get_or_create, targets_import
+from ratings.services.roles import user_grant_role
 from ratings.tabular import read_rows
 
 ENDPOINTS = [
@@ -47,6 +48,7 @@ def test_the_docs_page(client, db):
 @pytest.fixture
 def token(django_user_model, engagement):
     user = django_user_model.objects.create_user(username="fuzzer", password="pw")
+    user_grant_role(user=user, role="api-clients")
     study, _ = study_get_or_create(slug="fuzz", created_by=user)
     targets_import(study=study, rows=read_rows("id,text\nT1,hello\n", "csv"), fmt="csv")
     return Token.objects.create(user=user).key

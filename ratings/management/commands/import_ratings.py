@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.services import audit_record
 from ratings.models import Study
 from ratings.services import ratings_import
 from ratings.tabular import ImportRejected, read_file
@@ -29,5 +30,7 @@ class Command(BaseCommand):
             result = ratings_import(study=study_obj, rows=rows, instrument=instrument)
         except ImportRejected as exc:
             raise CommandError(f"{file}: {exc}") from exc
+        audit_record(action="create", object_type="ratings", study=study_obj,
+                     detail={"file": str(file), "created": result.created, "updated": result.updated})
         self.stdout.write(f"{study_obj.slug}: {result.created} ratings created, {result.updated} updated, "
                           f"{result.unchanged} unchanged ({result.item_scores} item scores written)")

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.services import audit_record
 from ratings.models import Study
 from reports.build import DEFAULT_N_BOOT, study_report
 from reports.render import render_csv, render_html, render_json
@@ -36,6 +37,8 @@ class Command(BaseCommand):
         report = study_report(study, instrument_version=version, cluster_field=options["cluster"],
                               seed=options["seed"], n_boot=options["n_boot"])
         text = RENDERERS[options["format"]](report)
+        audit_record(action="export", object_type="report", study=study,
+                     detail={"instrument": str(version), "format": options["format"], "output": options["output"]})
         if options["output"]:
             Path(options["output"]).write_text(text, encoding="utf-8")
             self.stderr.write(f"wrote {options['output']}")

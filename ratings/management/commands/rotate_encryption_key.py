@@ -1,0 +1,14 @@
+"""``manage.py rotate_encryption_key``: re-encrypt every target text with the first key."""
+
+from django.core.management.base import BaseCommand
+
+from ratings.services.encryption_keys import target_texts_reencrypt
+
+
+class Command(BaseCommand):
+    help = ("Re-encrypt stored material with the first key of ANCHOR_ENCRYPTION_KEYS (put the new key "
+            "first, keep the old ones after it, run this, then remove the old keys).")
+
+    def handle(self, *args, **options):
+        done, current = target_texts_reencrypt()
+        self.stdout.write(f"{done} target text(s) re-encrypted with the first key, {current} already current")

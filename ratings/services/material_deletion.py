@@ -1,0 +1,28 @@
+"""Deleting a study's material on request (a participant withdraws, a retention period ends).
+
+Removes every target's text, its content hash and its metadata (which may identify a person),
+and the LLM's free-text rationales (which may quote the material). Kept: the targets' ids and
+numeric outcome criteria, the assignments, and every rating with its item scores, so the
+study's report (reliability, agreement, validity) is still computed from the same numbers.
+"""
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from ratings.models import ItemScore, Study, Target
+
+
+@transaction.atomic
+def study_material_delete(*, study: Study) -> int:
+    """Blank the texts and metadata of ``study``'s targets; returns how many targets. On SQLite,
+    ``secure_delete`` makes the database overwrite the freed bytes instead of leaving them in
+    free pages of the file."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA secure_delete = ON")
+    study = Study.objects.select_for_update().get(pk=study.pk)
+    n = Target.objects.filter(study=study).update(text="", text_sha256="", metadata={})
+    ItemScore.objects.filter(rating__target__study=study).exclude(rationale="").update(rationale="")
+    study.material_deleted_at = timezone.now()
+    study.save(update_fields=["material_deleted_at"])
+    return n
