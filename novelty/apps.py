@@ -9,8 +9,11 @@ class NoveltyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from ratings.services.material_deletion import study_material_deleted
         from ratings.services.pipelines import pipeline_runner_register
 
         from .runner import NoveltyRunner
+        from .services import artefacts_delete_for_study
 
         pipeline_runner_register(NoveltyRunner())
+        study_material_deleted.connect(artefacts_delete_for_study, dispatch_uid="novelty-artefacts")

@@ -1,4 +1,5 @@
-"""Writes of the novelty app: importing a study's literature corpus."""
+"""Writes of the novelty app: importing a study's literature corpus; deleting the pipeline's
+artefacts with a study's material."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -8,7 +9,7 @@ from django.db import transaction
 from ratings.models import Rater, Study
 from ratings.tabular import ImportRejected, Row, RowError
 
-from .models import LiteraturePaper
+from .models import LiteraturePaper, PipelineArtefact
 
 FIELDS = ("id", "title", "abstract", "year", "venue")
 MAX_ID_LENGTH = 200
@@ -127,3 +128,11 @@ def novelty_demo_setup(*, reviewer_username: str | None = None) -> Study:
     if rater is not None:
         assignments_create(rater=rater, targets=study.targets.all(), version=versions["novelty-assessment"])
     return study
+
+
+def artefacts_delete_for_study(*, study: Study, **_signal) -> int:
+    """Delete the pipeline artefacts of ``study``'s ratings (claims quote the paper). Connected
+    to ``study_material_deleted``, so it runs inside the deleting transaction; the ratings and
+    their scores stay. Returns how many artefacts were deleted."""
+    deleted, _ = PipelineArtefact.objects.filter(rating__target__study=study).delete()
+    return deleted

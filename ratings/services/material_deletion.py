@@ -7,9 +7,14 @@ study's report (reliability, agreement, validity) is still computed from the sam
 """
 
 from django.db import connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from ratings.models import ItemScore, Study, Target
+
+# Sent inside the deleting transaction, so apps that keep their own copies of material (the
+# novelty pipeline's artefacts quote the paper) delete them too, without ratings importing them.
+study_material_deleted = Signal()  # kwargs: study
 
 
 @transaction.atomic
@@ -23,6 +28,7 @@ def study_material_delete(*, study: Study) -> int:
     study = Study.objects.select_for_update().get(pk=study.pk)
     n = Target.objects.filter(study=study).update(text="", text_sha256="", metadata={})
     ItemScore.objects.filter(rating__target__study=study).exclude(rationale="").update(rationale="")
+    study_material_deleted.send(sender=Study, study=study)
     study.material_deleted_at = timezone.now()
     study.save(update_fields=["material_deleted_at"])
     return n

@@ -109,3 +109,17 @@ def test_no_claim_passes_the_gate(job, novelty_study):
     assert artefacts["claims"].gate["dropped"] == 2 and artefacts["claims"].data["claims"] == []
     assert artefacts["comparison"].data["comparisons"] == []
     assert "(no claim passed the gate)" in artefacts["judgement"].data["material"]
+
+
+def test_deleting_the_material_deletes_the_artefacts_and_keeps_the_rating(job, novelty_study):
+    from ratings.services.material_deletion import study_material_delete
+
+    target = Target.objects.get(study=novelty_study, external_id="P1")
+    score_target(job_id=job.pk, target_id=target.pk, backend=ScriptedBackend(claims=CLAIMS, comparison=_cite))
+    assert PipelineArtefact.objects.filter(rating__target=target).count() == 4
+
+    study_material_delete(study=novelty_study)
+
+    assert not PipelineArtefact.objects.filter(rating__target__study=novelty_study).exists()
+    rating = Rating.objects.get(scoring_job=job, target=target)
+    assert rating.item_scores.count() == 2  # the scores stay for the report

@@ -35,6 +35,9 @@ ROUTES = {
     "api/v1/studies/<slug:slug>/targets/": (API, 200),
     "api/v1/studies/<slug:slug>/ratings/": (API, 200),
     "api/v1/studies/<slug:slug>/report/": (API, 200),
+    "api/v1/studies/<slug:slug>/literature/": (API, 200),
+    "api/v1/studies/<slug:slug>/scale-development/": (API, 405),  # POST only
+    "manage/<slug:slug>/scale-development/": (PAGE, 200),
     "api/v1/batches/": (API, 405),
     "api/v1/jobs/<int:job_id>/": (API, 200),
     "api/v1/jobs/<int:job_id>/results/": (API, 200),
