@@ -1,9 +1,12 @@
 """The study report: psychometrics on a study's submitted ratings, as one JSON-ready dict.
 
-`study_report` is the one entry point; the command, the page and (later) the REST API all call
-it, so they give the same numbers. Sections follow issue 8; section 6 (robustness under
-perturbations) is not computed yet and says so.
+`study_report` is the one entry point; the command, the page and the REST API all call it, so
+they give the same numbers. Sections follow issue 8; each is one builder in `SECTIONS` (add a
+section by appending a builder), called in order with the data, the report so far and the
+options.
 """
+
+from collections.abc import Callable
 
 import pandas as pd
 from django.conf import settings
@@ -13,6 +16,7 @@ import psychometrics as pm
 from instruments.definition.scoring import keyed
 
 from . import frames
+from .robustness import section_robustness
 from .stats import agreement, attempt, jsonable, correlation_with_ci, icc_forms, pair_icc2, pairwise_kappa
 
 REPORT_VERSION = 1
@@ -29,7 +33,10 @@ class Data:
         self.targets = frames.targets_frame(study, cluster_field=cluster_field).set_index("target")
         kinds = self.items.drop_duplicates("rater").set_index("rater")["rater_kind"]
         self.humans = sorted(kinds[kinds == "human"].index)
-        self.llms = sorted(kinds[kinds == "llm"].index)
+        # Perturbed LLM raters (robustness runs) are compared with their base rater in
+        # section 6 only; everywhere else "the LLM raters" are the unperturbed ones.
+        self.perturbed = frames.perturbations(sorted(kinds[kinds == "llm"].index))
+        self.llms = sorted(r for r in kinds[kinds == "llm"].index if r not in self.perturbed)
         self._matrices = {}
 
     def item_matrix(self, code: str, *, kind: str = "human", column: str = "score") -> pd.DataFrame:
@@ -226,14 +233,29 @@ def _section_validity(data: Data, report: dict, *, n_boot: int, seed: int) -> di
     return out
 
 
+SectionBuilder = Callable[[Data, dict, dict], dict]
+SECTIONS: list[tuple[str, SectionBuilder]] = [
+    ("human_reliability", lambda data, report, options: _section_human_reliability(data)),
+    ("internal_consistency", lambda data, report, options: _section_consistency(data)),
+    ("llm_vs_human", lambda data, report, options: _section_llm_vs_human(data)),
+    ("metric_sensitivity", lambda data, report, options: _section_sensitivity(data)),
+    ("criterion_validity", lambda data, report, options: _section_validity(
+        data, report, n_boot=options["n_boot"], seed=options["seed"])),
+    ("robustness", lambda data, report, options: section_robustness(data)),
+    ("missing", lambda data, report, options: frames.missing_counts(
+        data.study, instrument_version=data.version, items=data.items)),
+]
+
+
 def study_report(study, *, instrument_version, cluster_field: str | None = None, seed: int = 0,
-                 n_boot: int | None = None) -> dict:
+                 n_boot: int | None = None, progress: Callable[[int, int, str], None] | None = None) -> dict:
     """The full report of ``study`` for one instrument version as a JSON-ready dict.
 
     Reads submitted ratings only; writes nothing. Undefined statistics are recorded as
     ``{"error": sentence}``. ``seed`` fixes every bootstrap, so the same ratings give the
     same report. ``n_boot`` (default: the ``ANCHOR_REPORT_N_BOOT`` setting, else 1000) is the
-    number of bootstrap resamples for the cluster-bootstrap intervals.
+    number of bootstrap resamples for the cluster-bootstrap intervals. ``progress(done, total,
+    section)`` is called before each section and once at the end.
     """
     n_boot = n_boot or getattr(settings, "ANCHOR_REPORT_N_BOOT", DEFAULT_N_BOOT)
     data = Data(study, instrument_version, cluster_field)
@@ -245,14 +267,11 @@ def study_report(study, *, instrument_version, cluster_field: str | None = None,
         "raters": {"human": data.humans, "llm": data.llms},
         "n_targets": int(data.items["target"].nunique()),
     }
-    report["human_reliability"] = _section_human_reliability(data)
-    report["internal_consistency"] = _section_consistency(data)
-    report["llm_vs_human"] = _section_llm_vs_human(data)
-    report["metric_sensitivity"] = _section_sensitivity(data)
-    report["criterion_validity"] = _section_validity(data, report, n_boot=n_boot, seed=seed)
-    report["robustness"] = {"computed": False,
-                            "reason": "Robustness under perturbations (issue 8, section 6) is not "
-                                      "computed yet: it needs perturbed re-scoring runs."}
-    report["missing"] = frames.missing_counts(study, instrument_version=instrument_version,
-                                              items=data.items)
+    options = {"n_boot": n_boot, "seed": seed, "cluster_field": cluster_field}
+    for done, (key, build) in enumerate(SECTIONS):
+        if progress:
+            progress(done, len(SECTIONS), key)
+        report[key] = build(data, report, options)
+    if progress:
+        progress(len(SECTIONS), len(SECTIONS), "done")
     return jsonable(report)

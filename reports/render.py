@@ -156,6 +156,30 @@ def _validity_tables(report):
                                              "cluster bootstrap CI", "disattenuated r"], rows, note)]
 
 
+def _robustness_tables(report):
+    section = report.get("robustness", {})
+    tables = []
+    for rater, run in section.get("runs", {}).items():
+        if "error" in run:
+            rows = [["", run["error"], "", "", "", ""]]
+        else:
+            rows = []
+            for code, m in run["measures"].items():
+                shift = m["mean_shift"]
+                signed = (f"{cell(shift)}; LoA [{shift['loa_low']:.3f}, {shift['loa_high']:.3f}]"
+                          if "error" not in shift and shift.get("loa_low") is not None else cell(shift))
+                rows.append([code, m["n"], cell(m["ICC2"]), cell(m["pearson_r"]),
+                             cell(m["mean_absolute_shift"]), signed])
+        tables.append(_table(f"6. Robustness: {run['kind']} ({rater} against {run['base_rater']})",
+                             ["measure", "n", "ICC2 = ICC(A,1)", "Pearson r", "mean absolute shift",
+                              "mean shift (perturbed - base)"], rows,
+                             f"This perturbation {run['expectation']}. Configuration: "
+                             f"{json.dumps(run['perturbation'])[:300]}. Method: {section['method']}."))
+    if not tables:
+        tables.append(_table("6. Robustness of the LLM rater", ["status"], [[section.get("note", "")]]))
+    return tables
+
+
 def _missing_table(report):
     missing = report["missing"]
     rows = [[k, json.dumps(v) if isinstance(v, (dict, list)) else v]
@@ -183,7 +207,7 @@ def _figures_svg(report):
 
 def report_context(report: dict) -> dict:
     tables = (_reliability_tables(report) + _consistency_tables(report) + _llm_tables(report)
-              + _validity_tables(report) + _missing_table(report))
+              + _validity_tables(report) + _robustness_tables(report) + _missing_table(report))
     return {"report": report, "tables": tables, "figures": _figures_svg(report)}
 
 

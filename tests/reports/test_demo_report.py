@@ -62,7 +62,7 @@ def test_report_has_every_section_with_n_ci_and_method(report):
     assert validity["cluster_bootstrap"]["n"] == validity["n_clusters"]
     assert "bootstrap resampling clusters" in validity["cluster_bootstrap"]["method"]
     assert validity["disattenuated_r"]["reliability_x_from"].startswith("ICC2k")
-    assert report["robustness"]["computed"] is False
+    assert report["robustness"]["runs"] == {} and "--perturb" in report["robustness"]["note"]
     assert report["missing"]["llm_failed_ratings"] == {"llm-fake": 1}
     assert report["missing"]["llm_failed_targets"] == {"llm-fake": [FAILING_TARGET]}
     # The fake LLM's scale score is constant-ish per target length: whatever cannot be computed
@@ -113,7 +113,7 @@ def test_report_command_json_csv_html(demo_study, tmp_path):
     html = target.read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and html.count("<svg") >= 8
     assert "<link" not in html and "<script" not in html and "src=" not in html  # standalone
-    assert "1. Human panel reliability" in html and "Not computed" in html
+    assert "1. Human panel reliability" in html and "6. Robustness of the LLM rater" in html
 
 
 def test_report_command_errors(demo_study):
