@@ -8,7 +8,7 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from instruments import api as instruments_api
-from reports.api import StudyReportApi
+from reports.api import ReportRunApi, StudyReportApi
 from ratings.urls import api_urlpatterns as ratings_api
 
 instruments_api_urlpatterns = [
@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/", include((instruments_api_urlpatterns, "instruments-api"))),
     path("api/v1/", include((ratings_api, "ratings-api"))),
     path("api/v1/studies/<slug:slug>/report/", StudyReportApi.as_view(), name="api-study-report"),
+    path("api/v1/report-runs/<int:run_id>/", ReportRunApi.as_view(), name="api-report-run"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("ratings.urls")),

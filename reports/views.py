@@ -1,20 +1,30 @@
-"""The study report page: the same HTML as the standalone file, for staff or the study's creator."""
+"""The study report page: the cached report (the same HTML as the standalone file) or, while a
+worker computes it, a progress page that refreshes itself; for staff or the study's managers."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
+from django.shortcuts import render
 
-from .build import study_report
+from .models import ReportRun
 from .render import render_html
 from .selectors import report_instrument_version, report_study_for_user
+from .services import report_options, report_run_get_or_start
 
 
-@login_required
-def study_report_page(request, slug):
+def _run_for_request(request, slug):
     study = report_study_for_user(user=request.user, slug=slug)
     try:
         version = report_instrument_version(study, request.GET.get("instrument"))
     except ValueError as error:
         raise Http404(str(error)) from None
-    report = study_report(study, instrument_version=version,
-                          cluster_field=request.GET.get("cluster") or None)
-    return HttpResponse(render_html(report))
+    options = report_options(cluster_field=request.GET.get("cluster"))
+    return report_run_get_or_start(study=study, version=version, options=options, created_by=request.user)
+
+
+@login_required
+def study_report_page(request, slug):
+    run = _run_for_request(request, slug)
+    if run.status == ReportRun.Status.DONE:
+        return HttpResponse(render_html(run.result))
+    return render(request, "reports/report_progress.html", {"run": run, "percent": round(100 * run.progress)},
+                  status=500 if run.status == ReportRun.Status.FAILED else 202)
