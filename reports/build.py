@@ -19,7 +19,7 @@ from . import frames
 from .robustness import section_robustness
 from .stats import agreement, attempt, jsonable, correlation_with_ci, icc_forms, pair_icc2, pairwise_kappa
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2
 DEFAULT_N_BOOT = 1000
 
 
@@ -97,8 +97,11 @@ def _consistency(data: Data, matrix: pd.DataFrame) -> dict:
         codes = [c for c in subscale.items if c in matrix.columns]
         sub = matrix[codes]
         entry = {"items": codes, "alpha": attempt(lambda: pm.cronbach_alpha(sub))}
+        groups = _group_factors(data, subscale.code, codes)
         if len(codes) >= 3:
             entry["omega"] = attempt(lambda: pm.omega(sub))
+        if len(groups) >= 2:  # a scale made of subscales: omega hierarchical with them as groups
+            entry["omega_hierarchical"] = _proper(attempt(lambda: pm.omega(sub, subscales=groups)))
             entry["item_statistics"] = attempt(lambda: pm.item_statistics(sub))
         else:
             entry["omega"] = {"error": "Omega needs at least three items."}
@@ -106,6 +109,50 @@ def _consistency(data: Data, matrix: pd.DataFrame) -> dict:
             entry["cfa_one_factor"] = attempt(lambda: pm.cfa_one_factor(sub))
         out[subscale.code] = entry
     return out
+
+
+def _group_factors(data: Data, code: str, codes: list[str]) -> dict[str, list[str]]:
+    """The other subscales whose items all belong to this scale (its group factors)."""
+    return {other.code: list(other.items) for other in data.spec.subscales
+            if other.code != code and set(other.items) < set(codes)}
+
+
+def _proper(omega: dict) -> dict:
+    """An omega from an improper factor solution (a Heywood case: omega above 1 or omega
+    hierarchical above omega total) is recorded as the reason, not as a number."""
+    total, hierarchical = omega.get("omega_total"), omega.get("omega_hierarchical")
+    if total is None or hierarchical is None or (total <= 1 and hierarchical <= total):
+        return omega
+    return {"error": f"The factor solution is improper (a Heywood case: omega total {total:.3f}, omega "
+                     f"hierarchical {hierarchical:.3f}): {omega['n']} observations do not support "
+                     f"{omega['n_factors']} group factors."}
+
+
+def _section_distributions(data: Data) -> dict:
+    """Scale scores of the human ratings (every rating) and of each LLM rater (expected score),
+    with their mean and t interval, for the distribution plots."""
+    from psychometrics.validity import t_mean
+
+    out = {"method": "scale scores by the instrument's rules; human: every submitted rating "
+                     "(answers); LLM: expected scores; mean with a t interval", "scales": {}}
+    for subscale in data.spec.subscales:
+        sources = {"human": data.scales[(data.scales["scale"] == subscale.code)
+                                        & (data.scales["rater_kind"] == "human")
+                                        & (data.scales["basis"] == "mode")]["score"]}
+        llm = data.matrix("scale", subscale.code, kind="llm", basis="expected")
+        sources.update({rater: llm[rater] for rater in data.llms if rater in llm.columns})
+        per = {}
+        for source, values in sources.items():
+            values = values.dropna().to_numpy(dtype=float)
+            per[source] = {"values": values.tolist(),
+                           "mean": attempt(lambda: t_mean(values, 0.95, "mean; t interval")
+                                           if len(values) >= 2 else _too_few(len(values)))}
+        out["scales"][subscale.code] = per
+    return out
+
+
+def _too_few(n: int):
+    raise ValueError(f"A mean with an interval needs at least two scores, got {n}.")
 
 
 def _section_consistency(data: Data) -> dict:
@@ -239,6 +286,7 @@ SECTIONS: list[tuple[str, SectionBuilder]] = [
     ("internal_consistency", lambda data, report, options: _section_consistency(data)),
     ("llm_vs_human", lambda data, report, options: _section_llm_vs_human(data)),
     ("metric_sensitivity", lambda data, report, options: _section_sensitivity(data)),
+    ("score_distributions", lambda data, report, options: _section_distributions(data)),
     ("criterion_validity", lambda data, report, options: _section_validity(
         data, report, n_boot=options["n_boot"], seed=options["seed"])),
     ("robustness", lambda data, report, options: section_robustness(data)),

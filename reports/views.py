@@ -3,10 +3,11 @@ worker computes it, a progress page that refreshes itself; for staff or the stud
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from .models import ReportRun
-from .render import render_html
+from .render import render_csv_zip, render_html
 from .selectors import report_instrument_version, report_study_for_user
 from .services import report_options, report_run_get_or_start
 
@@ -25,6 +26,21 @@ def _run_for_request(request, slug):
 def study_report_page(request, slug):
     run = _run_for_request(request, slug)
     if run.status == ReportRun.Status.DONE:
-        return HttpResponse(render_html(run.result))
+        query = f"?{request.GET.urlencode()}" if request.GET else ""
+        return HttpResponse(render_html(run.result, tables_url=reverse("reports:study-report-tables",
+                                                                       args=[slug]) + query))
     return render(request, "reports/report_progress.html", {"run": run, "percent": round(100 * run.progress)},
                   status=500 if run.status == ReportRun.Status.FAILED else 202)
+
+
+@login_required
+def study_report_tables(request, slug):
+    """Every table of the (cached) report as CSV files in one zip; while the report is being
+    computed, the report page (which shows progress)."""
+    run = _run_for_request(request, slug)
+    if run.status != ReportRun.Status.DONE:
+        return redirect(reverse("reports:study-report", args=[slug]) + (f"?{request.GET.urlencode()}"
+                                                                        if request.GET else ""))
+    response = HttpResponse(render_csv_zip(run.result), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{slug}-report-tables.zip"'
+    return response
