@@ -16,12 +16,15 @@ def _svg(figure: Figure) -> str:
     return text[text.index("<svg"):]
 
 
-def scatter_identity(points: list[dict], *, title: str, stats_line: str) -> str:
-    """LLM score against the mean human score per target, with the identity line."""
+def scatter_identity(points: list[dict], *, title: str, stats_line: str, x_key: str = "human_mean",
+                     y_key: str = "llm", x_label: str = "mean human score",
+                     y_label: str = "LLM expected score") -> str:
+    """One score against another per target (by default the LLM's against the mean human's),
+    with the identity line."""
     figure = Figure(figsize=(4.2, 4.0))
     axes = figure.add_subplot()
-    x = [p["human_mean"] for p in points]
-    y = [p["llm"] for p in points]
+    x = [p[x_key] for p in points]
+    y = [p[y_key] for p in points]
     low, high = min(x + y), max(x + y)
     pad = (high - low) * 0.05 or 0.5
     axes.plot([low - pad, high + pad], [low - pad, high + pad], color="#888", lw=1,
@@ -29,8 +32,8 @@ def scatter_identity(points: list[dict], *, title: str, stats_line: str) -> str:
     axes.scatter(x, y, s=22, color="#1f5f99", alpha=0.8)
     axes.set_xlim(low - pad, high + pad)
     axes.set_ylim(low - pad, high + pad)
-    axes.set_xlabel("mean human score")
-    axes.set_ylabel("LLM expected score")
+    axes.set_xlabel(x_label)
+    axes.set_ylabel(y_label)
     axes.set_title(title, fontsize=9)
     axes.text(0.02, 0.98, stats_line, transform=axes.transAxes, va="top", fontsize=7)
     axes.legend(loc="lower right", fontsize=7)

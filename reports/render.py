@@ -239,7 +239,7 @@ def _missing_table(report):
 def _figures_svg(report):
     """Groups of plots: {"title", "svgs"}; each plot states its n, CI and method."""
     return (_distribution_figures(report) + _agreement_figures(report) + _heatmap_figures(report)
-            + _calibration_figures(report) + _item_total_figures(report))
+            + _calibration_figures(report) + _item_total_figures(report) + _robustness_figures(report))
 
 
 def _distribution_figures(report):
@@ -284,6 +284,20 @@ def _heatmap_figures(report):
                 method="ICC(A,1) = ICC2 of each pair on the targets both rated (McGraw & Wong, 1996); "
                        "95% CI; LLM: expected scores"))
     return [{"title": "Rater-by-rater agreement", "svgs": svgs}] if svgs else []
+
+
+def _robustness_figures(report):
+    svgs = []
+    for rater, run in report.get("robustness", {}).get("runs", {}).items():
+        for code, m in run.get("measures", {}).items():
+            if code in report["human_reliability"]["scales"] and len(m.get("points", [])) >= 2:
+                shift = m["mean_absolute_shift"]
+                svgs.append(plots.scatter_identity(
+                    m["points"], x_key="base", y_key="perturbed", x_label=f"{run['base_rater']} (base run)",
+                    y_label=f"{run['kind']} run", title=f"Robustness, {run['kind']}: {code}",
+                    stats_line=f"n = {m['n']}; ICC2 {cell(m['ICC2'])}\nmean absolute shift {cell(shift)}"
+                               "\nICC2: McGraw & Wong (1996); shift: t interval"))
+    return [{"title": "Robustness: perturbed against base run", "svgs": svgs}] if svgs else []
 
 
 def _calibration_figures(report):

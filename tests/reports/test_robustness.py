@@ -92,6 +92,7 @@ def test_robustness_recovers_the_shift_it_was_built_with(synthetic_runs):
     html = render_html(report)
     assert "6. Robustness: insert_filler" in html and "6. Robustness: edit_content" in html
     assert "should change the scores" in html
+    assert 'data-figure="Robustness: perturbed against base run"' in html
 
 
 def test_a_perturbed_run_without_its_base_run_says_so(synthetic_runs):
@@ -176,3 +177,25 @@ def test_score_command_starts_a_perturbed_run_and_rejects_bad_edit_files(base_ru
     assert "line 3: 'NOPE' is not a target of the study" in str(error.value)
     assert "line 4: the text is empty" in str(error.value)
     assert not Rater.objects.filter(name__startswith="llm-fake--edit-").exists()  # nothing half-made
+
+
+def test_robustness_run_over_the_api(base_run, django_user_model, django_capture_on_commit_callbacks):
+    from rest_framework.test import APIClient
+
+    study, version, _ = base_run
+    client = APIClient()
+    url = f"/api/v1/studies/{study.slug}/robustness-runs/"
+    client.force_authenticate(django_user_model.objects.create_user(username="outsider"))
+    assert client.post(url, {"instrument": "therapy-engagement", "perturbation": "shuffle_items"},
+                       format="json").status_code == 404
+    client.force_authenticate(study.created_by)
+    bad = client.post(url, {"instrument": "therapy-engagement", "perturbation": "edit_content",
+                            "edits": {"S01": "Client: no.", "ZZ": "x"}}, format="json")
+    assert bad.status_code == 400 and bad.json()["errors"] == [{"line": 2, "reason": "'ZZ' is not a target of the study"}]
+    assert client.post(url, {"instrument": "therapy-engagement", "perturbation": "jumble"},
+                       format="json").status_code == 400
+    with django_capture_on_commit_callbacks(execute=False):
+        started = client.post(url, {"instrument": "therapy-engagement", "perturbation": "edit_content",
+                                    "edits": {"S01": "Client: no."}}, format="json")
+    assert started.status_code == 202 and started.json()["total"] == 1
+    assert started.json()["rater"].startswith("llm-") and "--edit-" in started.json()["rater"]
