@@ -9,6 +9,7 @@ done and returns.
 import hashlib
 import json
 import traceback
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -21,6 +22,7 @@ from .models import ReportRun
 from .selectors import ratings_fingerprint
 
 DEFAULT_INLINE_MAX_SCORES = 5000
+REQUEUE_AFTER = timedelta(minutes=10)
 
 
 def report_options(*, cluster_field: str | None = None, seed: int = 0, n_boot: int | None = None) -> dict:
@@ -41,7 +43,8 @@ def _small_enough_inline(study, version) -> bool:
 def report_run_get_or_start(*, study, version, options: dict, created_by=None) -> ReportRun:
     """The report run for the current ratings: the cached one, or a new one, computed here when
     the study is small (``ANCHOR_REPORT_INLINE_MAX_SCORES`` item scores, default 5,000) and
-    otherwise by a Celery task enqueued on commit. A failed run is started again."""
+    otherwise by a Celery task enqueued on commit. A failed run is started again, and a run
+    still queued after ten minutes is enqueued again (computing is idempotent)."""
     key = dict(study=study, instrument_version=version, options_key=_options_key(options),
                fingerprint=ratings_fingerprint(study, version))
     run = ReportRun.objects.filter(**key).first()
@@ -54,6 +57,8 @@ def report_run_get_or_start(*, study, version, options: dict, created_by=None) -
     elif run.status == ReportRun.Status.FAILED:
         ReportRun.objects.filter(pk=run.pk).update(status=ReportRun.Status.QUEUED, error="", progress=0.0)
         run.refresh_from_db()
+    elif run.status == ReportRun.Status.QUEUED and timezone.now() - run.created_at > REQUEUE_AFTER:
+        pass  # its message may be lost (a broker without unacked copies): enqueue again, harmlessly
     else:
         return run
     if _small_enough_inline(study, version):

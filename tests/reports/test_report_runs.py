@@ -80,3 +80,19 @@ def test_a_failed_computation_is_shown_with_its_reason_and_started_again(api, mo
     assert failed.status_code == 500 and "RuntimeError: the disk is full" in failed.json()["error"]
     monkeypatch.undo()
     assert api.get(URL).status_code == 200 and ReportRun.objects.get().status == ReportRun.Status.DONE
+
+
+def test_a_run_queued_for_long_is_enqueued_again(api, settings, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.ANCHOR_REPORT_INLINE_MAX_SCORES = 0
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        api.get(URL)
+        api.get(URL)
+    assert len(callbacks) == 1  # a fresh queued run is not enqueued twice
+    ReportRun.objects.update(created_at=timezone.now() - timedelta(minutes=11))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert api.get(URL).status_code == 202
+    assert len(callbacks) == 1 and ReportRun.objects.count() == 1
