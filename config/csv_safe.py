@@ -32,6 +32,15 @@ def safe_cell(value) -> object:
     return value
 
 
+def csv_table_text(header: list, rows: Iterable[Iterable]) -> str:
+    """A header and rows (sequences) as CSV text, formulas defused."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([safe_cell(cell) for cell in header])
+    writer.writerows([safe_cell(cell) for cell in row] for row in rows)
+    return out.getvalue()
+
+
 def csv_text(rows: Iterable[Mapping], columns: list[str]) -> str:
     """Rows (dicts) as CSV text with a header; keys outside ``columns`` are left out."""
     out = io.StringIO()

@@ -10,8 +10,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from config.login_limit import rate_limited_login
 from instruments import api as instruments_api
 from novelty.api import LiteratureListUploadApi
-from reports.api import StudyReportApi
 from scaledev.api import ScaleDevelopmentApi
+from reports.api import ReportRunApi, StudyReportApi
 from ratings.urls import api_urlpatterns as ratings_api
 
 instruments_api_urlpatterns = [
@@ -31,6 +31,7 @@ urlpatterns = [
     path("api/v1/studies/<slug:slug>/literature/", LiteratureListUploadApi.as_view(), name="api-study-literature"),
     path("api/v1/studies/<slug:slug>/scale-development/", ScaleDevelopmentApi.as_view(),
          name="api-scale-development"),
+    path("api/v1/report-runs/<int:run_id>/", ReportRunApi.as_view(), name="api-report-run"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("ratings.urls")),

@@ -3,6 +3,7 @@
 from django import forms
 
 from instruments.models import InstrumentVersion
+from ratings.llm.perturbations import KINDS as PERTURBATIONS
 
 
 def _versions():
@@ -39,6 +40,13 @@ class AssignmentDesignForm(forms.Form):
 
 class ScoringStartForm(forms.Form):
     instrument = forms.ModelChoiceField(queryset=_versions())
+    perturbation = forms.ChoiceField(
+        required=False, label="perturbation (robustness run)",
+        choices=[("", "none: score the material as it is")] + [(k, k.replace("_", " ")) for k in PERTURBATIONS])
+    seed = forms.IntegerField(min_value=0, initial=0, required=False)
+    edits = forms.FileField(required=False, help_text="for edit content: CSV or JSONL with id, text")
+    paraphrases = forms.FileField(required=False, help_text="for paraphrase items (optional): CSV or JSONL "
+                                                            "with item, text")
 
     def __init__(self, *args, study, **kwargs):
         super().__init__(*args, **kwargs)

@@ -19,6 +19,7 @@ from .services import study_get_or_create, study_use_instrument, targets_import
 from .services.assignment_design import assignments_commit, plan_assignments
 from .services.material_deletion import study_material_delete
 from .services.raters import RaterInviteError, rater_invite
+from .services.robustness import edits_from_rows, paraphrases_from_rows, robustness_job_start
 from .services.scoring import ScoringError, llm_rater_get_or_create, scoring_job_start
 from .tabular import ImportRejected, format_for, read_rows
 
@@ -165,13 +166,33 @@ def _delete_material(request, study, raters, context):
     return redirect("ratings:manage-study", slug=study.slug)
 
 
+def _start_perturbed(request, study, data):
+    """A robustness run of the default LLM rater; files are parsed before anything is written."""
+    version = data["instrument"]
+
+    def rows(upload, required):
+        return read_rows(upload.read().decode("utf-8"), format_for(Path(upload.name)), required=required)
+
+    edits = edits_from_rows(study=study, rows=rows(data["edits"], ("id", "text"))) if data["edits"] else None
+    paraphrases = (paraphrases_from_rows(version=version, rows=rows(data["paraphrases"], ("item", "text")))
+                   if data["paraphrases"] else None)
+    return robustness_job_start(study=study, version=version, kind=data["perturbation"], seed=data["seed"] or 0,
+                                paraphrases=paraphrases, edits=edits, created_by=request.user)
+
+
 def _score(request, study, raters, context):
-    form = ScoringStartForm(request.POST, study=study)
+    form = ScoringStartForm(request.POST, request.FILES, study=study)
     if form.is_valid():
         try:
-            job = scoring_job_start(study=study, version=form.cleaned_data["instrument"],
-                                    rater=llm_rater_get_or_create(), created_by=request.user)
-        except ScoringError as exc:
+            if form.cleaned_data["perturbation"]:
+                job = _start_perturbed(request, study, form.cleaned_data)
+            else:
+                job = scoring_job_start(study=study, version=form.cleaned_data["instrument"],
+                                        rater=llm_rater_get_or_create(), created_by=request.user)
+        except ImportRejected as exc:
+            context["row_errors"] = [str(e) for e in exc.errors]
+            form.add_error(None, "the file was rejected; see the rows below")
+        except (ScoringError, UnicodeDecodeError) as exc:
             form.add_error(None, str(exc))
         else:
             audit_record(request=request, action="create", object_type="job", object_id=job.pk, study=study)

@@ -71,6 +71,9 @@ class Rater(models.Model):
     model_sha256 = models.CharField(max_length=64, blank=True)
     prompt_template_version = models.CharField(max_length=64, blank=True)
     decoding = models.JSONField(default=dict, blank=True)
+    perturbation = models.JSONField(default=dict, blank=True,
+                                    help_text="for a robustness run: what is perturbed before rating "
+                                              "(ratings/llm/perturbations.py) and the base rater")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,9 +1,12 @@
 """The study report: psychometrics on a study's submitted ratings, as one JSON-ready dict.
 
-`study_report` is the one entry point; the command, the page and (later) the REST API all call
-it, so they give the same numbers. Sections follow issue 8; section 6 (robustness under
-perturbations) is not computed yet and says so.
+`study_report` is the one entry point; the command, the page and the REST API all call it, so
+they give the same numbers. Sections follow issue 8; each is one builder in `SECTIONS` (add a
+section by appending a builder), called in order with the data, the report so far and the
+options.
 """
+
+from collections.abc import Callable
 
 import pandas as pd
 from django.conf import settings
@@ -15,9 +18,10 @@ from instruments.definition.scoring import keyed
 from . import frames
 from . import novelty as novelty_report
 from .item_analysis_section import section_item_analysis
+from .robustness import section_robustness
 from .stats import agreement, attempt, jsonable, correlation_with_ci, icc_forms, pair_icc2, pairwise_kappa
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2
 DEFAULT_N_BOOT = 1000
 
 
@@ -31,7 +35,10 @@ class Data:
         self.targets = frames.targets_frame(study, cluster_field=cluster_field).set_index("target")
         kinds = self.items.drop_duplicates("rater").set_index("rater")["rater_kind"]
         self.humans = sorted(kinds[kinds == "human"].index)
-        self.llms = sorted(kinds[kinds == "llm"].index)
+        # Perturbed LLM raters (robustness runs) are compared with their base rater in
+        # section 6 only; everywhere else "the LLM raters" are the unperturbed ones.
+        self.perturbed = frames.perturbations(sorted(kinds[kinds == "llm"].index))
+        self.llms = sorted(r for r in kinds[kinds == "llm"].index if r not in self.perturbed)
         self._matrices = {}
 
     def item_matrix(self, code: str, *, kind: str = "human", column: str = "score") -> pd.DataFrame:
@@ -92,8 +99,11 @@ def _consistency(data: Data, matrix: pd.DataFrame) -> dict:
         codes = [c for c in subscale.items if c in matrix.columns]
         sub = matrix[codes]
         entry = {"items": codes, "alpha": attempt(lambda: pm.cronbach_alpha(sub))}
+        groups = _group_factors(data, subscale.code, codes)
         if len(codes) >= 3:
             entry["omega"] = attempt(lambda: pm.omega(sub))
+        if len(groups) >= 2:  # a scale made of subscales: omega hierarchical with them as groups
+            entry["omega_hierarchical"] = _proper(attempt(lambda: pm.omega(sub, subscales=groups)))
             entry["item_statistics"] = attempt(lambda: pm.item_statistics(sub))
         else:
             entry["omega"] = {"error": "Omega needs at least three items."}
@@ -101,6 +111,50 @@ def _consistency(data: Data, matrix: pd.DataFrame) -> dict:
             entry["cfa_one_factor"] = attempt(lambda: pm.cfa_one_factor(sub))
         out[subscale.code] = entry
     return out
+
+
+def _group_factors(data: Data, code: str, codes: list[str]) -> dict[str, list[str]]:
+    """The other subscales whose items all belong to this scale (its group factors)."""
+    return {other.code: list(other.items) for other in data.spec.subscales
+            if other.code != code and set(other.items) < set(codes)}
+
+
+def _proper(omega: dict) -> dict:
+    """An omega from an improper factor solution (a Heywood case: omega above 1 or omega
+    hierarchical above omega total) is recorded as the reason, not as a number."""
+    total, hierarchical = omega.get("omega_total"), omega.get("omega_hierarchical")
+    if total is None or hierarchical is None or (total <= 1 and hierarchical <= total):
+        return omega
+    return {"error": f"The factor solution is improper (a Heywood case: omega total {total:.3f}, omega "
+                     f"hierarchical {hierarchical:.3f}): {omega['n']} observations do not support "
+                     f"{omega['n_factors']} group factors."}
+
+
+def _section_distributions(data: Data) -> dict:
+    """Scale scores of the human ratings (every rating) and of each LLM rater (expected score),
+    with their mean and t interval, for the distribution plots."""
+    from psychometrics.validity import t_mean
+
+    out = {"method": "scale scores by the instrument's rules; human: every submitted rating "
+                     "(answers); LLM: expected scores; mean with a t interval", "scales": {}}
+    for subscale in data.spec.subscales:
+        sources = {"human": data.scales[(data.scales["scale"] == subscale.code)
+                                        & (data.scales["rater_kind"] == "human")
+                                        & (data.scales["basis"] == "mode")]["score"]}
+        llm = data.matrix("scale", subscale.code, kind="llm", basis="expected")
+        sources.update({rater: llm[rater] for rater in data.llms if rater in llm.columns})
+        per = {}
+        for source, values in sources.items():
+            values = values.dropna().to_numpy(dtype=float)
+            per[source] = {"values": values.tolist(),
+                           "mean": attempt(lambda: t_mean(values, 0.95, "mean; t interval")
+                                           if len(values) >= 2 else _too_few(len(values)))}
+        out["scales"][subscale.code] = per
+    return out
+
+
+def _too_few(n: int):
+    raise ValueError(f"A mean with an interval needs at least two scores, got {n}.")
 
 
 def _section_consistency(data: Data) -> dict:
@@ -228,14 +282,34 @@ def _section_validity(data: Data, report: dict, *, n_boot: int, seed: int) -> di
     return out
 
 
+SectionBuilder = Callable[[Data, dict, dict], dict | None]  # None: not applicable
+SECTIONS: list[tuple[str, SectionBuilder]] = [
+    ("human_reliability", lambda data, report, options: _section_human_reliability(data)),
+    ("internal_consistency", lambda data, report, options: _section_consistency(data)),
+    ("llm_vs_human", lambda data, report, options: _section_llm_vs_human(data)),
+    ("metric_sensitivity", lambda data, report, options: _section_sensitivity(data)),
+    ("score_distributions", lambda data, report, options: _section_distributions(data)),
+    ("criterion_validity", lambda data, report, options: _section_validity(
+        data, report, n_boot=options["n_boot"], seed=options["seed"])),
+    ("robustness", lambda data, report, options: section_robustness(data)),
+    ("novelty", lambda data, report, options: (
+        novelty_report.novelty_section(data.study, data.version, data.items)
+        if novelty_report.applies(data.version) else None)),
+    ("item_analysis", lambda data, report, options: section_item_analysis(data)),
+    ("missing", lambda data, report, options: frames.missing_counts(
+        data.study, instrument_version=data.version, items=data.items)),
+]
+
+
 def study_report(study, *, instrument_version, cluster_field: str | None = None, seed: int = 0,
-                 n_boot: int | None = None) -> dict:
+                 n_boot: int | None = None, progress: Callable[[int, int, str], None] | None = None) -> dict:
     """The full report of ``study`` for one instrument version as a JSON-ready dict.
 
     Reads submitted ratings only; writes nothing. Undefined statistics are recorded as
     ``{"error": sentence}``. ``seed`` fixes every bootstrap, so the same ratings give the
     same report. ``n_boot`` (default: the ``ANCHOR_REPORT_N_BOOT`` setting, else 1000) is the
-    number of bootstrap resamples for the cluster-bootstrap intervals.
+    number of bootstrap resamples for the cluster-bootstrap intervals. ``progress(done, total,
+    section)`` is called before each section and once at the end.
     """
     n_boot = n_boot or getattr(settings, "ANCHOR_REPORT_N_BOOT", DEFAULT_N_BOOT)
     data = Data(study, instrument_version, cluster_field)
@@ -247,17 +321,13 @@ def study_report(study, *, instrument_version, cluster_field: str | None = None,
         "raters": {"human": data.humans, "llm": data.llms},
         "n_targets": int(data.items["target"].nunique()),
     }
-    report["human_reliability"] = _section_human_reliability(data)
-    report["internal_consistency"] = _section_consistency(data)
-    report["llm_vs_human"] = _section_llm_vs_human(data)
-    report["metric_sensitivity"] = _section_sensitivity(data)
-    report["criterion_validity"] = _section_validity(data, report, n_boot=n_boot, seed=seed)
-    report["robustness"] = {"computed": False,
-                            "reason": "Robustness under perturbations (issue 8, section 6) is not "
-                                      "computed yet: it needs perturbed re-scoring runs."}
-    if novelty_report.applies(instrument_version):
-        report["novelty"] = novelty_report.novelty_section(study, instrument_version, data.items)
-    report["item_analysis"] = section_item_analysis(data)
-    report["missing"] = frames.missing_counts(study, instrument_version=instrument_version,
-                                              items=data.items)
+    options = {"n_boot": n_boot, "seed": seed, "cluster_field": cluster_field}
+    for done, (key, build) in enumerate(SECTIONS):
+        if progress:
+            progress(done, len(SECTIONS), key)
+        section = build(data, report, options)
+        if section is not None:  # None: the section does not apply to this instrument
+            report[key] = section
+    if progress:
+        progress(len(SECTIONS), len(SECTIONS), "done")
     return jsonable(report)

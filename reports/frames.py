@@ -9,7 +9,7 @@ from typing import Literal
 import pandas as pd
 
 from instruments.definition.scoring import subscale_scores
-from ratings.models import ItemScore, Rating, ScoringJob, Study
+from ratings.models import ItemScore, Rater, Rating, ScoringJob, Study
 
 ITEM_COLUMNS = ["target", "rater", "rater_kind", "item", "score", "expected_score", "distribution"]
 SCALE_COLUMNS = ["target", "rater", "rater_kind", "scale", "basis", "score"]
@@ -64,6 +64,12 @@ def targets_frame(study: Study, *, cluster_field: str | None = None) -> pd.DataF
     for column in criterion_columns(frame):
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
     return frame
+
+
+def perturbations(llm_raters: list[str]) -> dict[str, dict]:
+    """Rater name -> perturbation configuration, for the LLM raters that are robustness runs."""
+    return {name: config for name, config in Rater.objects.filter(name__in=llm_raters)
+            .exclude(perturbation={}).values_list("name", "perturbation")}
 
 
 def criterion_columns(targets: pd.DataFrame) -> list[str]:

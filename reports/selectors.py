@@ -1,5 +1,8 @@
 """Reads for reports, scoped to who asks."""
 
+import hashlib
+import json
+
 from django.http import Http404
 
 from instruments.models import InstrumentVersion
@@ -35,3 +38,37 @@ def report_study_for_user(*, user, slug: str) -> Study:
     if study is None:
         raise Http404("No such study.")
     return study
+
+
+def ratings_fingerprint(study: Study, version: InstrumentVersion) -> str:
+    """A hash of everything a report of ``study`` reads, cheap to compute: the ratings (count,
+    statuses, last change), their item scores (count, sums), the targets' criteria and metadata,
+    and the scoring jobs' failures. Any change to a rating, score, criterion or failed target
+    changes the fingerprint, and so invalidates a cached report."""
+    from django.db.models import Count, Max, Q, Sum
+
+    from ratings.models import ItemScore, Rating, ScoringJob
+
+    from .build import REPORT_VERSION
+
+    ratings = Rating.objects.filter(target__study=study, instrument_version=version)
+    state = {
+        "report_version": REPORT_VERSION,
+        "ratings": ratings.aggregate(n=Count("pk"), submitted=Count("pk", filter=Q(status="submitted")),
+                                     last=Max("updated_at"), ids=Sum("pk")),
+        "scores": ItemScore.objects.filter(rating__in=ratings).aggregate(
+            n=Count("pk"), ids=Sum("pk"), score=Sum("score"), expected=Sum("expected_score")),
+        "jobs": ScoringJob.objects.filter(study=study, instrument_version=version).aggregate(
+            n=Count("pk"), failed=Sum("failed"), completed=Sum("completed")),
+        "targets": list(study.targets.order_by("pk").values_list("external_id", "criteria", "metadata")),
+    }
+    text = json.dumps(state, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def report_runs_for_user(*, user):
+    """Report runs of the studies ``user`` may read."""
+    from .models import ReportRun
+
+    return ReportRun.objects.filter(study__in=reportable_studies(user=user)).select_related(
+        "study", "instrument_version")

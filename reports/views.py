@@ -1,23 +1,52 @@
-"""The study report page: the same HTML as the standalone file, for staff or the study's creator."""
+"""The study report page: the cached report (the same HTML as the standalone file) or, while a
+worker computes it, a progress page that refreshes itself; for staff or the study's managers."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from audit.services import audit_record
 
-from .build import study_report
-from .render import render_html
+from .models import ReportRun
+from .render import render_csv_zip, render_html
 from .selectors import report_instrument_version, report_study_for_user
+from .services import report_options, report_run_get_or_start
 
 
-@login_required
-def study_report_page(request, slug):
+def _run_for_request(request, slug):
     study = report_study_for_user(user=request.user, slug=slug)
     try:
         version = report_instrument_version(study, request.GET.get("instrument"))
     except ValueError as error:
         raise Http404(str(error)) from None
-    report = study_report(study, instrument_version=version,
-                          cluster_field=request.GET.get("cluster") or None)
-    audit_record(request=request, action="view", object_type="report", study=study, detail={"instrument": str(version)})
-    return HttpResponse(render_html(report))
+    options = report_options(cluster_field=request.GET.get("cluster"))
+    return report_run_get_or_start(study=study, version=version, options=options, created_by=request.user)
+
+
+@login_required
+def study_report_page(request, slug):
+    run = _run_for_request(request, slug)
+    if run.status == ReportRun.Status.DONE:
+        audit_record(request=request, action="view", object_type="report", study=run.study,
+                     detail={"instrument": str(run.instrument_version)})
+        query = f"?{request.GET.urlencode()}" if request.GET else ""
+        return HttpResponse(render_html(run.result, tables_url=reverse("reports:study-report-tables",
+                                                                       args=[slug]) + query))
+    return render(request, "reports/report_progress.html", {"run": run, "percent": round(100 * run.progress)},
+                  status=500 if run.status == ReportRun.Status.FAILED else 202)
+
+
+@login_required
+def study_report_tables(request, slug):
+    """Every table of the (cached) report as CSV files in one zip; while the report is being
+    computed, the report page (which shows progress)."""
+    run = _run_for_request(request, slug)
+    if run.status != ReportRun.Status.DONE:
+        return redirect(reverse("reports:study-report", args=[slug]) + (f"?{request.GET.urlencode()}"
+                                                                        if request.GET else ""))
+    audit_record(request=request, action="export", object_type="report", study=run.study,
+                 detail={"instrument": str(run.instrument_version), "format": "csv-zip"})
+    response = HttpResponse(render_csv_zip(run.result), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{slug}-report-tables.zip"'
+    return response

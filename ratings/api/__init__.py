@@ -3,10 +3,11 @@
 from .batches import BatchCreateApi
 from .jobs import ScoringJobCancelApi, ScoringJobDetailApi, ScoringJobResultsApi
 from .ratings_io import RatingsApi
+from .robustness import RobustnessRunApi
 from .studies import StudyDetailApi, StudyListCreateApi
 from .targets import TargetListUploadApi
 
 __all__ = [
-    "BatchCreateApi", "RatingsApi", "ScoringJobCancelApi", "ScoringJobDetailApi", "ScoringJobResultsApi",
+    "BatchCreateApi", "RatingsApi", "RobustnessRunApi", "ScoringJobCancelApi", "ScoringJobDetailApi", "ScoringJobResultsApi",
     "StudyDetailApi", "StudyListCreateApi", "TargetListUploadApi",
 ]

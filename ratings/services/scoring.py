@@ -18,6 +18,7 @@ from instruments.models import InstrumentVersion
 from ratings.llm import (
     PROMPT_VERSION, DecodingParams, LlmBackend, TargetRating, default_model_path, model_sha256, request_from_spec,
 )
+from ratings.llm.perturbations import apply_perturbation
 from ratings.models import ItemScore, Rater, Rating, ScoringJob, Study, Target
 
 from .pipelines import PipelineOutcome, pipeline_runner_for
@@ -41,7 +42,7 @@ def llm_rater_get_or_create(*, name: str | None = None, model_path: str | None =
     if not path.is_file():
         raise ScoringError(f"no model file at {path}")
     config = {"model_path": str(path), "model_sha256": model_sha256(path),
-              "prompt_template_version": PROMPT_VERSION, "decoding": DecodingParams().as_dict()}
+              "prompt_template_version": PROMPT_VERSION, "decoding": DecodingParams().as_dict(), "perturbation": {}}
     name = name or ("llm-" + slugify(path.stem))[:100]
     rater, created = Rater.objects.get_or_create(name=name, defaults={"kind": Rater.Kind.LLM, **config})
     if created:
@@ -62,9 +63,11 @@ def scoring_job_start(*, study: Study, version: InstrumentVersion, rater: Rater,
         raise ScoringError(f"rater {rater.name!r} is not an LLM rater")
     if version.kind != InstrumentVersion.Kind.SCALE and pipeline_runner_for(version.spec) is None:
         raise ScoringError(f"{version} is a {version.kind} instrument that no installed pipeline runner handles")
+    if version.kind != InstrumentVersion.Kind.SCALE and rater.perturbation:
+        raise ScoringError("robustness runs perturb scale instruments; a pipeline cannot be perturbed")
     if study.material_deleted_at is not None:
         raise ScoringError(f"the material of study {study.slug} was deleted; there is nothing to score")
-    target_ids = list(study.targets.order_by("pk").values_list("pk", flat=True))
+    target_ids = list(job_targets(study, rater).order_by("pk").values_list("pk", flat=True))
     study_use_instrument(study=study, version=version)
     job = ScoringJob.objects.create(
         study=study, instrument_version=version, rater=rater, total=len(target_ids), created_by=created_by,
@@ -102,9 +105,18 @@ def score_target(*, job_id: int, target_id: int, backend: LlmBackend | None = No
         outcome = runner.run(target=target, version=version, backend=backend)
     else:
         material_name = version.definition.get("material") or "material"
-        outcome = PipelineOutcome(backend.rate(request_from_spec(
-            version.spec, material=target.text, material_name=material_name)))
+        request = request_from_spec(version.spec, material=target.text, material_name=material_name)
+        if job.rater.perturbation:  # a robustness run: rate the perturbed request
+            request = apply_perturbation(request, job.rater.perturbation, target=target.external_id)
+        outcome = PipelineOutcome(backend.rate(request))
     _store(job_id=job_id, target=target, result=outcome.rating, outcome=outcome)
+
+
+def job_targets(study: Study, rater: Rater):
+    """The targets a job of ``rater`` scores: all of the study's, or, for a content-edit
+    robustness rater, those it has an edited text for."""
+    edits = (rater.perturbation or {}).get("edits")
+    return study.targets.filter(external_id__in=list(edits)) if edits is not None else study.targets.all()
 
 
 def _already_stored(job_id: int, target_id: int) -> bool:
@@ -192,7 +204,7 @@ def scoring_job_resume(*, job: ScoringJob) -> int:
 
     done = set(Rating.objects.filter(scoring_job=job).values_list("target_id", flat=True))
     done |= {e["target_id"] for e in job.errors}
-    missing = [pk for pk in job.study.targets.order_by("pk").values_list("pk", flat=True) if pk not in done]
+    missing = [pk for pk in job_targets(job.study, job.rater).order_by("pk").values_list("pk", flat=True) if pk not in done]
     for target_id in missing:
         score_target_task.delay(job.pk, target_id)
     return len(missing)

@@ -21,6 +21,10 @@ def test_report_page_in_the_browser(demo_study, live_server, page, settings):
     assert page.locator("table").count() >= 6
     figures = page.locator(".figure svg")
     assert figures.count() >= 8
+    for group in ("Score distributions", "Rater-by-rater agreement", "Item-total correlations",
+                  "Calibration (reliability diagrams): llm-fake"):
+        assert page.locator(f'[data-figure="{group}"] svg').count() >= 1, group
+    assert page.locator("#download-tables").is_visible()
     box = figures.first.bounding_box()
     assert box["width"] > 100 and box["height"] > 100  # the SVG really renders
     folder = Path(settings.VAR_DIR) / "screenshots"

@@ -97,3 +97,22 @@ def test_manager_starts_llm_scoring_and_lands_on_the_progress_page(manager, clie
     job = ScoringJob.objects.get()
     assert response.url == f"/jobs/{job.pk}/" and job.total == 4 and job.created_by == manager
     assert client.get(response.url).status_code == 200
+
+
+def test_manager_starts_a_robustness_run_and_a_bad_edits_file_is_refused_by_row(manager, client, engagement,
+                                                                                django_capture_on_commit_callbacks):
+    client.force_login(manager)
+    client.post("/manage/", {"slug": "pilot", "title": "Pilot", "instruments": [engagement.pk],
+                             "targets": SimpleUploadedFile("t.csv", TARGETS)})
+    bad = SimpleUploadedFile("edits.csv", b"id,text\nT1,Client: no.\nT9,Client: no.\n")
+    response = client.post("/manage/pilot/", {"action": "score", "instrument": engagement.pk,
+                                              "perturbation": "edit_content", "edits": bad})
+    assert response.status_code == 200 and b"line 3: &#x27;T9&#x27; is not a target of the study" in response.content
+    assert not ScoringJob.objects.exists()
+    good = SimpleUploadedFile("edits.jsonl", b'{"id": "T2", "text": "Client: yes, gladly."}\n')
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post("/manage/pilot/", {"action": "score", "instrument": engagement.pk,
+                                                  "perturbation": "edit_content", "edits": good, "seed": 0})
+    job = ScoringJob.objects.get()
+    assert response.url == f"/jobs/{job.pk}/" and job.total == 1
+    assert job.rater.perturbation["edits"] == {"T2": "Client: yes, gladly."}

@@ -50,6 +50,13 @@ def test_report_has_every_section_with_n_ci_and_method(report):
     assert item["level"] == "ordinal" and item["krippendorff_alpha"]["level"] == "ordinal"
     assert item["cohen_kappa_pairs"][0]["weights"] == "quadratic"
     assert report["internal_consistency"]["human"]["scales"]["total"]["alpha"]["n"] == 28
+    # the total is made of three subscales: omega hierarchical with them as group factors
+    omega_h = report["internal_consistency"]["human"]["scales"]["total"]["omega_hierarchical"]
+    # 28 ratings are too few for three group factors: the Heywood case is named, not printed
+    assert omega_h["error"].startswith("The factor solution is improper (a Heywood case")
+    assert "omega_hierarchical" not in report["internal_consistency"]["human"]["scales"]["involvement"]
+    distributions = report["score_distributions"]["scales"]["total"]
+    assert len(distributions["human"]["values"]) == 28 and distributions["llm-fake"]["mean"]["n"] == 13
     assert "llm-fake" in report["internal_consistency"]["llm"]
     vs = report["llm_vs_human"]["llm"]["llm-fake"]["total"]
     assert vs["against_mean_human"]["n"] == 13
@@ -62,7 +69,7 @@ def test_report_has_every_section_with_n_ci_and_method(report):
     assert validity["cluster_bootstrap"]["n"] == validity["n_clusters"]
     assert "bootstrap resampling clusters" in validity["cluster_bootstrap"]["method"]
     assert validity["disattenuated_r"]["reliability_x_from"].startswith("ICC2k")
-    assert report["robustness"]["computed"] is False
+    assert report["robustness"]["runs"] == {} and "--perturb" in report["robustness"]["note"]
     assert report["missing"]["llm_failed_ratings"] == {"llm-fake": 1}
     assert report["missing"]["llm_failed_targets"] == {"llm-fake": [FAILING_TARGET]}
     # The fake LLM's scale score is constant-ish per target length: whatever cannot be computed
@@ -113,7 +120,11 @@ def test_report_command_json_csv_html(demo_study, tmp_path):
     html = target.read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and html.count("<svg") >= 8
     assert "<link" not in html and "<script" not in html and "src=" not in html  # standalone
-    assert "1. Human panel reliability" in html and "Not computed" in html
+    assert "1. Human panel reliability" in html and "6. Robustness of the LLM rater" in html
+    for group in ("Score distributions", "Rater-by-rater agreement", "Calibration (reliability diagrams): llm-fake",
+                  "Item-total correlations", "llm-fake: total"):
+        assert f'data-figure="{group}"' in html, group
+    assert html.count("<svg") >= 8 + 4 + 4 + 10 + 1  # scatter/BA, distributions, heat maps, calibration, bars
 
 
 def test_report_command_errors(demo_study):

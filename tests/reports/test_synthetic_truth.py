@@ -109,6 +109,13 @@ def test_report_recovers_the_reliability_and_validity_it_was_built_with(syntheti
     assert validity["n_clusters"] == N_TARGETS // PER_PATIENT
     assert validity["disattenuated_r"]["estimate"] > validity["pearson_r"]["estimate"]
 
+    # One common factor and no group factors are built in, so a Schmid-Leiman solution with the
+    # three subscales as group factors is improper (omega far above 1): the report names the
+    # Heywood case instead of printing the number.
+    omega_h = report["internal_consistency"]["human"]["scales"]["total"]["omega_hierarchical"]
+    assert omega_h["error"].startswith("The factor solution is improper (a Heywood case")
+    assert omega_h["error"].endswith("480 observations do not support 3 group factors.")
+
     llm = report["llm_vs_human"]["llm"]["sim-llm"]["total"]["against_mean_human"]
     assert llm["n"] == N_TARGETS and _contains(llm["pearson_r"], truth["llm_r"])
 

@@ -1,4 +1,4 @@
-"""``manage.py score STUDY --instrument SLUG [--rater NAME] [--model PATH] [--wait]``."""
+"""``manage.py score STUDY --instrument SLUG [--rater NAME] [--model PATH] [--perturb KIND] [--wait]``."""
 
 import argparse
 import time
@@ -8,7 +8,10 @@ from django.core.management.base import BaseCommand, CommandError
 from instruments.models import InstrumentVersion
 from instruments.selectors import instrument_version_get
 from ratings.models import ScoringJob, Study
+from ratings.llm.perturbations import KINDS
+from ratings.services.robustness import edits_from_rows, paraphrases_from_rows, robustness_job_start
 from ratings.services.scoring import ScoringError, llm_rater_get_or_create, scoring_job_resume, scoring_job_start
+from ratings.tabular import ImportRejected, read_file
 
 BAR_WIDTH = 30
 
@@ -30,12 +33,19 @@ class Command(BaseCommand):
                             help="enqueue again the targets of an unfinished job that have no result")
         parser.add_argument("--rater", help="LLM rater name (default: llm-<model file name>)")
         parser.add_argument("--model", help="GGUF file (default: ANCHOR_LLM_MODEL or the bundled model)")
+        parser.add_argument("--perturb", choices=KINDS,
+                            help="a robustness run: re-score under this perturbation (report section 6)")
+        parser.add_argument("--seed", type=int, default=0, help="seed of the perturbation")
+        parser.add_argument("--paraphrases", help="CSV/JSONL (item, text) for --perturb paraphrase_items")
+        parser.add_argument("--edits", help="CSV/JSONL (id, text) of edited targets for --perturb edit_content")
         parser.add_argument("--wait", action="store_true", help="show progress until the job ends")
         parser.add_argument("--poll", type=float, default=0.5, help=argparse.SUPPRESS)
 
-    def handle(self, *args, study, instrument, resume, rater, model, wait, poll, **options):
+    def handle(self, *args, study, instrument, resume, rater, model, wait, poll, perturb, **options):
         if resume is not None:
             job = self._resume(study, resume)
+        elif perturb:
+            job = self._start_perturbed(study, instrument, rater, model, perturb, options)
         else:
             job = self._start(study, instrument, rater, model)
         if wait:
@@ -65,6 +75,30 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"job {job.pk}: {rater_obj.name} scores {job.total} targets of {study_obj.slug} "
                           f"with {version}")
+        return job
+
+    def _start_perturbed(self, study, instrument, rater, model, kind, options) -> ScoringJob:
+        if not instrument:
+            raise CommandError("--instrument is required to start a job")
+        try:
+            study_obj = Study.objects.get(slug=study)
+            version = instrument_version_get(reference=instrument)
+            paraphrases = (paraphrases_from_rows(version=version, rows=read_file(options["paraphrases"],
+                                                                                  required=("item", "text")))
+                           if options["paraphrases"] else None)
+            edits = (edits_from_rows(study=study_obj, rows=read_file(options["edits"], required=("id", "text")))
+                     if options["edits"] else None)
+            base = llm_rater_get_or_create(name=rater, model_path=model)
+            job = robustness_job_start(study=study_obj, version=version, kind=kind, seed=options["seed"],
+                                       base=base, paraphrases=paraphrases, edits=edits)
+        except Study.DoesNotExist:
+            raise CommandError(f"no study {study!r}") from None
+        except InstrumentVersion.DoesNotExist:
+            raise CommandError(f"no published instrument {instrument!r}") from None
+        except (ScoringError, ImportRejected) as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"job {job.pk}: {job.rater.name} ({kind} of {base.name}) scores {job.total} targets "
+                          f"of {study_obj.slug} with {version}")
         return job
 
     def _wait(self, job: ScoringJob, poll: float) -> None:

@@ -1,4 +1,4 @@
-"""``python manage.py report STUDY --format json|csv|html [--instrument SLUG] [--output FILE]``."""
+"""``python manage.py report STUDY --format json|csv|html [--instrument SLUG] [--output FILE|DIR/]``."""
 
 from pathlib import Path
 
@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from audit.services import audit_record
 from ratings.models import Study
 from reports.build import DEFAULT_N_BOOT, study_report
-from reports.render import render_csv, render_html, render_json
+from reports.render import render_csv, render_html, render_json, render_table_csvs
 from reports.selectors import report_instrument_version
 
 RENDERERS = {"json": render_json, "csv": render_csv, "html": render_html}
@@ -21,7 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=sorted(RENDERERS), default="json")
         parser.add_argument("--instrument", help="slug or slug@version, when the study uses several")
         parser.add_argument("--cluster", help="metadata field naming the cluster (e.g. patient)")
-        parser.add_argument("--output", help="write to this file instead of standard output")
+        parser.add_argument("--output", help="write to this file instead of standard output; with --format "
+                                             "csv, a folder (existing, or ending in /) gets one CSV per table")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--n-boot", type=int, default=None,
                             help=f"bootstrap resamples (default {DEFAULT_N_BOOT})")
@@ -36,6 +37,15 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         report = study_report(study, instrument_version=version, cluster_field=options["cluster"],
                               seed=options["seed"], n_boot=options["n_boot"])
+        output = options["output"]
+        if options["format"] == "csv" and output and (Path(output).is_dir() or output.endswith("/")):
+            folder = Path(output)
+            folder.mkdir(parents=True, exist_ok=True)
+            files = render_table_csvs(report)
+            for name, text in files.items():
+                (folder / name).write_text(text, encoding="utf-8")
+            self.stderr.write(f"wrote {len(files)} CSV files (one per table, and figures.csv) to {folder}")
+            return
         text = RENDERERS[options["format"]](report)
         audit_record(action="export", object_type="report", study=study,
                      detail={"instrument": str(version), "format": options["format"], "output": options["output"]})

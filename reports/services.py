@@ -1,0 +1,99 @@
+"""Writes of the reports app: report runs, computed inline or by a Celery worker, and cached.
+
+A run is keyed by study, instrument version, options and the ratings' fingerprint
+(unique in the database), so asking twice for the same report finds the same run, and a
+changed rating makes a new one. Computing is idempotent: a redelivered task finds the run
+done and returns.
+"""
+
+import hashlib
+import json
+import traceback
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ratings.models import ItemScore
+
+from .build import DEFAULT_N_BOOT, study_report
+from .models import ReportRun
+from .selectors import ratings_fingerprint
+
+DEFAULT_INLINE_MAX_SCORES = 5000
+REQUEUE_AFTER = timedelta(minutes=10)
+
+
+def report_options(*, cluster_field: str | None = None, seed: int = 0, n_boot: int | None = None) -> dict:
+    """The options a report depends on, with the bootstrap default resolved from settings."""
+    return {"cluster_field": cluster_field or None, "seed": int(seed),
+            "n_boot": int(n_boot or getattr(settings, "ANCHOR_REPORT_N_BOOT", DEFAULT_N_BOOT))}
+
+
+def _options_key(options: dict) -> str:
+    return hashlib.sha256(json.dumps(options, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _small_enough_inline(study, version) -> bool:
+    limit = getattr(settings, "ANCHOR_REPORT_INLINE_MAX_SCORES", DEFAULT_INLINE_MAX_SCORES)
+    return ItemScore.objects.filter(rating__target__study=study, rating__instrument_version=version).count() <= limit
+
+
+def report_run_get_or_start(*, study, version, options: dict, created_by=None) -> ReportRun:
+    """The report run for the current ratings: the cached one, or a new one, computed here when
+    the study is small (``ANCHOR_REPORT_INLINE_MAX_SCORES`` item scores, default 5,000) and
+    otherwise by a Celery task enqueued on commit. A failed run is started again, and a run
+    still queued after ten minutes is enqueued again (computing is idempotent)."""
+    key = dict(study=study, instrument_version=version, options_key=_options_key(options),
+               fingerprint=ratings_fingerprint(study, version))
+    run = ReportRun.objects.filter(**key).first()
+    if run is None:
+        try:
+            with transaction.atomic():
+                run = ReportRun.objects.create(**key, options=options, created_by=created_by)
+        except IntegrityError:  # a concurrent request created it first
+            return ReportRun.objects.get(**key)
+    elif run.status == ReportRun.Status.FAILED:
+        ReportRun.objects.filter(pk=run.pk).update(status=ReportRun.Status.QUEUED, error="", progress=0.0)
+        run.refresh_from_db()
+    elif run.status == ReportRun.Status.QUEUED and timezone.now() - run.created_at > REQUEUE_AFTER:
+        pass  # its message may be lost (a broker without unacked copies): enqueue again, harmlessly
+    else:
+        return run
+    if _small_enough_inline(study, version):
+        report_run_compute(run_id=run.pk)
+        run.refresh_from_db()
+        return run
+    from .tasks import report_run_task
+
+    transaction.on_commit(lambda: report_run_task.delay(run.pk))
+    return run
+
+
+def report_run_compute(*, run_id: int) -> None:
+    """Compute a run's report, writing progress per section; idempotent (a done run returns).
+    A failure is stored on the run (status failed, the error) rather than raised."""
+    run = ReportRun.objects.select_related("study", "instrument_version").get(pk=run_id)
+    if run.status == ReportRun.Status.DONE:
+        return
+    ReportRun.objects.filter(pk=run_id).update(status=ReportRun.Status.RUNNING, started_at=timezone.now())
+
+    def progress(done: int, total: int, section: str) -> None:
+        ReportRun.objects.filter(pk=run_id).update(progress=done / total, section=section)
+
+    try:
+        result = study_report(run.study, instrument_version=run.instrument_version, progress=progress,
+                              **run.options)
+    except Exception as exc:  # noqa: BLE001 - any failure ends the run with its reason
+        ReportRun.objects.filter(pk=run_id).update(
+            status=ReportRun.Status.FAILED, finished_at=timezone.now(),
+            error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"[:4000])
+        return
+    with transaction.atomic():
+        ReportRun.objects.filter(pk=run_id).update(status=ReportRun.Status.DONE, result=result, progress=1.0,
+                                                   section="done", finished_at=timezone.now())
+        # older states of the same report are never read again
+        ReportRun.objects.filter(study=run.study, instrument_version=run.instrument_version,
+                                 options_key=run.options_key).exclude(pk=run_id).exclude(
+            status__in=[ReportRun.Status.QUEUED, ReportRun.Status.RUNNING]).delete()
