@@ -16,6 +16,7 @@ from ratings.services import assignments_create, study_get_or_create, study_use_
 from ratings.services.roles import user_grant_role
 from ratings.services.scoring import llm_rater_get_or_create, scoring_job_start
 from ratings.tabular import read_rows
+from reports.services import report_options, report_run_get_or_start
 
 PUBLIC, PAGE, API, ADMIN = "public", "page", "api", "admin"
 SECRET_SLUG, SECRET_TEXT = "alices-secret", "ALICE-SECRET-TRANSCRIPT"
@@ -36,6 +37,8 @@ ROUTES = {
     "api/v1/studies/<slug:slug>/ratings/": (API, 200),
     "api/v1/studies/<slug:slug>/report/": (API, 200),
     "api/v1/studies/<slug:slug>/literature/": (API, 200),
+    "api/v1/studies/<slug:slug>/robustness-runs/": (API, 405),  # POST only
+    "api/v1/report-runs/<int:run_id>/": (API, 200),
     "api/v1/studies/<slug:slug>/scale-development/": (API, 405),  # POST only
     "manage/<slug:slug>/scale-development/": (PAGE, 200),
     "api/v1/batches/": (API, 405),
@@ -49,10 +52,11 @@ ROUTES = {
     "rate/<int:assignment_id>/": (PAGE, 200),
     "rate/<int:assignment_id>/draft/": (PAGE, 405),
     "studies/<slug:slug>/report/": (PAGE, 200),
+    "studies/<slug:slug>/report/tables.zip": (PAGE, 200),
     "audit/": (PAGE, 403),  # administrators only
     "audit/export/": (PAGE, 403),
 }
-OBJECT_KWARGS = {"slug", "job_id", "assignment_id"}  # owned by someone: another user gets 404
+OBJECT_KWARGS = {"slug", "job_id", "assignment_id", "run_id"}  # owned by someone: another user gets 404
 
 
 def _walk(patterns, prefix=""):
@@ -101,7 +105,9 @@ def world(db, django_user_model, engagement, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=False):
         job = scoring_job_start(study=studies["alice"], version=engagement,
                                 rater=llm_rater_get_or_create(name="llm-test"), created_by=users["alice"])
-    values = {"slug": SECRET_SLUG, "job_id": job.pk, "assignment_id": carol.assignments.get().pk,
+    run = report_run_get_or_start(study=studies["alice"], version=engagement, options=report_options(),
+                                  created_by=users["alice"])
+    values = {"slug": SECRET_SLUG, "job_id": job.pk, "run_id": run.pk, "assignment_id": carol.assignments.get().pk,
               "reference": "therapy-engagement", "object_id": 1, "content_type_id": 1, "id": 1}
     return users, values
 
@@ -152,7 +158,8 @@ def test_the_admin_is_for_administrators_only(world, route):
 def test_another_users_object_is_404(world, route):
     users, values = world
     url = _url(route, values)
-    missing = _url(route, {**values, "slug": "no-such-study", "job_id": 999999, "assignment_id": 999999})
+    missing = _url(route, {**values, "slug": "no-such-study", "job_id": 999999, "assignment_id": 999999,
+                                   "run_id": 999999})
     bob, statuses = _client(users["bob"]), set()
     for method in ("get", "post"):
         response, absent = getattr(bob, method)(url), getattr(bob, method)(missing)
