@@ -148,8 +148,10 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # A task taken by a worker that dies (kill -9, power loss) goes back to the queue once this
     # many seconds have passed; keep it longer than the longest task (a long transcript on a big
     # model), or a slow task is delivered twice (harmless, tasks are idempotent, but wasted work).
+    # Each worker looks for such tasks every 10 s (kombu's default looks every 100 s).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("ANCHOR_BROKER_VISIBILITY_TIMEOUT", default=3600)}
+        "visibility_timeout": env.int("ANCHOR_BROKER_VISIBILITY_TIMEOUT", default=3600),
+        "unacked_restore_interval": 10, "unacked_restore_throttle": 1}
 # Wait for the broker at start and after it restarts, without giving up.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None

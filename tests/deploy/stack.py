@@ -108,10 +108,11 @@ def stop(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 
             process.wait(timeout=30)
 
 
-def worker_command(queue: str, name: str) -> list[str]:
-    """The worker of deploy/systemd: solo pool for the model queue, prefork for the rest."""
+def worker_command(queue: str, name: str, app: str = "config") -> list[str]:
+    """The worker of deploy/systemd: solo pool for the model queue, prefork for the rest.
+    ``app="tests.deploy.fake_model_worker"`` swaps the model for a slow fake."""
     pool = ["--pool=solo", "--concurrency=1"] if queue == "llm" else ["--pool=prefork", "--concurrency=2"]
-    return [str(BIN / "celery"), "-A", "config", "worker", "-Q", queue, *pool, "-n", f"{name}@%h",
+    return [str(BIN / "celery"), "-A", app, "worker", "-Q", queue, *pool, "-n", f"{name}@%h",
             "--without-gossip", "--without-mingle", "--loglevel=INFO"]
 
 
@@ -138,12 +139,16 @@ def http(base: str, method: str, path: str, *, token: str | None = None, body=No
         return error.code, dict(error.headers), error.read()
 
 
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.3):
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.3, *, alive=()):
+    """Poll ``predicate`` until it is true; fail at the timeout or as soon as a process in
+    ``alive`` has exited (a crashed worker would otherwise cost the whole timeout)."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
+        for process in alive:
+            assert process.poll() is None, f"{process.args[:4]} exited with {process.returncode} before {what}"
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(interval)
 

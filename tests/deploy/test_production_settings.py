@@ -45,7 +45,8 @@ def test_the_production_settings_say_what_the_check_cannot_see(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1].split() == [
         "('HTTP_X_FORWARDED_PROTO',", "'https')", "31536000", "whitenoise.storage.CompressedManifestStaticFilesStorage",
-        "whitenoise.middleware.WhiteNoiseMiddleware", "{'visibility_timeout':", "7200}"]
+        "whitenoise.middleware.WhiteNoiseMiddleware", "{'visibility_timeout':", "7200,",
+        "'unacked_restore_interval':", "10,", "'unacked_restore_throttle':", "1}"]
 
 
 @pytest.mark.parametrize("extra, message", [
