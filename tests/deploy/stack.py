@@ -121,9 +121,18 @@ def gunicorn_command(port: int) -> list[str]:
             "--workers", "2", "config.wsgi"]
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect is an answer to look at, not to follow
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect, urllib.request.ProxyHandler({}))
+
+
 def http(base: str, method: str, path: str, *, token: str | None = None, body=None, content_type=None,
          headers: dict | None = None, timeout: float = 60) -> tuple[int, dict, bytes]:
-    """One request as nginx forwards it (HTTPS said in X-Forwarded-Proto); any status returns."""
+    """One request as nginx forwards it (HTTPS said in X-Forwarded-Proto); any status returns,
+    redirects are not followed."""
     all_headers = {"Host": HOST, "X-Forwarded-Proto": "https", **(headers or {})}
     if token:
         all_headers["Authorization"] = f"Token {token}"
@@ -133,7 +142,7 @@ def http(base: str, method: str, path: str, *, token: str | None = None, body=No
         all_headers["Content-Type"] = content_type or "application/json"
     request = urllib.request.Request(base + path, data=data, method=method, headers=all_headers)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # loopback only
+        with _OPENER.open(request, timeout=timeout) as response:  # loopback only
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
