@@ -94,9 +94,10 @@ STATIC_ROOT = env("STATIC_ROOT", default=str(VAR_DIR / "static"))
 # Production behind nginx's TLS (deploy/README.md): secure cookies, HSTS, HTTPS redirects, and
 # static files from STATIC_ROOT served by WhiteNoise inside gunicorn.
 ANCHOR_PRODUCTION = env.bool("ANCHOR_PRODUCTION", default=False)
-MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 if ANCHOR_PRODUCTION:
     from config.production import production_settings
+
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
     globals().update(production_settings(env, debug=DEBUG, secret_key=SECRET_KEY))
 
