@@ -239,6 +239,7 @@ def start_stack(work: Path) -> dict:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DATABASE_URL", "CELERY_", "ANCHOR_", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"))}
     env.update(ANCHOR_PRODUCTION="1", SECRET_KEY="bench-only-" + uuid.uuid4().hex * 2, ALLOWED_HOSTS=HOST,
+               ANCHOR_ENCRYPTION_KEYS="pS0P2lRFPl7NOjgDqFSlgxQn0aOGYF9uDwI1xPEzqqA=",
                ANCHOR_VAR_DIR=str(work / "var"), STATIC_ROOT=str(work / "static"), DATABASE_URL=db_url,
                CELERY_BROKER_URL=f"redis://127.0.0.1:{redis_port}/0",
                CELERY_RESULT_BACKEND=f"redis://127.0.0.1:{redis_port}/1")

@@ -97,7 +97,8 @@ ANCHOR_PRODUCTION = env.bool("ANCHOR_PRODUCTION", default=False)
 if ANCHOR_PRODUCTION:
     from config.production import production_settings
 
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                      "whitenoise.middleware.WhiteNoiseMiddleware")
 
     globals().update(production_settings(env, debug=DEBUG, secret_key=SECRET_KEY))
 

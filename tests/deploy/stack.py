@@ -24,6 +24,7 @@ BIN = Path(sys.executable).parent
 ADMIN_URL = os.environ.get("POSTGRES_TEST_URL", "postgres://postgres@127.0.0.1:5432/test")
 HOST = "anchor.test"
 SECRET_KEY = "tests-only-0f3c9a7e5b1d4c2a8e6f0b9d7c5a3e1f2d4b6a8c0e9f7d5b3a1c2e4f6a8b0d"
+ENCRYPTION_KEYS = "pS0P2lRFPl7NOjgDqFSlgxQn0aOGYF9uDwI1xPEzqqA="  # a Fernet key, for material at rest
 
 
 def free_port() -> int:
@@ -60,6 +61,7 @@ def base_env(var_dir: Path, **extra: str) -> dict:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DATABASE_URL", "CELERY_", "ANCHOR_", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"))}
     env.update(ANCHOR_PRODUCTION="1", SECRET_KEY=SECRET_KEY, ALLOWED_HOSTS=f"{HOST},127.0.0.1",
+               ANCHOR_ENCRYPTION_KEYS=ENCRYPTION_KEYS,
                ANCHOR_VAR_DIR=str(var_dir), STATIC_ROOT=str(var_dir / "static"), PYTHONUNBUFFERED="1",
                PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}")
     env.update(extra)

@@ -14,6 +14,8 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "anchor.example.org",
     "DATABASE_URL": "postgres://anchor@127.0.0.1:5432/anchor",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    # A Fernet key, for the encryption of material at rest where the code reads it.
+    "ANCHOR_ENCRYPTION_KEYS": "pS0P2lRFPl7NOjgDqFSlgxQn0aOGYF9uDwI1xPEzqqA=",
 }
 
 
@@ -40,7 +42,9 @@ def test_without_the_production_switch_check_deploy_names_what_is_missing(tmp_pa
 
 def test_the_production_settings_say_what_the_check_cannot_see(tmp_path):
     code = ("from django.conf import settings as s; print(s.SECURE_PROXY_SSL_HEADER, s.SECURE_HSTS_SECONDS, "
-            "s.STORAGES['staticfiles']['BACKEND'], s.MIDDLEWARE[1], s.CELERY_BROKER_TRANSPORT_OPTIONS)")
+            "s.STORAGES['staticfiles']['BACKEND'], "
+            "s.MIDDLEWARE[s.MIDDLEWARE.index('django.middleware.security.SecurityMiddleware') + 1], "
+            "s.CELERY_BROKER_TRANSPORT_OPTIONS)")
     result = manage(tmp_path, PRODUCTION | {"ANCHOR_BROKER_VISIBILITY_TIMEOUT": "7200"}, "shell", "-c", code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1].split() == [
