@@ -7,7 +7,8 @@
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-DEVELOPMENT_KEY_PREFIX = "anchor-insecure-"
+# The development default and the placeholder of deploy/anchor.env.example.
+UNSET_KEY_PREFIXES = ("anchor-insecure-", "change-me")
 ONE_YEAR = 365 * 24 * 3600
 
 
@@ -17,7 +18,7 @@ def production_settings(env: environ.Env, *, debug: bool, secret_key: str) -> di
     (forgeable sessions)."""
     if debug:
         raise ImproperlyConfigured("ANCHOR_PRODUCTION is set: turn DEBUG off")
-    if secret_key.startswith(DEVELOPMENT_KEY_PREFIX):
+    if secret_key.startswith(UNSET_KEY_PREFIXES):
         raise ImproperlyConfigured("ANCHOR_PRODUCTION is set: set SECRET_KEY (e.g. python -c "
                                    "'import secrets; print(secrets.token_urlsafe(50))')")
     return {

@@ -56,6 +56,7 @@ def test_the_production_settings_say_what_the_check_cannot_see(tmp_path):
 @pytest.mark.parametrize("extra, message", [
     pytest.param({"DEBUG": "1"}, "turn DEBUG off", id="debug-on"),
     pytest.param({"SECRET_KEY": ""}, "set SECRET_KEY", id="development-key"),
+    pytest.param({"SECRET_KEY": "change-me-to-a-long-random-string"}, "set SECRET_KEY", id="example-placeholder"),
 ])
 def test_production_refuses_to_start_with_debug_or_the_development_key(tmp_path, extra, message):
     env = PRODUCTION | extra
