@@ -48,6 +48,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A lost database connection answers 503 with a sentence, not a bare 500.
+    "config.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -105,6 +107,17 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env("STATIC_ROOT", default=str(VAR_DIR / "static"))
 
+# Production behind nginx's TLS (deploy/README.md): secure cookies, HSTS, HTTPS redirects, and
+# static files from STATIC_ROOT served by WhiteNoise inside gunicorn.
+ANCHOR_PRODUCTION = env.bool("ANCHOR_PRODUCTION", default=False)
+if ANCHOR_PRODUCTION:
+    from config.production import production_settings
+
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                      "whitenoise.middleware.WhiteNoiseMiddleware")
+
+    globals().update(production_settings(env, debug=DEBUG, secret_key=SECRET_KEY))
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "ratings:queue"
 LOGOUT_REDIRECT_URL = "home"
@@ -154,6 +167,17 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
         "control_folder": str(BROKER_DIR / "control"),
     }
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # A task taken by a worker that dies (kill -9, power loss) goes back to the queue once this
+    # many seconds have passed; keep it longer than the longest task (a long transcript on a big
+    # model), or a slow task is delivered twice (harmless, tasks are idempotent, but wasted work).
+    # Each worker looks for such tasks every 10 s (kombu's default looks every 100 s).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("ANCHOR_BROKER_VISIBILITY_TIMEOUT", default=3600),
+        "unacked_restore_interval": 10, "unacked_restore_throttle": 1}
+# Wait for the broker at start and after it restarts, without giving up.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=f"file://{VAR_DIR / 'results'}")
 if CELERY_RESULT_BACKEND.startswith("file://"):
     (VAR_DIR / "results").mkdir(parents=True, exist_ok=True)
