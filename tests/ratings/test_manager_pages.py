@@ -52,7 +52,9 @@ def test_manager_creates_a_study_with_targets(manager, client, engagement):
     study = Study.objects.get(slug="pilot")
     assert study.created_by == manager and list(study.instrument_versions.all()) == [engagement]
     assert study.targets.count() == 4
-    assert "4 targets created" in client.get("/manage/pilot/").content.decode()
+    page = client.get("/manage/pilot/").content.decode()
+    assert "4 targets created" in page
+    assert 'href="/studies/pilot/report/"' in page and 'href="/manage/pilot/scale-development/"' in page
 
 
 def test_a_bad_upload_creates_no_study_and_names_the_rows(manager, client, engagement):
