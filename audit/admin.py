@@ -2,21 +2,14 @@
 
 from django.contrib import admin
 
+from config.admin_base import ReadOnlyAdmin
+
 from .models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["at", "username", "action", "object_type", "object_id", "study", "via", "ip"]
     list_filter = ["action", "object_type", "via"]
     search_fields = ["username", "study", "object_id", "request_id"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

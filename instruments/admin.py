@@ -3,19 +3,10 @@
 from django.contrib import admin
 from django.utils.html import format_html
 
+from config.admin_base import ReadOnlyAdmin
+
 from .definition import to_yaml
 from .models import Instrument, InstrumentVersion, Item
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ItemInline(admin.TabularInline):
