@@ -267,6 +267,7 @@ def prepare(stack: dict, work: Path, raters: int, targets: int) -> tuple[subproc
     run("collectstatic", "--noinput", "-v", "0")
     items = run("shell", "-c", SETUP.format(targets=targets, raters=raters, password=PASSWORD)).strip()
     items = items.splitlines()[-1].split(",")
+    run("grant_role", "client", "api-clients")  # batches create studies
     token = run("create_api_token", "client").strip()
     with psycopg.connect(stack["db_url"]) as db:
         rows = db.execute("SELECT u.username, a.id FROM ratings_assignment a JOIN ratings_rater r "

@@ -59,7 +59,8 @@ def base_env(var_dir: Path, **extra: str) -> dict:
     """A production environment: ANCHOR_PRODUCTION on, nothing inherited from the caller's
     database, broker or debug settings."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("DATABASE_URL", "CELERY_", "ANCHOR_", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"))}
+           if not k.startswith(("DATABASE_URL", "CELERY_", "ANCHOR_", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS",
+                                "DJANGO_ALLOW_ASYNC_UNSAFE"))}  # the last: set by the browser tests
     env.update(ANCHOR_PRODUCTION="1", SECRET_KEY=SECRET_KEY, ALLOWED_HOSTS=f"{HOST},127.0.0.1",
                ANCHOR_ENCRYPTION_KEYS=ENCRYPTION_KEYS,
                ANCHOR_VAR_DIR=str(var_dir), STATIC_ROOT=str(var_dir / "static"), PYTHONUNBUFFERED="1",

@@ -20,7 +20,8 @@ PRODUCTION = {
 
 
 def manage(tmp_path, extra: dict, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DATABASE_URL", "SECRET_KEY"}}
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DATABASE_URL", "SECRET_KEY",
+                                                     "DJANGO_ALLOW_ASYNC_UNSAFE"}}  # set by the browser tests
     env.update(ANCHOR_VAR_DIR=str(tmp_path / "var"), **extra)
     return subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True,
                           text=True, timeout=120)

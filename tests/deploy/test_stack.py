@@ -32,6 +32,7 @@ def stack(pg_template, tmp_path_factory):
         manage(env, "collectstatic", "--noinput", "-v", "0")
         manage(env, "shell", "-c", "from django.contrib.auth.models import User; "
                                    "User.objects.create_user('ops', password='ops-password-9f2c')")
+        manage(env, "grant_role", "ops", "api-clients")  # batches create studies
         token = manage(env, "create_api_token", "ops").strip()
         port = free_port()
         web = start(gunicorn_command(port), env, tmp / "gunicorn.log")
