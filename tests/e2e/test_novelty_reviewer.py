@@ -1,6 +1,5 @@
 """A reviewer opens a novelty assignment, reads the pipeline's output, answers with the keyboard."""
 
-import json
 from pathlib import Path
 
 import pytest

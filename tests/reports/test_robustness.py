@@ -15,7 +15,7 @@ from ratings.models import ItemScore, Rater, Rating, ScoringJob
 from ratings.services import study_get_or_create, study_use_instrument, targets_import
 from ratings.services.robustness import (paraphrases_for, perturbation_config, perturbed_rater_get_or_create,
                                          robustness_job_start)
-from ratings.services.scoring import ScoringError, llm_rater_get_or_create, score_target
+from ratings.services.scoring import ScoringError, score_target
 from ratings.tabular import read_rows
 from reports.build import study_report
 from reports.render import render_html
