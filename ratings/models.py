@@ -15,6 +15,10 @@ from .fields import ContentHashField, EncryptedTextField
 
 
 class Study(models.Model):
+    class RatingDesign(models.TextChoices):
+        CROSSED = "crossed", "crossed (the same raters rate the targets; gaps allowed)"
+        ONE_WAY = "one-way", "one-way (each target is rated by its own interchangeable raters)"
+
     slug = models.SlugField(max_length=64, unique=True)
     title = models.CharField(max_length=300)
     description = models.TextField(blank=True)
@@ -23,6 +27,9 @@ class Study(models.Model):
                                    on_delete=models.SET_NULL, related_name="+")
     managers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="managed_studies",
                                       help_text="users who may see and change the study (besides staff)")
+    rating_design = models.CharField(
+        max_length=16, choices=RatingDesign.choices, blank=True,
+        help_text="how raters are laid over targets; blank: the report infers it from the ratings")
     created_at = models.DateTimeField(auto_now_add=True)
     material_deleted_at = models.DateTimeField(null=True, blank=True,
                                                help_text="when the targets' texts and metadata were deleted on request")
