@@ -6,6 +6,11 @@ from instruments.models import InstrumentVersion
 from ratings.llm.perturbations import KINDS as PERTURBATIONS
 
 
+DESIGN_CHOICES = [("", "undeclared: the report infers it from the ratings"),
+                  ("crossed", "crossed: the same raters rate the targets (gaps allowed)"),
+                  ("one-way", "one-way: each target is rated by its own interchangeable raters")]
+
+
 def _versions():
     return InstrumentVersion.objects.select_related("instrument").order_by("instrument__slug", "-published_at")
 
@@ -15,6 +20,11 @@ class StudyCreateForm(forms.Form):
     title = forms.CharField(max_length=300)
     instruments = forms.ModelMultipleChoiceField(queryset=_versions(), widget=forms.CheckboxSelectMultiple)
     targets = forms.FileField(required=False, help_text="CSV or JSONL: id, text, criterion:NAME, metadata")
+    rating_design = forms.ChoiceField(choices=DESIGN_CHOICES, required=False)
+
+
+class RatingDesignForm(forms.Form):
+    rating_design = forms.ChoiceField(choices=DESIGN_CHOICES, required=False, label="rating design")
 
 
 class TargetsUploadForm(forms.Form):
@@ -47,6 +57,10 @@ class ScoringStartForm(forms.Form):
     edits = forms.FileField(required=False, help_text="for edit content: CSV or JSONL with id, text")
     paraphrases = forms.FileField(required=False, help_text="for paraphrase items (optional): CSV or JSONL "
                                                             "with item, text")
+    subset = forms.FileField(required=False, label="only these targets",
+                             help_text="optional: ids one per line, or a CSV with an id column")
+    sample = forms.IntegerField(min_value=1, required=False, label="or a random sample of",
+                                help_text="targets (drawn with the seed above)")
 
     def __init__(self, *args, study, **kwargs):
         super().__init__(*args, **kwargs)

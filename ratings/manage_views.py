@@ -12,15 +12,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from audit.services import audit_record
 
-from .forms import AssignmentDesignForm, RaterInviteForm, ScoringStartForm, StudyCreateForm, TargetsUploadForm
+from .forms import (
+    AssignmentDesignForm, RaterInviteForm, RatingDesignForm, ScoringStartForm, StudyCreateForm, TargetsUploadForm,
+)
 from .models import Assignment, ScoringJob
 from .selectors import human_raters_with_accounts, studies_for_manager
-from .services import study_get_or_create, study_use_instrument, targets_import
+from .services import StudyDesignError, study_get_or_create, study_set_rating_design, study_use_instrument, targets_import
 from .services.assignment_design import assignments_commit, plan_assignments
 from .services.material_deletion import study_material_delete
 from .services.raters import RaterInviteError, rater_invite
 from .services.robustness import edits_from_rows, paraphrases_from_rows, robustness_job_start
 from .services.scoring import ScoringError, llm_rater_get_or_create, scoring_job_start
+from .services.subsets import subset_choose, target_ids_from_text
 from .tabular import ImportRejected, format_for, read_rows
 
 
@@ -57,6 +60,7 @@ def study_list(request):
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             study, created = study_get_or_create(slug=form.cleaned_data["slug"], title=form.cleaned_data["title"],
+                                                 rating_design=form.cleaned_data["rating_design"],
                                                  created_by=request.user)
             if not created:
                 form.add_error("slug", "a study with this slug exists")
@@ -83,11 +87,13 @@ def study_detail(request, slug: str):
     raters = [r.name for r in human_raters_with_accounts()]
     context = {"study": study, "upload": TargetsUploadForm(), "invite": RaterInviteForm(),
                "design": AssignmentDesignForm(study=study, rater_names=raters),
-               "scoring": ScoringStartForm(study=study), "row_errors": [], "plan": None}
+               "scoring": ScoringStartForm(study=study), "row_errors": [], "plan": None,
+               "rating_design": RatingDesignForm(initial={"rating_design": study.rating_design})}
     action = request.POST.get("action")
     if request.method == "POST":
         handler = {"upload": _upload, "invite": _invite, "preview": _design, "commit": _design,
-                   "score": _score, "delete_material": _delete_material}.get(action)
+                   "score": _score, "delete_material": _delete_material,
+                   "rating_design": _rating_design}.get(action)
         if handler is None:
             raise PermissionDenied("unknown action")
         response = handler(request, study, raters, context)
@@ -147,12 +153,39 @@ def _design(request, study, raters, context):
         form.add_error(None, str(exc))
         return None
     if request.POST["action"] == "commit":
-        created = assignments_commit(plan=plan, version=data["instrument"])
+        try:
+            created = assignments_commit(plan=plan, version=data["instrument"])
+        except ValueError as exc:
+            form.add_error(None, str(exc))
+            return None
         messages.success(request, f"{created} assignments created")
         return redirect("ratings:manage-study", slug=study.slug)
     context["plan"] = {"names": plan.rater_names, "rows": list(zip(plan.rater_names, plan.shared(), strict=True)),
                        "load": plan.load()}
     return None
+
+
+def _rating_design(request, study, raters, context):
+    form = RatingDesignForm(request.POST)
+    context["rating_design"] = form
+    if not form.is_valid():
+        return None
+    try:
+        previous = study_set_rating_design(study=study, design=form.cleaned_data["rating_design"])
+    except StudyDesignError as exc:
+        form.add_error("rating_design", str(exc))
+        return None
+    audit_record(request=request, action="change", object_type="study", object_id=study.slug, study=study,
+                 detail={"rating_design": study.rating_design, "previous": previous})
+    messages.success(request, f"Rating design: {study.rating_design or 'undeclared (inferred by the report)'}.")
+    return redirect("ratings:manage-study", slug=study.slug)
+
+
+def _subset(study, data) -> dict | None:
+    """The targets the manager chose (a file of ids, a sample, both, or neither: all)."""
+    upload = data.get("subset")
+    ids = target_ids_from_text(upload.read().decode("utf-8")) if upload else None
+    return subset_choose(study=study, target_ids=ids, sample=data.get("sample"), seed=data.get("seed") or 0)
 
 
 def _delete_material(request, study, raters, context):
@@ -177,7 +210,8 @@ def _start_perturbed(request, study, data):
     paraphrases = (paraphrases_from_rows(version=version, rows=rows(data["paraphrases"], ("item", "text")))
                    if data["paraphrases"] else None)
     return robustness_job_start(study=study, version=version, kind=data["perturbation"], seed=data["seed"] or 0,
-                                paraphrases=paraphrases, edits=edits, created_by=request.user)
+                                paraphrases=paraphrases, edits=edits, created_by=request.user,
+                                subset=_subset(study, data))
 
 
 def _score(request, study, raters, context):
@@ -188,7 +222,8 @@ def _score(request, study, raters, context):
                 job = _start_perturbed(request, study, form.cleaned_data)
             else:
                 job = scoring_job_start(study=study, version=form.cleaned_data["instrument"],
-                                        rater=llm_rater_get_or_create(), created_by=request.user)
+                                        rater=llm_rater_get_or_create(), created_by=request.user,
+                                        subset=_subset(study, form.cleaned_data))
         except ImportRejected as exc:
             context["row_errors"] = [str(e) for e in exc.errors]
             form.add_error(None, "the file was rejected; see the rows below")

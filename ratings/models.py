@@ -64,14 +64,26 @@ class Target(models.Model):
 
 
 class Rater(models.Model):
-    """A human (with or without an account here) or an LLM configuration."""
+    """A human (with or without an account here) or an LLM configuration.
+
+    Installation-wide raters (``study`` empty) are account holders and Anchor's own LLM raters.
+    A rater named in an imported file belongs to that study (``study`` set), so the same id in
+    two studies is two raters; with per-target ids, one per (target, label) (``target`` set).
+    """
 
     class Kind(models.TextChoices):
         HUMAN = "human"
         LLM = "llm"
 
-    name = models.SlugField(max_length=100, unique=True)
+    # Unique among installation-wide raters (accounts, Anchor's LLM raters) and, separately,
+    # within a study among the raters an imported file named: two studies may both have "R1".
+    name = models.CharField(max_length=320)
     kind = models.CharField(max_length=8, choices=Kind.choices)
+    study = models.ForeignKey(Study, null=True, blank=True, on_delete=models.CASCADE, related_name="raters",
+                              help_text="set for a rater an imported file named: its id is a label in this study")
+    target = models.ForeignKey(Target, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                               help_text="set when the file's ids were per-target labels: this rater is "
+                                         "one (target, label) and rated this target only")
     user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="rater")
     model_path = models.CharField(max_length=500, blank=True)
@@ -91,6 +103,13 @@ class Rater(models.Model):
                 | Q(kind="llm", user__isnull=True),
                 name="rater_kind_fields",
             ),
+            models.UniqueConstraint(fields=["name"], condition=Q(study__isnull=True), name="unique_global_rater_name"),
+            models.UniqueConstraint(fields=["study", "name"], condition=Q(study__isnull=False),
+                                    name="unique_rater_name_per_study"),
+            models.CheckConstraint(condition=Q(study__isnull=True) | Q(user__isnull=True),
+                                   name="study_rater_has_no_account"),
+            models.CheckConstraint(condition=Q(target__isnull=True) | Q(study__isnull=False),
+                                   name="per_target_rater_has_study"),
         ]
 
     def __str__(self) -> str:
@@ -138,6 +157,9 @@ class ScoringJob(models.Model):
     completed = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    subset = models.JSONField(null=True, blank=True,
+                              help_text='a subset of the targets: {"target_pks": [...], "sample": {"n", "seed"} '
+                                        'or null}; empty: every target')
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

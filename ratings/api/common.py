@@ -1,5 +1,7 @@
 """What the API modules share: body parsers for uploaded tables, the row-error response."""
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 from rest_framework import status
@@ -18,6 +20,7 @@ MAX_ROWS = 100_000
 class RawTable:
     fmt: str
     text: str
+    sha256: str = ""
 
 
 class CreatesStudies(BasePermission):
@@ -39,7 +42,7 @@ class _TextParser(BaseParser):
     def parse(self, stream, media_type=None, parser_context=None):
         raw = stream.read() if stream is not None else b""
         try:
-            return RawTable(self.fmt, raw.decode("utf-8"))
+            return RawTable(self.fmt, raw.decode("utf-8"), hashlib.sha256(raw).hexdigest())
         except UnicodeDecodeError as exc:
             raise ImportRejected([RowError(0, f"the body is not UTF-8 text (byte {exc.start})")]) from exc
 
@@ -81,6 +84,15 @@ def table_rows(data, *, required: tuple[str, ...] = ()) -> tuple[list[Row], str]
     if len(rows) > MAX_ROWS:
         raise ImportRejected([RowError(0, f"{len(rows)} rows; one request takes at most {MAX_ROWS}")])
     return rows, fmt
+
+
+def body_sha256(data) -> str:
+    """SHA-256 of an uploaded table: of the bytes sent (CSV, JSON Lines), or of a JSON array's
+    canonical form (sorted keys, no spaces), so the same rows give the same hash."""
+    if isinstance(data, RawTable):
+        return data.sha256
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def rejected_response(exc: ImportRejected) -> Response:

@@ -1,4 +1,4 @@
-"""A study's ratings: import human ratings in long format, export every item score."""
+"""A study's ratings: import ratings in long format (humans and outside judges), export every item score."""
 
 import json
 
@@ -13,9 +13,10 @@ from audit.services import audit_record
 from config.csv_safe import csv_text
 from ratings.selectors import item_score_row, study_item_scores
 from ratings.services import ratings_import
+from ratings.services.ratings_import import ImportSource
 from ratings.tabular import ImportRejected
 
-from .common import TABLE_PARSERS, ErrorListOutput, ErrorOutput, rejected_response, table_rows
+from .common import TABLE_PARSERS, ErrorListOutput, ErrorOutput, body_sha256, rejected_response, table_rows
 from .jobs import ItemScoreOutput
 from .studies import study_for
 
@@ -48,8 +49,13 @@ class RatingImportRow(serializers.Serializer):
     target_id = serializers.CharField()
     rater_id = serializers.CharField()
     item = serializers.CharField()
-    score = serializers.FloatField(allow_null=True)
+    score = serializers.FloatField(allow_null=True, help_text="a scale point; an LLM rater's: any number in "
+                                                              "the scale's range (its expected score)")
     instrument = serializers.CharField(required=False)
+    rater_kind = serializers.ChoiceField(choices=["human", "llm"], required=False)
+    model = serializers.CharField(required=False, help_text="an LLM rater's model")
+    distribution = serializers.DictField(child=serializers.FloatField(), required=False,
+                                         help_text="an LLM rater's probability per scale point, summing to 1")
 
 
 class RatingsImportOutput(serializers.Serializer):
@@ -57,12 +63,15 @@ class RatingsImportOutput(serializers.Serializer):
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
     item_scores = serializers.IntegerField()
+    raters_created = serializers.IntegerField()
+    rating_design = serializers.CharField()
 
 
 class RatingsApi(APIView):
     """GET exports every item score of the study's ratings (JSON, `?format=csv` or `?format=jsonl`,
-    or the Accept header), LLM distributions and provenance included. POST imports human ratings
-    in long format (`target_id,rater_id,item,score[,instrument]`), atomically."""
+    or the Accept header), LLM distributions and provenance included. POST imports ratings in long
+    format (`target_id,rater_id,item,score[,instrument,rater_kind,model,distribution]`), atomically;
+    rater ids are the study's own."""
 
     parser_classes = TABLE_PARSERS
     renderer_classes = [JSONRenderer, CsvRenderer, JsonLinesRenderer]
@@ -76,15 +85,30 @@ class RatingsApi(APIView):
         return Response(rows)
 
     @extend_schema(
-        parameters=[OpenApiParameter("instrument", str, description="`slug` or `slug@version` when the "
-                                     "rows name none and the study uses several instruments")],
+        parameters=[
+            OpenApiParameter("instrument", str, description="`slug` or `slug@version` when the "
+                             "rows name none and the study uses several instruments"),
+            OpenApiParameter("rater_kind", str, enum=["human", "llm"],
+                             description="kind of the raters unless a row's `rater_kind` says otherwise "
+                                         "(default human); llm: outside judges"),
+            OpenApiParameter("model", str, description="the outside judges' model, unless a `model` column names it"),
+            OpenApiParameter("rater_ids", str, enum=["study", "per-target"],
+                             description="per-target: ids are labels per target, each (target, label) its own "
+                                         "rater; declares the study one-way"),
+            OpenApiParameter("file_name", str, description="the file's name, kept in the ratings' provenance"),
+        ],
         request={"application/json": RatingImportRow(many=True), "text/csv": str, "application/jsonl": str},
         responses={201: RatingsImportOutput, 400: ErrorListOutput, 404: ErrorOutput})
     def post(self, request: Request, slug: str) -> Response:
         study = study_for(request, slug)
         try:
             rows, _ = table_rows(request.data, required=("target_id", "rater_id", "item", "score"))
-            result = ratings_import(study=study, rows=rows, instrument=request.query_params.get("instrument"))
+            params = request.query_params
+            result = ratings_import(
+                study=study, rows=rows, instrument=params.get("instrument"),
+                rater_kind=params.get("rater_kind", "human"), model=params.get("model", ""),
+                rater_ids=params.get("rater_ids", "study"),
+                source=ImportSource(file_name=params.get("file_name", "")[:300], file_sha256=body_sha256(request.data)))
         except ImportRejected as exc:
             return rejected_response(exc)
         audit_record(request=request, action="create", object_type="ratings", study=study,

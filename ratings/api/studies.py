@@ -1,8 +1,9 @@
-"""Studies: list, create, retrieve (only those the user may see; others are a 404)."""
+"""Studies: list, create, retrieve, change (only those the user may see; others are a 404)."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -10,7 +11,8 @@ from rest_framework.views import APIView
 
 from ratings.models import Study
 from ratings.selectors import studies_for_user
-from ratings.services import study_get_or_create
+from audit.services import audit_record
+from ratings.services import StudyDesignError, study_get_or_create, study_update
 
 from .common import CreatesStudies, ErrorListOutput, ErrorOutput
 
@@ -19,6 +21,10 @@ class StudyOutput(serializers.Serializer):
     slug = serializers.SlugField()
     title = serializers.CharField()
     description = serializers.CharField()
+    rating_design = serializers.ChoiceField(
+        choices=["crossed", "one-way", ""],
+        help_text="crossed: the same raters rate the targets (gaps allowed); one-way: each target is rated "
+                  "by its own interchangeable raters; empty: undeclared (the report infers it)")
     instruments = serializers.SerializerMethodField()
     targets = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
@@ -30,10 +36,16 @@ class StudyOutput(serializers.Serializer):
         return study.targets.count()
 
 
+DESIGN_HELP = ("crossed | one-way; empty or omitted: undeclared, and the report infers the design "
+               "from the ratings")
+
+
 class StudyInput(serializers.Serializer):
     slug = serializers.SlugField(max_length=64)
     title = serializers.CharField(max_length=300, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True, default="")
+    rating_design = serializers.ChoiceField(choices=["crossed", "one-way", ""], required=False, default="",
+                                            allow_blank=True, help_text=DESIGN_HELP)
 
     def validate_slug(self, slug: str) -> str:
         if Study.objects.filter(slug=slug).exists():
@@ -67,7 +79,34 @@ class StudyListCreateApi(ListAPIView):
         return Response(StudyOutput(study).data, status=status.HTTP_201_CREATED)
 
 
+class StudyPatchInput(serializers.Serializer):
+    title = serializers.CharField(max_length=300, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    rating_design = serializers.ChoiceField(choices=["crossed", "one-way", ""], required=False, allow_blank=True,
+                                            help_text=DESIGN_HELP + "; send an empty string to clear it")
+
+
 class StudyDetailApi(APIView):
+    """A study; PATCH changes its title, description or declared rating design (managers)."""
+
+    permission_classes = [CreatesStudies]
+
     @extend_schema(responses={200: StudyOutput, 404: ErrorOutput})
     def get(self, request: Request, slug: str) -> Response:
         return Response(StudyOutput(study_for(request, slug)).data)
+
+    @extend_schema(request=StudyPatchInput, responses={200: StudyOutput, 400: ErrorListOutput,
+                                                       403: ErrorOutput, 404: ErrorOutput})
+    def patch(self, request: Request, slug: str) -> Response:
+        study = study_for(request, slug)
+        data = StudyPatchInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        previous = study.rating_design
+        try:
+            study = study_update(study=study, **data.validated_data)
+        except StudyDesignError as exc:
+            raise ValidationError({"rating_design": [str(exc)]}) from exc
+        audit_record(request=request, action="change", object_type="study", object_id=study.slug, study=study,
+                     detail={**data.validated_data, **({"previous_rating_design": previous}
+                                                       if "rating_design" in data.validated_data else {})})
+        return Response(StudyOutput(study).data)

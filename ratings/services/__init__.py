@@ -2,10 +2,10 @@
 
 from .assignments import assignments_create
 from .ratings_import import RatingsImportResult, ratings_import
-from .studies import study_get_or_create, study_use_instrument
+from .studies import StudyDesignError, study_get_or_create, study_set_rating_design, study_update, study_use_instrument
 from .targets import TargetsImportResult, targets_import
 
 __all__ = [
-    "RatingsImportResult", "TargetsImportResult", "assignments_create", "ratings_import",
-    "study_get_or_create", "study_use_instrument", "targets_import",
+    "RatingsImportResult", "StudyDesignError", "TargetsImportResult", "assignments_create", "ratings_import",
+    "study_get_or_create", "study_set_rating_design", "study_update", "study_use_instrument", "targets_import",
 ]

@@ -69,12 +69,16 @@ def plan_assignments(*, target_ids: Sequence[int], rater_names: Sequence[str], p
 @transaction.atomic
 def assignments_commit(*, plan: AssignmentPlan, version: InstrumentVersion) -> int:
     """Create the plan's assignments (existing ones are kept); returns how many are new."""
-    raters = {r.name: r for r in Rater.objects.filter(name__in=plan.rater_names)}
+    raters = {r.name: r for r in Rater.objects.filter(name__in=plan.rater_names, study=None)}
     targets = {t.pk: t for t in Target.objects.filter(pk__in=plan.target_ids)}
+    clashes = sorted(set(Rater.objects.filter(study__targets__pk__in=plan.target_ids, name__in=plan.rater_names)
+                         .values_list("name", flat=True)))
+    if clashes:  # the report tells raters apart by name within a study
+        raise ValueError(f"the study has imported raters named {', '.join(clashes)}; assign raters with other names")
     existing = set(Assignment.objects.filter(instrument_version=version, target_id__in=plan.target_ids)
-                   .values_list("rater__name", "target_id"))
+                   .values_list("rater_id", "target_id"))
     new = [Assignment(rater=raters[plan.rater_names[r]], target=targets[t], instrument_version=version)
            for t, chosen in zip(plan.target_ids, plan.pairs, strict=True) for r in chosen
-           if (plan.rater_names[r], t) not in existing]
+           if (raters[plan.rater_names[r]].pk, t) not in existing]
     Assignment.objects.bulk_create(new)
     return len(new)

@@ -46,7 +46,7 @@ def demo_setup() -> list[DemoAccount]:
     admin = _account(*DEMO_ADMIN, superuser=True)
     rater_account = _account(*DEMO_RATER, superuser=False)
     user = get_user_model().objects.get(username=DEMO_RATER[0])
-    rater, _ = Rater.objects.get_or_create(name="demo-rater", defaults={"kind": Rater.Kind.HUMAN, "user": user})
+    rater, _ = Rater.objects.get_or_create(name="demo-rater", study=None, defaults={"kind": Rater.Kind.HUMAN, "user": user})
     assignments_create(rater=rater, targets=study.targets.all(), version=version)
     return [admin, rater_account]
 

@@ -1,16 +1,24 @@
-"""Importing human ratings in long format: ``target_id, rater_id, item, score``.
+"""Importing ratings in long format: ``target_id, rater_id, item, score``.
 
 An optional ``instrument`` column (``slug`` or ``slug@version``) or the ``instrument``
 argument says which instrument the scores belong to; otherwise the study's only instrument.
-Raters named in the file are created as human raters. An empty score is a missing answer.
+An empty score is a missing answer.
+
+Raters are the study's own: the ids in a file name raters of this study, so ``R1`` in two
+studies is two raters. With ``rater_ids="per-target"`` the ids are labels per target (a
+paper's ``AnonReviewer1``): every (target, label) is its own rater, which makes the design
+one-way. A rater is human unless the row's ``rater_kind`` column or the ``rater_kind``
+argument says ``llm``: an outside judge, whose score may be any number in the scale's range,
+with an optional ``model`` and ``distribution`` (see `judge_scores`).
 """
 
-import math
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from instruments.models import InstrumentVersion
@@ -18,10 +26,13 @@ from instruments.selectors import instrument_version_get
 from ratings.models import ItemScore, Rater, Rating, Study
 from ratings.tabular import ImportRejected, Row, RowError
 
-from .studies import study_use_instrument
+from .judge_scores import RATER_KINDS, CellScore, human_score, llm_score
+from .studies import study_set_rating_design, study_use_instrument
 
 RATER_NAME = re.compile(r"^[-a-zA-Z0-9_]{1,100}$")
-RatingKey = tuple[str, str, int]  # rater name, target id, instrument version pk
+MAX_MODEL_LENGTH = 300
+RatingKey = tuple[str, str, int]  # rater name in the study, target id, instrument version pk
+RaterIds = Literal["study", "per-target"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +41,16 @@ class RatingsImportResult:
     updated: int
     unchanged: int
     item_scores: int
+    raters_created: int = 0
+    rating_design: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSource:
+    """Where the rows came from, recorded in every imported rating's provenance."""
+
+    file_name: str = ""
+    file_sha256: str = ""
 
 
 class _VersionResolver:
@@ -58,111 +79,218 @@ class _VersionResolver:
         raise ValueError("the study uses several instruments: add an `instrument` column or option")
 
 
-def _score(value) -> float | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        raise ValueError(f"score {value!r} is not a number")
-    try:
-        score = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"score {value!r} is not a number") from None
-    if not math.isfinite(score):
-        raise ValueError(f"score {value!r} is not a finite number")
-    return score
+@dataclass(slots=True)
+class _RaterSeen:
+    kind: str
+    model: str
+    line: int
+    target_id: str | None  # per-target ids: the target this rater rated
 
 
-def _parse(rows: list[Row], study: Study, resolver: _VersionResolver):
+@dataclass(slots=True)
+class _Parsed:
+    groups: dict[RatingKey, dict[str, CellScore]] = field(default_factory=lambda: defaultdict(dict))
+    first_line: dict[RatingKey, int] = field(default_factory=dict)
+    raters: dict[str, _RaterSeen] = field(default_factory=dict)
+    versions: dict[int, InstrumentVersion] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+
+
+def _text(values: dict, key: str) -> str:
+    value = values.get(key)
+    return "" if value is None else str(value).strip()
+
+
+def _rater_of(v: dict, *, default_kind: str, default_model: str, per_target: bool) -> tuple[str, str, str]:
+    """(name in the study, kind, model) of a row's rater."""
+    target_id, label = _text(v, "target_id"), _text(v, "rater_id")
+    if not RATER_NAME.match(label):
+        raise ValueError(f"rater_id {label!r} must be 1-100 letters, digits, '-' or '_'")
+    kind = _text(v, "rater_kind") or default_kind
+    if kind not in RATER_KINDS:
+        raise ValueError(f"rater_kind {kind!r} must be human or llm")
+    model = _text(v, "model")
+    if model and kind != "llm":
+        raise ValueError(f"model {model!r} is given for a human rater; set rater_kind llm for an outside judge")
+    if len(model) > MAX_MODEL_LENGTH:
+        raise ValueError(f"model is longer than {MAX_MODEL_LENGTH} characters")
+    return (f"{target_id}/{label}" if per_target else label), kind, (model or default_model if kind == "llm" else "")
+
+
+def _cell(v: dict, kind: str, item) -> CellScore | None:
+    if kind == "llm":
+        return llm_score(v.get("score"), v.get("distribution"), item_code=item.code, scale=item.scale)
+    if _text(v, "distribution"):
+        raise ValueError("distribution is given for a human rater; set rater_kind llm for an outside judge")
+    return human_score(v.get("score"), item_code=item.code, scale=item.scale)
+
+
+def _note_rater(parsed: _Parsed, name: str, seen: _RaterSeen) -> None:
+    first = parsed.raters.setdefault(name, seen)
+    if first.kind != seen.kind:
+        raise ValueError(f"rater {name!r} is {first.kind} on line {first.line}; one rater is one kind")
+    if first.model != seen.model:
+        raise ValueError(f"rater {name!r} has model {first.model!r} on line {first.line}; one rater is one model")
+
+
+def _parse(rows: list[Row], study: Study, resolver: _VersionResolver, *, default_kind: str, default_model: str,
+           per_target: bool) -> _Parsed:
     """Group valid rows by rating; collect every bad row."""
     known_targets = set(study.targets.values_list("external_id", flat=True))
-    groups: dict[RatingKey, dict[str, float]] = defaultdict(dict)
-    first_line: dict[RatingKey, int] = {}
-    seen: dict[tuple, int] = {}
-    versions: dict[int, InstrumentVersion] = {}
-    errors: list[RowError] = []
+    parsed, seen_cells = _Parsed(), {}
     for row in rows:
         v = row.values
         try:
-            target_id, rater = str(v.get("target_id", "")).strip(), str(v.get("rater_id", "")).strip()
-            item_code = str(v.get("item", "")).strip()
+            target_id, item_code = _text(v, "target_id"), _text(v, "item")
             if target_id not in known_targets:
                 raise ValueError(f"target {target_id!r} is not in study {study.slug}")
-            if not RATER_NAME.match(rater):
-                raise ValueError(f"rater_id {rater!r} must be 1-100 letters, digits, '-' or '_'")
+            name, kind, model = _rater_of(v, default_kind=default_kind, default_model=default_model,
+                                          per_target=per_target)
+            _note_rater(parsed, name, _RaterSeen(kind, model, row.line, target_id if per_target else None))
             version = resolver.resolve(v.get("instrument"))
             try:
                 item = version.spec.item(item_code)
             except KeyError:
                 raise ValueError(f"item {item_code!r} is not in {version}") from None
-            score = _score(v.get("score"))
-            if score is not None and not item.scale.admits(score):
-                raise ValueError(f"score {v.get('score')!r} is not a point of {item_code!r}'s scale "
-                                 f"{list(item.scale.values) if item.scale.is_points else f'{item.scale.min}..{item.scale.max}'}")
+            cell = _cell(v, kind, item)
         except ValueError as exc:
-            errors.append(RowError(row.line, str(exc)))
+            parsed.errors.append(RowError(row.line, str(exc)))
             continue
-        cell = (rater, target_id, version.pk, item_code)
-        if cell in seen:
-            errors.append(RowError(row.line, f"{rater} on {target_id}, item {item_code}, repeats line {seen[cell]}"))
+        key = (name, target_id, version.pk)
+        if (*key, item_code) in seen_cells:
+            parsed.errors.append(RowError(row.line, f"{name} on {target_id}, item {item_code}, repeats line "
+                                                    f"{seen_cells[(*key, item_code)]}"))
             continue
-        seen[cell] = row.line
-        key = (rater, target_id, version.pk)
-        versions[version.pk] = version
-        first_line.setdefault(key, row.line)
-        if score is not None:
-            groups[key][item_code] = score
-    return groups, first_line, versions, errors
+        seen_cells[(*key, item_code)] = row.line
+        parsed.versions[version.pk] = version
+        parsed.first_line.setdefault(key, row.line)
+        if cell is not None:
+            parsed.groups[key][item_code] = cell
+    return parsed
+
+
+def _existing_raters(study: Study, parsed: _Parsed) -> tuple[dict[str, Rater], list[RowError]]:
+    """The raters the file's names already stand for in this study, and the names it may not use.
+
+    A name is the study's imported rater of that name; else an installation-wide human (an
+    account holder) who already rated or was assigned targets of this study; else new. The
+    names of Anchor's own LLM raters are never taken by a file."""
+    names = set(parsed.raters)
+    found = {r.name: r for r in Rater.objects.filter(study=study, name__in=names)}
+    active_here = Q(ratings__target__study=study) | Q(assignments__target__study=study)
+    errors = []
+    for rater in Rater.objects.filter(study__isnull=True, name__in=names - set(found)).distinct():
+        line = parsed.raters[rater.name].line
+        if rater.kind == Rater.Kind.LLM:
+            errors.append(RowError(line, f"rater {rater.name!r} is an LLM rater run by Anchor; name an "
+                                         "imported rater differently"))
+        elif Rater.objects.filter(active_here, pk=rater.pk).exists():
+            found[rater.name] = rater
+    for name, rater in found.items():
+        seen = parsed.raters[name]
+        if rater.kind != seen.kind:
+            errors.append(RowError(seen.line, f"rater {name!r} is a {rater.kind} rater in study {study.slug}; "
+                                              f"this file says {seen.kind}"))
+    return found, errors
+
+
+def _declare_one_way(study: Study) -> None:
+    if study.rating_design == Study.RatingDesign.CROSSED:
+        raise ImportRejected([RowError(0, f"study {study.slug} is declared crossed (the same raters rate the "
+                                          "targets), but per-target rater ids make every rater rate one target "
+                                          "(one-way); declare the design one-way or import study-wide ids")])
+    if study.rating_design != Study.RatingDesign.ONE_WAY:
+        study_set_rating_design(study=study, design=Study.RatingDesign.ONE_WAY)
 
 
 @transaction.atomic
-def ratings_import(*, study: Study, rows: list[Row], instrument: str | None = None) -> RatingsImportResult:
+def ratings_import(*, study: Study, rows: list[Row], instrument: str | None = None,
+                   rater_kind: str = "human", model: str = "", rater_ids: RaterIds = "study",
+                   source: ImportSource = ImportSource()) -> RatingsImportResult:
     """Import every row as one transaction, or raise ``ImportRejected`` naming each bad row.
 
     One rating per (rater, target, instrument version), created or, if an earlier import made
-    it, brought to the file's scores; re-importing the same file changes nothing. Ratings made
-    in a form or by an LLM are never overwritten by a file.
+    it, brought to the file's numbers; re-importing the same file changes nothing. Ratings made
+    in a form or by Anchor's LLM are never overwritten by a file. ``rater_ids="per-target"``
+    declares the study one-way (refused if it is declared crossed).
     """
-    groups, first_line, versions, errors = _parse(rows, study, _VersionResolver(study, instrument))
-    raters = {r.name: r for r in Rater.objects.filter(name__in={k[0] for k in first_line})}
-    errors += [RowError(first_line[k], f"rater {k[0]!r} is an LLM rater; files import human ratings")
-               for k in first_line if k[0] in raters and raters[k[0]].kind != Rater.Kind.HUMAN]
-    targets = {t.external_id: t for t in study.targets.filter(external_id__in={k[1] for k in first_line})}
+    if rater_kind not in RATER_KINDS:
+        raise ImportRejected([RowError(0, f"rater kind {rater_kind!r} must be human or llm")])
+    if rater_ids not in ("study", "per-target"):
+        raise ImportRejected([RowError(0, f"rater ids {rater_ids!r} must be study or per-target")])
+    if rater_ids == "per-target":
+        _declare_one_way(study)
+    parsed = _parse(rows, study, _VersionResolver(study, instrument), default_kind=rater_kind,
+                    default_model=model.strip(), per_target=rater_ids == "per-target")
+    if model.strip() and not any(seen.kind == "llm" for seen in parsed.raters.values()):
+        parsed.errors.append(RowError(0, "a model is named, but no row is an LLM rater (rater kind llm)"))
+    raters, rater_errors = _existing_raters(study, parsed)
+    errors = parsed.errors + rater_errors
     existing = {
         (r.rater.name, r.target.external_id, r.instrument_version_id): r
         for r in Rating.objects.select_related("rater", "target").prefetch_related("item_scores__item")
-        .filter(target__study=study, rater__name__in={k[0] for k in first_line})
+        .filter(target__study=study, rater__in=list(raters.values()))
     }
-    errors += [RowError(first_line[k], f"{k[0]} already rated {k[1]} in a {existing[k].source}; "
-                        "a file does not overwrite it") for k in first_line
+    errors += [RowError(line, f"{k[0]} already rated {k[1]} in a {existing[k].source}; a file does not "
+                              "overwrite it") for k, line in parsed.first_line.items()
                if k in existing and existing[k].source != Rating.Source.IMPORT]
     if errors:
         raise ImportRejected(sorted(errors, key=lambda e: e.line))
+    new_raters = _raters_create(study, parsed, raters)
+    return _write(study, parsed, raters, existing, source, raters_created=new_raters)
 
-    for name in {k[0] for k in first_line} - set(raters):
-        raters[name] = Rater.objects.create(name=name, kind=Rater.Kind.HUMAN)
-    for version in versions.values():
+
+def _raters_create(study: Study, parsed: _Parsed, raters: dict[str, Rater]) -> int:
+    targets = dict(study.targets.values_list("external_id", "pk"))
+    new = [Rater(name=name, kind=seen.kind, study=study,
+                 target_id=targets[seen.target_id] if seen.target_id else None)
+           for name, seen in parsed.raters.items() if name not in raters]
+    Rater.objects.bulk_create(new, batch_size=2000)
+    raters.update({r.name: r for r in Rater.objects.filter(study=study, name__in=[r.name for r in new])})
+    return len(new)
+
+
+def _provenance(seen: _RaterSeen, source: ImportSource) -> dict:
+    provenance = {"imported": True, "file_name": source.file_name, "file_sha256": source.file_sha256}
+    return {**provenance, "model": seen.model} if seen.kind == "llm" else provenance
+
+
+def _same(rating: Rating, cells: dict[str, CellScore], seen: _RaterSeen) -> bool:
+    stored = {s.item.code: (s.score, s.expected_score, s.distribution) for s in rating.item_scores.all()}
+    if seen.kind == "llm" and rating.provenance.get("model", "") != seen.model:
+        return False
+    return stored == {code: cell.as_tuple() for code, cell in cells.items()}
+
+
+def _write(study, parsed: _Parsed, raters, existing, source: ImportSource, *, raters_created: int):
+    for version in parsed.versions.values():
         study_use_instrument(study=study, version=version)
-    items = {pk: {i.code: i for i in version.items.all()} for pk, version in versions.items()}
+    items = {pk: {i.code: i for i in version.items.all()} for pk, version in parsed.versions.items()}
+    targets = {t.external_id: t for t in study.targets.filter(external_id__in={k[1] for k in parsed.first_line})}
     now = timezone.now()
-    to_score: list[tuple[Rating, RatingKey]] = []
-    new_ratings: list[Rating] = []
-    unchanged = 0
-    for key in first_line:
-        rating = existing.get(key)
+    to_score, new_ratings, updated, unchanged = [], [], [], 0
+    for key in parsed.first_line:
+        seen, rating, cells = parsed.raters[key[0]], existing.get(key), parsed.groups.get(key, {})
         if rating is None:
-            rating = Rating(rater=raters[key[0]], target=targets[key[1]], instrument_version=versions[key[2]],
-                            source=Rating.Source.IMPORT, status=Rating.Status.SUBMITTED, submitted_at=now)
+            rating = Rating(rater=raters[key[0]], target=targets[key[1]], instrument_version=parsed.versions[key[2]],
+                            source=Rating.Source.IMPORT, status=Rating.Status.SUBMITTED, submitted_at=now,
+                            provenance=_provenance(seen, source))
             new_ratings.append(rating)
-        elif {s.item.code: s.score for s in rating.item_scores.all()} == groups.get(key, {}):
+        elif _same(rating, cells, seen):
             unchanged += 1
             continue
+        else:
+            rating.provenance, rating.updated_at = _provenance(seen, source), now
+            updated.append(rating)
         to_score.append((rating, key))
-    updated = [rating for rating, _ in to_score if rating.pk is not None]
     ItemScore.objects.filter(rating__in=updated).delete()
-    Rating.objects.filter(pk__in=[r.pk for r in updated]).update(updated_at=now)
+    Rating.objects.bulk_update(updated, ["provenance", "updated_at"], batch_size=2000)
     Rating.objects.bulk_create(new_ratings, batch_size=2000)
-    scores = [ItemScore(rating=rating, item=items[key[2]][code], score=value)
-              for rating, key in to_score for code, value in groups.get(key, {}).items()]
+    scores = [ItemScore(rating=rating, item=items[key[2]][code], score=cell.score, expected_score=cell.expected,
+                        distribution=cell.distribution)
+              for rating, key in to_score for code, cell in parsed.groups.get(key, {}).items()]
     ItemScore.objects.bulk_create(scores, batch_size=5000)
     return RatingsImportResult(created=len(new_ratings), updated=len(updated), unchanged=unchanged,
-                               item_scores=len(scores))
+                               item_scores=len(scores), raters_created=raters_created,
+                               rating_design=study.rating_design)
+

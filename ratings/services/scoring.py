@@ -44,7 +44,7 @@ def llm_rater_get_or_create(*, name: str | None = None, model_path: str | None =
     config = {"model_path": str(path), "model_sha256": model_sha256(path),
               "prompt_template_version": PROMPT_VERSION, "decoding": DecodingParams().as_dict(), "perturbation": {}}
     name = name or ("llm-" + slugify(path.stem))[:100]
-    rater, created = Rater.objects.get_or_create(name=name, defaults={"kind": Rater.Kind.LLM, **config})
+    rater, created = Rater.objects.get_or_create(name=name, study=None, defaults={"kind": Rater.Kind.LLM, **config})
     if created:
         return rater
     if rater.kind != Rater.Kind.LLM:
@@ -57,8 +57,10 @@ def llm_rater_get_or_create(*, name: str | None = None, model_path: str | None =
 
 
 @transaction.atomic
-def scoring_job_start(*, study: Study, version: InstrumentVersion, rater: Rater, created_by=None) -> ScoringJob:
-    """Create a job over every target of ``study`` and enqueue one task per target on commit."""
+def scoring_job_start(*, study: Study, version: InstrumentVersion, rater: Rater, created_by=None,
+                      subset: dict | None = None) -> ScoringJob:
+    """Create a job over every target of ``study`` (or the ``subset`` that `subset_choose`
+    made) and enqueue one task per target on commit."""
     if rater.kind != Rater.Kind.LLM:
         raise ScoringError(f"rater {rater.name!r} is not an LLM rater")
     if version.kind != InstrumentVersion.Kind.SCALE and pipeline_runner_for(version.spec) is None:
@@ -67,10 +69,14 @@ def scoring_job_start(*, study: Study, version: InstrumentVersion, rater: Rater,
         raise ScoringError("robustness runs perturb scale instruments; a pipeline cannot be perturbed")
     if study.material_deleted_at is not None:
         raise ScoringError(f"the material of study {study.slug} was deleted; there is nothing to score")
-    target_ids = list(job_targets(study, rater).order_by("pk").values_list("pk", flat=True))
+    if study.raters.filter(name=rater.name).exists():
+        raise ScoringError(f"study {study.slug} has an imported rater named {rater.name!r}; "
+                           "choose another --rater name")
+    target_ids = list(job_targets(study, rater, subset).order_by("pk").values_list("pk", flat=True))
     study_use_instrument(study=study, version=version)
     job = ScoringJob.objects.create(
         study=study, instrument_version=version, rater=rater, total=len(target_ids), created_by=created_by,
+        subset=subset,
         status=ScoringJob.Status.QUEUED if target_ids else ScoringJob.Status.DONE,
         finished_at=None if target_ids else timezone.now(),
     )
@@ -112,11 +118,12 @@ def score_target(*, job_id: int, target_id: int, backend: LlmBackend | None = No
     _store(job_id=job_id, target=target, result=outcome.rating, outcome=outcome)
 
 
-def job_targets(study: Study, rater: Rater):
-    """The targets a job of ``rater`` scores: all of the study's, or, for a content-edit
-    robustness rater, those it has an edited text for."""
+def job_targets(study: Study, rater: Rater, subset: dict | None = None):
+    """The targets a job of ``rater`` scores: all of the study's (or the job's ``subset``), and,
+    for a content-edit robustness rater, of those the ones it has an edited text for."""
     edits = (rater.perturbation or {}).get("edits")
-    return study.targets.filter(external_id__in=list(edits)) if edits is not None else study.targets.all()
+    targets = study.targets.filter(external_id__in=list(edits)) if edits is not None else study.targets.all()
+    return targets.filter(pk__in=subset["target_pks"]) if subset else targets
 
 
 def _already_stored(job_id: int, target_id: int) -> bool:
@@ -204,7 +211,7 @@ def scoring_job_resume(*, job: ScoringJob) -> int:
 
     done = set(Rating.objects.filter(scoring_job=job).values_list("target_id", flat=True))
     done |= {e["target_id"] for e in job.errors}
-    missing = [pk for pk in job_targets(job.study, job.rater).order_by("pk").values_list("pk", flat=True) if pk not in done]
+    missing = [pk for pk in job_targets(job.study, job.rater, job.subset).order_by("pk").values_list("pk", flat=True) if pk not in done]
     for target_id in missing:
         score_target_task.delay(job.pk, target_id)
     return len(missing)

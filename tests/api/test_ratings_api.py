@@ -21,7 +21,8 @@ def _import(api, body, content_type="text/csv", query=""):
 def test_import_long_format_csv_then_again_changes_nothing(api, study):
     response = _import(api, LONG_CSV, query="?instrument=therapy-engagement")
     assert response.status_code == 201, response.content
-    assert response.json() == {"created": 3, "updated": 0, "unchanged": 0, "item_scores": 3}
+    assert response.json() == {"created": 3, "updated": 0, "unchanged": 0, "item_scores": 3, "raters_created": 2,
+                               "rating_design": ""}
     assert _import(api, LONG_CSV, query="?instrument=therapy-engagement").json()["unchanged"] == 3
 
 
