@@ -19,6 +19,7 @@ api_urlpatterns = [
     path("studies/<slug:slug>/targets/", api.TargetListUploadApi.as_view(), name="api-study-targets"),
     path("studies/<slug:slug>/ratings/", api.RatingsApi.as_view(), name="api-study-ratings"),
     path("studies/<slug:slug>/robustness-runs/", api.RobustnessRunApi.as_view(), name="api-study-robustness-runs"),
+    path("studies/<slug:slug>/scoring-jobs/", api.StudyScoringJobsApi.as_view(), name="api-study-scoring-jobs"),
     path("batches/", api.BatchCreateApi.as_view(), name="api-batches"),
     path("jobs/<int:job_id>/", api.ScoringJobDetailApi.as_view(), name="api-scoring-job"),
     path("jobs/<int:job_id>/results/", api.ScoringJobResultsApi.as_view(), name="api-scoring-job-results"),

@@ -13,13 +13,14 @@ from .models import Assignment, Rating
 from .selectors import assignment_answers, assignments_for_rater, scoring_job_progress, scoring_jobs_for_user
 from .services.pipelines import pipeline_review_context
 from .services.rating_forms import RatingFormError, RatingLocked, rating_draft_save, rating_submit
+from .worker_status import worker_hint
 
 
 @login_required
 def scoring_job_detail(request, job_id: int):
     """A job's live progress; the page polls the API, so both always show the same numbers."""
     job = get_object_or_404(scoring_jobs_for_user(user=request.user), pk=job_id)
-    return render(request, "ratings/scoring_job.html", {"job": scoring_job_progress(job)})
+    return render(request, "ratings/scoring_job.html", {"job": scoring_job_progress(job), "worker_hint": worker_hint(job)})
 
 
 @login_required

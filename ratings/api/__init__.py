@@ -5,9 +5,10 @@ from .jobs import ScoringJobCancelApi, ScoringJobDetailApi, ScoringJobResultsApi
 from .ratings_io import RatingsApi
 from .robustness import RobustnessRunApi
 from .studies import StudyDetailApi, StudyListCreateApi
+from .study_jobs import StudyScoringJobsApi
 from .targets import TargetListUploadApi
 
 __all__ = [
     "BatchCreateApi", "RatingsApi", "RobustnessRunApi", "ScoringJobCancelApi", "ScoringJobDetailApi", "ScoringJobResultsApi",
-    "StudyDetailApi", "StudyListCreateApi", "TargetListUploadApi",
+    "StudyDetailApi", "StudyListCreateApi", "StudyScoringJobsApi", "TargetListUploadApi",
 ]

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from audit.services import audit_record
 from ratings.selectors import item_score_row, scoring_job_item_scores, scoring_job_progress, scoring_jobs_for_user
 from ratings.services.scoring import scoring_job_cancel
+from ratings.worker_status import worker_hint
 
 from .common import ErrorOutput
 
@@ -35,6 +36,10 @@ class ScoringJobOutput(serializers.Serializer):
     failed = serializers.IntegerField()
     progress = serializers.FloatField()
     errors = JobErrorOutput(many=True)
+    subset = serializers.DictField(allow_null=True, help_text="the chosen targets (`target_pks`) and, for a "
+                                                              "sample, its `n` and `seed`; null: every target")
+    worker_hint = serializers.CharField(allow_null=True, help_text="said when no worker listens to the job's "
+                                                                   "queue; null when one does or it cannot tell")
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
@@ -57,6 +62,8 @@ class ItemScoreOutput(serializers.Serializer):
 def job_output(job) -> dict:
     return ScoringJobOutput({
         **scoring_job_progress(job),
+        "subset": job.subset,
+        "worker_hint": worker_hint(job),
         "url": reverse("ratings-api:api-scoring-job", args=[job.pk]),
         "results_url": reverse("ratings-api:api-scoring-job-results", args=[job.pk]),
     }).data

@@ -14,6 +14,14 @@ from .scoring import ScoringError
 MAX_NAMED = 20
 
 
+class SubsetError(ScoringError):
+    """A subset that cannot be chosen; ``field`` is ``target_ids`` or ``sample``."""
+
+    def __init__(self, message: str, *, field: str):
+        super().__init__(message)
+        self.field = field
+
+
 def target_ids_from_text(text: str) -> list[str]:
     """Target ids from a file: one per line, or a CSV whose header has an ``id`` column.
 
@@ -48,18 +56,19 @@ def subset_choose(*, study: Study, target_ids: Sequence[str] | None = None, samp
     if target_ids is not None:
         target_ids = list(dict.fromkeys(str(t).strip() for t in target_ids if str(t).strip()))
         if not target_ids:
-            raise ScoringError("the list of targets is empty")
+            raise SubsetError("the list of targets is empty", field="target_ids")
         unknown = [t for t in target_ids if t not in pks]
         if unknown:
-            raise ScoringError(f"{len(unknown)} target id(s) not in study {study.slug}: {_named(unknown)}")
+            raise SubsetError(f"{len(unknown)} target id(s) not in study {study.slug}: {_named(unknown)}",
+                              field="target_ids")
         candidates = sorted(target_ids)
     else:
         candidates = list(pks)
     drawn = None
     if sample is not None:
         if not 1 <= sample <= len(candidates):
-            raise ScoringError(f"a sample of {sample} from {len(candidates)} targets is not possible; "
-                               f"choose 1..{len(candidates)}")
+            raise SubsetError(f"a sample of {sample} from {len(candidates)} targets is not possible; "
+                              f"choose 1..{len(candidates)}", field="sample")
         candidates = sorted(random.Random(seed).sample(candidates, sample))
         drawn = {"n": sample, "seed": seed}
     return {"target_pks": sorted(pks[t] for t in candidates), "sample": drawn}

@@ -38,6 +38,7 @@ ROUTES = {
     "api/v1/studies/<slug:slug>/report/": (API, 200),
     "api/v1/studies/<slug:slug>/literature/": (API, 200),
     "api/v1/studies/<slug:slug>/robustness-runs/": (API, 405),  # POST only
+    "api/v1/studies/<slug:slug>/scoring-jobs/": (API, 200),
     "api/v1/report-runs/<int:run_id>/": (API, 200),
     "api/v1/studies/<slug:slug>/scale-development/": (API, 405),  # POST only
     "manage/<slug:slug>/scale-development/": (PAGE, 200),
