@@ -189,7 +189,9 @@ class Rating(models.Model):
         DRAFT = "draft"
         SUBMITTED = "submitted"
 
-    rater = models.ForeignKey(Rater, on_delete=models.PROTECT, related_name="ratings")
+    # RESTRICT, not PROTECT: a rater with ratings cannot be deleted, but deleting a study takes
+    # its own raters along with their ratings (which go with the study's targets).
+    rater = models.ForeignKey(Rater, on_delete=models.RESTRICT, related_name="ratings")
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="ratings")
     instrument_version = models.ForeignKey(InstrumentVersion, on_delete=models.PROTECT, related_name="ratings")
     source = models.CharField(max_length=8, choices=Source.choices)

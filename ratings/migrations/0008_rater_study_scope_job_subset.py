@@ -67,6 +67,12 @@ class Migration(migrations.Migration):
                 help_text='a subset of the targets: {"target_pks": [...], "sample": {"n", "seed"} or null}; '
                           "empty: every target"),
         ),
+        migrations.AlterField(
+            model_name="rating",
+            name="rater",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name="ratings",
+                                    to="ratings.rater"),
+        ),
         migrations.RunPython(scope_imported_raters, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name="rater",
