@@ -26,7 +26,7 @@ class TargetInline(admin.TabularInline):
 
 @admin.register(Study)
 class StudyAdmin(admin.ModelAdmin):
-    list_display = ["slug", "title", "created_at"]
+    list_display = ["slug", "title", "rating_design", "created_at"]
     search_fields = ["slug", "title"]
     filter_horizontal = ["instrument_versions", "managers"]
     inlines = [TargetInline]
@@ -49,9 +49,11 @@ class TargetAdmin(admin.ModelAdmin):
 
 @admin.register(Rater)
 class RaterAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "user", "model_path", "prompt_template_version"]
-    list_filter = ["kind"]
+    list_display = ["name", "kind", "study", "user", "model_path", "prompt_template_version"]
+    list_filter = ["kind", "study"]
     search_fields = ["name"]
+    list_select_related = ["study", "user"]
+    raw_id_fields = ["target"]
 
 
 @admin.register(Assignment)
