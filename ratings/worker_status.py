@@ -25,6 +25,15 @@ def scoring_queue() -> str:
     return route.get("queue") or getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")
 
 
+def _quiet_hostname_warning(record: logging.LogRecord) -> bool:
+    # kombu warns on every cloned connection of a broker URL without a host (filesystem://);
+    # in `score --wait` that line would read like a problem when it is none.
+    return not record.getMessage().startswith("No hostname was supplied")
+
+
+logging.getLogger("kombu.connection").addFilter(_quiet_hostname_warning)
+
+
 def _ask(timeout: float) -> dict[str, list[str]] | None:
     from config.celery import app
 
