@@ -66,6 +66,11 @@ def test_per_target_ids_contradicting_a_crossed_declaration_are_refused(two_stud
         call_command("import_ratings", "b", str(write_file("p.csv", _csv(("P1", "R1", "participation", 4)))),
                      "--rater-ids", "per-target")
     assert Study.objects.get(slug="b").rating_design == "crossed" and not Rating.objects.exists()
+    # a per-target file refused for a bad row leaves an undeclared study undeclared (one transaction)
+    with pytest.raises(CommandError, match="line 2: target 'P9' is not in study a"):
+        call_command("import_ratings", "a", str(write_file("q.csv", _csv(("P9", "R1", "participation", 4)))),
+                     "--rater-ids", "per-target")
+    assert Study.objects.get(slug="a").rating_design == "" and not Rater.objects.filter(study__slug="a").exists()
 
 
 def test_an_account_holder_keeps_rating_under_the_account_and_a_namesake_elsewhere_is_another_rater(
