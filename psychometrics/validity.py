@@ -185,7 +185,7 @@ def disattenuated_r(x, y, *, reliability_x: float, reliability_y: float,
     why = ""
     if abs(estimate) > 1 + 1e-12:
         why = (f"The corrected correlation {estimate:.3f} is beyond the bound of a correlation (|r| <= 1): "
-               f"the observed r ({base.estimate:.3f}) exceeds the square root of the reliabilities used "
+               f"the observed |r| ({abs(base.estimate):.3f}) exceeds the square root of the reliabilities used "
                f"({f:.3f}), so a reliability is underestimated or r is inflated by sampling error "
                f"(n = {base.n}); the corrected value cannot be interpreted.")
     return CorrelationResult(estimate=estimate, ci_low=low, ci_high=high, n=base.n, pvalue=base.pvalue,

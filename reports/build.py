@@ -168,7 +168,7 @@ def _consistency(data: Data, matrix: pd.DataFrame) -> dict:
         groups = _group_factors(data, code, codes)
         if len(codes) >= 3:
             entry["omega"] = _warn_small(attempt(lambda: pm.omega(sub)), FEW_FACTOR_OBSERVATIONS, OMEGA_WARNING)
-            entry["item_statistics"] = attempt(lambda: pm.item_statistics(sub))
+            entry["item_statistics"] = attempt(lambda: pm.item_statistics(sub, with_omega=False))
         else:
             entry["omega"] = {"error": f"Omega needs at least three items; this scale has {len(codes)}."}
         if len(groups) >= 2:  # a scale made of subscales: omega hierarchical with them as groups

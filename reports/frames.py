@@ -139,8 +139,9 @@ def criterion_columns(targets: pd.DataFrame) -> list[str]:
 
 def wide(frame: pd.DataFrame, *, index: str, columns: str, values: str = "score") -> pd.DataFrame:
     """Pivot a long frame (one value per cell) into index x columns, NaN where missing."""
-    return frame.pivot_table(index=index, columns=columns, values=values, aggfunc="first",
-                             dropna=False).sort_index()
+    cells = frame[[index, columns, values]].drop_duplicates([index, columns])
+    wide = cells.set_index([index, columns])[values].unstack(columns).sort_index()
+    return wide.astype(float) if not wide.empty else wide
 
 
 def missing_counts(study: Study, *, instrument_version, items: pd.DataFrame) -> dict:

@@ -22,7 +22,7 @@ LEAD_FORMS = {"crossed": ["ICC2", "ICC3", "ICC2k"], "one-way": ["ICC1", "ICC1k"]
 FORM_LABELS = {"ICC1": "ICC(1)", "ICC1k": "ICC(1,k)", "ICC2": "ICC(A,1)", "ICC3": "ICC(C,1)",
                "ICC2k": "ICC(A,k)", "ICC3k": "ICC(C,k)"}
 FITS = {"crossed": {"ICC2", "ICC3", "ICC2k", "ICC3k"}, "one-way": {"ICC1", "ICC1k"}}
-MAX_TWO_WAY_RATERS = 400
+MAX_TWO_WAY_RATERS = 100
 """In a one-way design the two-way forms (which do not fit it) are still computed for the JSON
 up to this many rater ids; beyond, the rater-effect system (raters x raters) is not solved."""
 FEW_TARGETS = 30
