@@ -115,12 +115,11 @@ def truncate(low: float, high: float, lowest: float, highest: float) -> tuple[fl
     """An interval limited to a parameter's range, and the words to add to a result's method
     ("" when nothing was cut): a normal-theory interval can cross a bound the parameter cannot."""
     cut = []
-    if low < lowest:
-        low = lowest
-        cut.append(f"lower limit raised to {lowest:g}")
-    if high > highest:
-        high = highest
-        cut.append(f"upper limit lowered to {highest:g}")
+    for name, value in (("lower", low), ("upper", high)):
+        inside = min(max(value, lowest), highest)  # a limit beyond either end goes to that end
+        if inside != value:
+            cut.append(f"{name} limit {'raised' if inside > value else 'lowered'} to {inside:g}")
+    low, high = min(max(low, lowest), highest), min(max(high, lowest), highest)
     words = (f"; interval truncated to the range [{lowest:g}, {highest:g}] ({', '.join(cut)})"
              if cut else "")
     return float(low), float(high), words

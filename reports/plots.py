@@ -173,8 +173,9 @@ def item_total_bars(r_drop: dict[str, float], *, n: int, title: str) -> str:
     items = list(r_drop)
     values = [r_drop[i] for i in items]
     half = 1.959964 / math.sqrt(n - 3) if n > 3 else float("nan")
-    low = [v - math.tanh(math.atanh(max(min(v, 0.999), -0.999)) - half) for v in values]
-    high = [math.tanh(math.atanh(max(min(v, 0.999), -0.999)) + half) - v for v in values]
+    z = [math.atanh(max(min(v, 1 - 1e-12), -1 + 1e-12)) for v in values]
+    low = [max(v - math.tanh(zi - half), 0.0) for v, zi in zip(values, z)]
+    high = [max(math.tanh(zi + half) - v, 0.0) for v, zi in zip(values, z)]
     axes.barh(items, values, xerr=[low, high], color="#1f5f99", alpha=0.8, error_kw={"lw": 0.8})
     axes.axvline(0, color="#888", lw=0.8)
     axes.invert_yaxis()

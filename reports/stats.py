@@ -52,12 +52,14 @@ def clip_interval(figure: dict, low: float, high: float) -> dict:
         return figure
     out = dict(figure)
     clipped = []
-    if out.get("ci_low") is not None and out["ci_low"] < low:
-        out["ci_low"] = low
-        clipped.append(f"lower limit raised to {low:g}")
-    if out.get("ci_high") is not None and out["ci_high"] > high:
-        out["ci_high"] = high
-        clipped.append(f"upper limit lowered to {high:g}")
+    for key, words in (("ci_low", "lower"), ("ci_high", "upper")):
+        value = out.get(key)
+        if value is None:
+            continue
+        inside = min(max(value, low), high)  # a limit beyond either end goes to that end
+        if inside != value:
+            out[key] = inside
+            clipped.append(f"{words} limit {value:.3f} set to {inside:g}")
     if clipped:
         out["method"] = (f"{out.get('method', '')}; interval clipped to the range [{low:g}, {high:g}] "
                          f"({', '.join(clipped)})")
