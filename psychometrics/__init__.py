@@ -9,6 +9,7 @@ from .calibration import ECEResult, brier_score, expected_calibration_error
 from .cfa import CFAResult, cfa_one_factor
 from .consistency import AlphaResult, cronbach_alpha, item_statistics
 from .icc import ICC_NAMES, ICCForm, ICCResult, icc, icc_matrix
+from .icc_oneway import ICCOneWayResult, icc_oneway
 from .kappa import KappaResult, cohen_kappa, kappa_from_table
 from .krippendorff import KrippendorffResult, krippendorff_alpha, krippendorff_alpha_matrix
 from .multirater import AgreementResult, fleiss_kappa, gwet_ac1, gwet_ac2, percent_agreement
@@ -29,4 +30,5 @@ __all__ = [
     "krippendorff_alpha_matrix", "mean_absolute_error", "omega", "pearson_r",
     "percent_agreement", "spearman_rho", "ProportionResult", "proportion_ci",
     "ScaleDevelopmentResult", "SelectionRule", "develop_scale", "item_analysis",
+    "ICCOneWayResult", "icc_oneway",
 ]

@@ -109,3 +109,17 @@ def check_level(value: str, allowed: tuple[str, ...], name: str) -> None:
 def check_conf(confidence: float) -> None:
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1, got {confidence!r}.")
+
+
+def truncate(low: float, high: float, lowest: float, highest: float) -> tuple[float, float, str]:
+    """An interval limited to a parameter's range, and the words to add to a result's method
+    ("" when nothing was cut): a normal-theory interval can cross a bound the parameter cannot."""
+    cut = []
+    for name, value in (("lower", low), ("upper", high)):
+        inside = min(max(value, lowest), highest)  # a limit beyond either end goes to that end
+        if inside != value:
+            cut.append(f"{name} limit {'raised' if inside > value else 'lowered'} to {inside:g}")
+    low, high = min(max(low, lowest), highest), min(max(high, lowest), highest)
+    words = (f"; interval truncated to the range [{lowest:g}, {highest:g}] ({', '.join(cut)})"
+             if cut else "")
+    return float(low), float(high), words

@@ -69,7 +69,7 @@ def brier_score(probs, observed, *, scale: Sequence | None = None,
     onehot = np.zeros_like(p)
     onehot[np.arange(len(y)), y] = 1.0
     return t_mean(((p - onehot) ** 2).sum(axis=1), confidence,
-                  "Brier (1950) multi-category score; t interval")
+                  "Brier (1950) multi-category score; t interval", bounds=(0.0, 2.0))
 
 
 def expected_calibration_error(probs, observed, *, scale: Sequence | None = None,

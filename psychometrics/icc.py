@@ -197,12 +197,7 @@ def _unbalanced_ms(x: np.ndarray, obs: np.ndarray):
     ssb = float((m * (rm - grand) ** 2).sum())
     sst = ssw + ssb
     ss_raters = float((nj * (cm - grand) ** 2).sum())
-    ind = obs.astype(float)
-    a = np.diag(nj) - (ind / m[:, None]).T @ ind
-    b = dev.sum(axis=0)
-    beta, *_ = np.linalg.lstsq(a, b, rcond=None)
-    rank = int(np.linalg.matrix_rank(a))
-    r_r_given_t = float(b @ beta)
+    r_r_given_t, rank = _rater_reduction(obs, m, nj, dev.sum(axis=0))
     sse = max(ssw - r_r_given_t, 0.0)
     r_t_given_r = sst - sse - ss_raters
     df_e = big_n - n - rank
@@ -222,6 +217,32 @@ def _unbalanced_ms(x: np.ndarray, obs: np.ndarray):
     comps = {"target": s_t, "rater": s_r, "residual": s_e, "target_oneway": s_t1,
              "within_oneway": msw}
     return ms, comps, kh, df_e, big_n - n
+
+
+def _rater_reduction(obs: np.ndarray, m: np.ndarray, nj: np.ndarray, b: np.ndarray) -> tuple[float, int]:
+    """R(raters | targets) = b' beta with A beta = b, and rank(A), for the reduced normal
+    equations of the rater effects A = diag(n_j) - N' diag(1/m) N (N the targets x raters
+    incidence). A is the Laplacian of the raters' co-rating graph, so its rank is k minus the
+    number of connected components, and fixing one rater per component (grounding) leaves a
+    positive definite sparse system: solved by sparse LU in time that grows with the ratings,
+    where a dense least-squares solve grows with the cube of the raters."""
+    from scipy import sparse
+    from scipy.sparse import csgraph
+    from scipy.sparse.linalg import spsolve
+
+    k = obs.shape[1]
+    incidence = sparse.csr_matrix(obs.astype(float))
+    weights = (incidence.T @ sparse.diags(1.0 / m) @ incidence).tocsr()
+    a = (sparse.diags(nj) - weights).tocsc()
+    n_components, labels = csgraph.connected_components(weights, directed=False)
+    rank = k - n_components
+    if rank == 0:
+        return 0.0, 0
+    ground = np.zeros(k, dtype=bool)
+    ground[np.unique(labels, return_index=True)[1]] = True
+    keep = np.nonzero(~ground)[0]
+    beta = spsolve(a[keep][:, keep], b[keep])
+    return float(b[keep] @ np.atleast_1d(beta)), int(rank)
 
 
 def _forms(ms: dict, n: int, k: float, df_e: float, df_w: float, confidence: float,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._base import ResultMixin, check_conf, check_level
+from ._base import ResultMixin, check_conf, check_level, truncate
 
 Weights = Literal["none", "linear", "quadratic"]
 WEIGHTS = ("none", "linear", "quadratic")
@@ -69,8 +69,8 @@ def cohen_kappa(a: Sequence, b: Sequence, *, categories: Sequence | None = None,
     .. math:: \mathrm{var}(\kappa_w) = \frac{\sum_{ij} p_{ij}[w_{ij} - (\bar w_{i.} +
               \bar w_{.j})(1-\kappa_w)]^2 - [\kappa_w - p_e(1-\kappa_w)]^2}{n (1-p_e)^2}
 
-    and the interval is :math:`\kappa_w \pm z\,SE`, never clipped. Pairs with a missing value
-    are dropped.
+    and the interval is :math:`\kappa_w \pm z\,SE`, truncated to kappa's range [-1, 1] (the
+    ``method`` says when a limit was truncated). Pairs with a missing value are dropped.
 
     References
     ----------
@@ -129,8 +129,8 @@ def kappa_from_table(table: np.ndarray, *, weights: Weights = "none",
     z = stats.norm.ppf(1 - (1 - confidence) / 2)
     label = {"none": "Cohen (1960)", "linear": "Cohen (1968), linear weights",
              "quadratic": "Cohen (1968), quadratic weights"}[weights]
-    return KappaResult(estimate=float(kappa), ci_low=float(kappa - z * se),
-                       ci_high=float(kappa + z * se), n=int(n), weights=weights,
+    low, high, clipped = truncate(kappa - z * se, kappa + z * se, -1.0, 1.0)
+    return KappaResult(estimate=float(kappa), ci_low=low, ci_high=high, n=int(n), weights=weights,
                        standard_error=se, observed_agreement=po, expected_agreement=pe,
                        method=f"{label}; Fleiss-Cohen-Everitt (1969) standard error, "
-                              "normal interval")
+                              f"normal interval{clipped}")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._base import ResultMixin, check_conf, check_level
+from ._base import ResultMixin, check_conf, check_level, truncate
 from .kappa import WEIGHTS, Weights, _categories, agreement_weights
 
 
@@ -107,16 +107,22 @@ def _coefficient(counts, w, kind, confidence):
     return float(est), float(est - t * se), float(est + t * se), n, se, float(pa), pe
 
 
+# The range of each coefficient: chance-corrected ones reach -1 at most (Gwet 2014, sec. 2.4);
+# percent agreement is a proportion.
+_RANGES = {"fleiss": (-1.0, 1.0), "gwet": (-1.0, 1.0), "raw": (0.0, 1.0)}
+
+
 def _run(data, target, rater, score, categories, weights, kind, confidence, label):
     check_level(weights, WEIGHTS, "weights")
     check_conf(confidence)
     counts, cats = _count_matrix(data, target, rater, score, categories)
     w = agreement_weights(len(cats), weights)
     est, lo, hi, n, se, pa, pe = _coefficient(counts, w, kind, confidence)
+    lo, hi, clipped = truncate(lo, hi, *_RANGES[kind])
     return AgreementResult(estimate=est, ci_low=lo, ci_high=hi, n=n, standard_error=se,
                            observed_agreement=pa, expected_agreement=pe, weights=weights,
                            method=f"{label}; weights={weights}; missing ratings allowed; "
-                                  "Gwet (2008) variance, t interval with n-1 df")
+                                  f"Gwet (2008) variance, t interval with n-1 df{clipped}")
 
 
 def fleiss_kappa(data: pd.DataFrame, *, target: str = "target", rater: str = "rater",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from ._base import ResultMixin, check_conf
+from ._base import ResultMixin, check_conf, truncate
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +19,8 @@ class CorrelationResult(ResultMixin):
     n: int
     pvalue: float
     method: str
+    out_of_range: str = ""
+    """Why the estimate lies beyond the coefficient's logical bound, when it does."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,8 +158,10 @@ def disattenuated_r(x, y, *, reliability_x: float, reliability_y: float,
     r"""Pearson's r corrected for attenuation: :math:`r_{xy}/\sqrt{r_{xx} r_{yy}}`.
 
     The interval divides the Fisher limits of r by the same factor, treating the
-    reliabilities as known (Hunter & Schmidt 2004); the estimate may exceed 1, which signals
-    that a reliability is underestimated, and is not clipped.
+    reliabilities as known (Hunter & Schmidt 2004), and is truncated to [-1, 1], the range of a
+    correlation (``method`` says when). The estimate is not clipped: one beyond +-1 is returned
+    with ``out_of_range`` saying why (a reliability used is an underestimate, or r is inflated by
+    sampling error); it is not a correlation and should not be read as one.
 
     References
     ----------
@@ -176,10 +180,18 @@ def disattenuated_r(x, y, *, reliability_x: float, reliability_y: float,
             raise ValueError(f"{name} must be in (0, 1], got {rel!r}.")
     base = pearson_r(x, y, confidence=confidence)
     f = float(np.sqrt(reliability_x * reliability_y))
-    return CorrelationResult(estimate=base.estimate / f, ci_low=base.ci_low / f,
-                             ci_high=base.ci_high / f, n=base.n, pvalue=base.pvalue,
+    estimate = base.estimate / f
+    low, high, clipped = truncate(base.ci_low / f, base.ci_high / f, -1.0, 1.0)
+    why = ""
+    if abs(estimate) > 1 + 1e-12:
+        why = (f"The corrected correlation {estimate:.3f} is beyond the bound of a correlation (|r| <= 1): "
+               f"the observed |r| ({abs(base.estimate):.3f}) exceeds the square root of the reliabilities used "
+               f"({f:.3f}), so a reliability is underestimated or r is inflated by sampling error "
+               f"(n = {base.n}); the corrected value cannot be interpreted.")
+    return CorrelationResult(estimate=estimate, ci_low=low, ci_high=high, n=base.n, pvalue=base.pvalue,
                              method="Spearman (1904) correction for attenuation; Fisher "
-                                    "interval of r divided by sqrt(rxx ryy)")
+                                    f"interval of r divided by sqrt(rxx ryy){clipped}",
+                             out_of_range=why)
 
 
 def bland_altman(x, y, *, confidence: float = 0.95, agreement: float = 0.95
@@ -223,18 +235,21 @@ def bland_altman(x, y, *, confidence: float = 0.95, agreement: float = 0.95
                                     "Bland & Altman (1999) approximate intervals")
 
 
-def t_mean(values: np.ndarray, confidence: float, method: str) -> MeanResult:
-    """Mean of per-target values with a t interval."""
+def t_mean(values: np.ndarray, confidence: float, method: str,
+           bounds: tuple[float, float] = (-np.inf, np.inf)) -> MeanResult:
+    """Mean of per-target values with a t interval, truncated to ``bounds`` (the range the
+    mean can take, e.g. >= 0 for a mean absolute error); ``method`` says when it was."""
     n = len(values)
     m = float(values.mean())
     se = values.std(ddof=1) / np.sqrt(n)
     t = stats.t.ppf(1 - (1 - confidence) / 2, n - 1)
-    return MeanResult(estimate=m, ci_low=float(m - t * se), ci_high=float(m + t * se), n=n,
-                      method=method)
+    low, high, clipped = truncate(m - t * se, m + t * se, *bounds)
+    return MeanResult(estimate=m, ci_low=low, ci_high=high, n=n, method=method + clipped)
 
 
 def mean_absolute_error(x, y, *, confidence: float = 0.95) -> MeanResult:
-    r"""Mean absolute error :math:`\frac{1}{n}\sum|x_i - y_i|` with a t interval.
+    r"""Mean absolute error :math:`\frac{1}{n}\sum|x_i - y_i|` with a t interval, whose lower
+    limit is raised to 0 when it falls below (an absolute error cannot be negative).
 
     Examples
     --------
@@ -243,4 +258,4 @@ def mean_absolute_error(x, y, *, confidence: float = 0.95) -> MeanResult:
     """
     check_conf(confidence)
     x, y = _pair(x, y, 2)
-    return t_mean(np.abs(x - y), confidence, "mean absolute error; t interval")
+    return t_mean(np.abs(x - y), confidence, "mean absolute error; t interval", bounds=(0.0, np.inf))

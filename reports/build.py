@@ -13,33 +13,40 @@ from django.conf import settings
 from django.utils import timezone
 
 import psychometrics as pm
-from instruments.definition.scoring import keyed
 
 from . import frames
 from . import novelty as novelty_report
 from .item_analysis_section import section_item_analysis
 from .robustness import section_robustness
-from .stats import agreement, attempt, jsonable, correlation_with_ci, icc_forms, pair_icc2, pairwise_kappa
+from . import reliability
+from .reliability import NOT_PAIRED
+from .design import RaterOverlap, rating_design
+from .stats import agreement, attempt, clip_interval, correlation_with_ci, jsonable, pair_icc2
 
-REPORT_VERSION = 2
+REPORT_VERSION = 3
 DEFAULT_N_BOOT = 1000
 
 
 class Data:
-    """The frames one report is computed from."""
+    """The frames one report is computed from, and the study's rating design."""
 
     def __init__(self, study, version, cluster_field):
         self.study, self.version, self.spec = study, version, version.spec
         self.items = frames.item_scores_frame(study, instrument_version=version)
         self.scales = frames.scale_scores_frame(self.items, spec=self.spec)
         self.targets = frames.targets_frame(study, cluster_field=cluster_field).set_index("target")
+        # LLM sections select raters by Rater.kind: Anchor's own and imported outside judges alike.
         kinds = self.items.drop_duplicates("rater").set_index("rater")["rater_kind"]
         self.humans = sorted(kinds[kinds == "human"].index)
         # Perturbed LLM raters (robustness runs) are compared with their base rater in
         # section 6 only; everywhere else "the LLM raters" are the unperturbed ones.
         self.perturbed = frames.perturbations(sorted(kinds[kinds == "llm"].index))
         self.llms = sorted(r for r in kinds[kinds == "llm"].index if r not in self.perturbed)
-        self._matrices = {}
+        human_pairs = self.items.loc[self.items["rater_kind"] == "human", ["target", "rater"]]
+        self.overlap = RaterOverlap(human_pairs)
+        self.design = rating_design(study.rating_design, human_pairs)
+        self.crossed = self.design["design"] == "crossed"
+        self._matrices, self._long = {}, {}
 
     def item_matrix(self, code: str, *, kind: str = "human", column: str = "score") -> pd.DataFrame:
         rows = self.items[(self.items["item"] == code) & (self.items["rater_kind"] == kind)]
@@ -57,6 +64,31 @@ class Data:
         for subscale in self.spec.subscales:
             yield "scale", subscale.code, "interval"
 
+    def score_measures(self) -> list[tuple[str, str]]:
+        """The scores sections 2, 5 and the plots work on: the subscales, or, for an instrument
+        without subscales, its items."""
+        if self.spec.subscales:
+            return [("scale", s.code) for s in self.spec.subscales]
+        return [("item", item.code) for item in self.spec.items if item.scale.level != "nominal"]
+
+    def long(self, kind_of: str, code: str, *, kind: str = "human", basis: str = "mode") -> pd.DataFrame:
+        """(target, rater, score) of one measure, missing scores dropped."""
+        key = (kind_of, code, kind, basis)
+        if key not in self._long:
+            if kind_of == "item":
+                rows = self.items[(self.items["item"] == code) & (self.items["rater_kind"] == kind)]
+                column = "expected_score" if basis == "expected" else "score"
+                rows = rows.assign(score=rows[column].fillna(rows["score"]))
+            else:
+                rows = self.scales[(self.scales["scale"] == code) & (self.scales["rater_kind"] == kind)
+                                   & (self.scales["basis"] == basis)]
+            self._long[key] = rows[["target", "rater", "score"]].dropna(subset=["score"])
+        return self._long[key]
+
+    def human_mean(self, kind_of: str, code: str) -> pd.Series:
+        """Each target's mean human score of one measure."""
+        return self.long(kind_of, code).groupby("target")["score"].mean()
+
     def matrix(self, kind_of: str, code: str, *, kind="human", basis="mode") -> pd.DataFrame:
         key = (kind_of, code, kind, basis)
         if key not in self._matrices:
@@ -71,17 +103,26 @@ class Data:
 
 
 def _section_human_reliability(data: Data) -> dict:
-    out = {"raters": data.humans, "items": {}, "scales": {}}
+    out = {"design": data.design, "raters": data.humans, "items": {}, "scales": {}}
+    pairs = data.overlap.comparable_pairs() if data.crossed else []
+    threshold, n_sharing = data.overlap.threshold, data.overlap.n_sharing_pairs()
     for kind_of, code, level in data.measures():
-        matrix = data.matrix(kind_of, code)
-        entry = {"level": level, "icc": icc_forms(matrix),
-                 "krippendorff_alpha": attempt(lambda: pm.krippendorff_alpha_matrix(
-                     matrix.to_numpy(dtype=float), level=level, n_boot=500))}
+        long = data.long(kind_of, code)
+        entry = {"level": level,
+                 "icc": reliability.icc_entry(long, design=data.design["design"],
+                                              wide=lambda: data.matrix(kind_of, code)),
+                 "krippendorff_alpha": reliability.krippendorff_entry(long, level)}
         if kind_of == "item":
             item = data.spec.item(code)
             weights = "none" if level == "nominal" else "quadratic"
-            entry["cohen_kappa_pairs"] = pairwise_kappa(matrix, categories=list(item.scale.values),
-                                                        weights=weights)
+            if data.crossed:
+                kappas = reliability.pair_figures(long, pairs, lambda x, y: attempt(lambda: pm.cohen_kappa(
+                    x, y, categories=list(item.scale.values), weights=weights)))
+                entry["cohen_kappa_pairs"] = kappas
+                entry["cohen_kappa_pairs_summary"] = reliability.pair_summary(
+                    kappas, threshold=threshold, n_sharing=n_sharing)
+            else:
+                entry["cohen_kappa_pairs_omitted"] = NOT_PAIRED
         out["items" if kind_of == "item" else "scales"][code] = entry
     return out
 
@@ -89,28 +130,77 @@ def _section_human_reliability(data: Data) -> dict:
 def _keyed_item_matrix(data: Data, rows: pd.DataFrame, index, column: str) -> pd.DataFrame:
     matrix = rows.pivot_table(index=index, columns="item", values=column, aggfunc="first")
     for code in matrix.columns:
-        matrix[code] = [keyed(data.spec.item(code), v) if pd.notna(v) else v for v in matrix[code]]
+        item = data.spec.item(code)
+        if item.reverse:  # keyed() over the column: min + max - value
+            matrix[code] = item.scale.min + item.scale.max - matrix[code]
     return matrix
+
+
+FEW_FACTOR_OBSERVATIONS = 100
+FEW_CFA_OBSERVATIONS = 200
+OMEGA_WARNING = ("Omega comes from a factor model fitted to {n} observations (fewer than 100): loadings are "
+                 "unstable at this size unless communalities are high (MacCallum, Widaman, Zhang & Hong 1999, "
+                 "Psychological Methods 4(1), 84-99).")
+CFA_WARNING = ("A CFA on {n} observations (fewer than 200): fit indices are unstable and chi-square based "
+               "indices are biased at this size (Boomsma 1985; Kline 2016, Principles and Practice of SEM, "
+               "4th ed., ch. 9); read them as descriptive only.")
+
+
+def _scale_sets(data: Data, matrix: pd.DataFrame) -> list[tuple[str, list[str]]]:
+    """(code, items) of every scale to analyse: the subscales, or, without subscales, all the
+    instrument's non-nominal items as one set (item-level analysis)."""
+    if data.spec.subscales:
+        return [(s.code, [c for c in s.items if c in matrix.columns]) for s in data.spec.subscales]
+    codes = [code for _, code in data.score_measures() if code in matrix.columns]
+    return [(ALL_ITEMS, codes)] if codes else []
+
+
+ALL_ITEMS = "all_items"
 
 
 def _consistency(data: Data, matrix: pd.DataFrame) -> dict:
     out = {}
-    for subscale in data.spec.subscales:
-        codes = [c for c in subscale.items if c in matrix.columns]
+    for code, codes in _scale_sets(data, matrix):
         sub = matrix[codes]
         entry = {"items": codes, "alpha": attempt(lambda: pm.cronbach_alpha(sub))}
-        groups = _group_factors(data, subscale.code, codes)
+        if code == ALL_ITEMS:
+            entry["note"] = "the instrument defines no subscales: all its items analysed as one set"
+        groups = _group_factors(data, code, codes)
         if len(codes) >= 3:
-            entry["omega"] = attempt(lambda: pm.omega(sub))
-        if len(groups) >= 2:  # a scale made of subscales: omega hierarchical with them as groups
-            entry["omega_hierarchical"] = _proper(attempt(lambda: pm.omega(sub, subscales=groups)))
-            entry["item_statistics"] = attempt(lambda: pm.item_statistics(sub))
+            entry["omega"] = _warn_small(attempt(lambda: pm.omega(sub)), FEW_FACTOR_OBSERVATIONS, OMEGA_WARNING)
+            entry["item_statistics"] = attempt(lambda: pm.item_statistics(sub, with_omega=False))
         else:
-            entry["omega"] = {"error": "Omega needs at least three items."}
+            entry["omega"] = {"error": f"Omega needs at least three items; this scale has {len(codes)}."}
+        if len(groups) >= 2:  # a scale made of subscales: omega hierarchical with them as groups
+            entry["omega_hierarchical"] = _warn_small(_proper(attempt(lambda: pm.omega(sub, subscales=groups))),
+                                                      FEW_FACTOR_OBSERVATIONS, OMEGA_WARNING)
         if len(codes) >= 4:
-            entry["cfa_one_factor"] = attempt(lambda: pm.cfa_one_factor(sub))
-        out[subscale.code] = entry
+            entry["cfa_one_factor"] = _cfa_bounds(_warn_small(attempt(lambda: pm.cfa_one_factor(sub)),
+                                                              FEW_CFA_OBSERVATIONS, CFA_WARNING))
+        out[code] = entry
     return out
+
+
+def _warn_small(figure: dict, limit: int, text: str) -> dict:
+    n = figure.get("n")
+    if n is not None and n < limit and "error" not in figure:
+        figure = {**figure, "warnings": [*figure.get("warnings", []), text.format(n=n)]}
+    return figure
+
+
+def _cfa_bounds(cfa: dict) -> dict:
+    """CFI is capped at 1 by its formula and TLI is not: say why a fit index sits at or beyond 1."""
+    if "error" in cfa or cfa.get("tli") is None:
+        return cfa
+    notes = {}
+    if cfa["chisq"] < cfa["df"]:
+        notes["cfi"] = (f"CFI is 1 by construction when chi-square ({cfa['chisq']:.2f}) is below its degrees of "
+                        f"freedom ({cfa['df']}); it says no misfit was detected, not that the fit is perfect.")
+    if cfa["tli"] > 1:
+        notes["tli"] = (f"TLI {cfa['tli']:.3f} exceeds its nominal maximum of 1 because chi-square "
+                        f"({cfa['chisq']:.2f}) is below its degrees of freedom ({cfa['df']}), which happens by "
+                        f"chance with few observations (n = {cfa['n']}); read it as 1.")
+    return {**cfa, "out_of_range": notes} if notes else cfa
 
 
 def _group_factors(data: Data, code: str, codes: list[str]) -> dict[str, list[str]]:
@@ -131,26 +221,39 @@ def _proper(omega: dict) -> dict:
 
 
 def _section_distributions(data: Data) -> dict:
-    """Scale scores of the human ratings (every rating) and of each LLM rater (expected score),
-    with their mean and t interval, for the distribution plots."""
+    """Scores of the human ratings (every rating) and of each LLM rater (expected score), with
+    their mean and t interval (kept inside the score's range), for the distribution plots:
+    per subscale, or per item when the instrument has no subscales."""
     from psychometrics.validity import t_mean
 
-    out = {"method": "scale scores by the instrument's rules; human: every submitted rating "
-                     "(answers); LLM: expected scores; mean with a t interval", "scales": {}}
-    for subscale in data.spec.subscales:
-        sources = {"human": data.scales[(data.scales["scale"] == subscale.code)
-                                        & (data.scales["rater_kind"] == "human")
-                                        & (data.scales["basis"] == "mode")]["score"]}
-        llm = data.matrix("scale", subscale.code, kind="llm", basis="expected")
+    out = {"method": "scores by the instrument's rules; human: every submitted rating (answers); LLM: "
+                     "expected scores; mean with a t interval, limited to the score's range",
+           "level": "scale" if data.spec.subscales else "item", "scales": {}}
+    for kind_of, code in data.score_measures():
+        low, high = _score_range(data, kind_of, code)
+        sources = {"human": data.long(kind_of, code)["score"]}
+        llm = data.matrix(kind_of, code, kind="llm", basis="expected")
         sources.update({rater: llm[rater] for rater in data.llms if rater in llm.columns})
         per = {}
         for source, values in sources.items():
             values = values.dropna().to_numpy(dtype=float)
-            per[source] = {"values": values.tolist(),
-                           "mean": attempt(lambda: t_mean(values, 0.95, "mean; t interval")
-                                           if len(values) >= 2 else _too_few(len(values)))}
-        out["scales"][subscale.code] = per
+            mean = attempt(lambda: t_mean(values, 0.95, "mean; t interval") if len(values) >= 2
+                           else _too_few(len(values)))
+            per[source] = {"values": values.tolist(), "mean": clip_interval(mean, low, high)}
+        out["scales"][code] = per
     return out
+
+
+def _score_range(data: Data, kind_of: str, code: str) -> tuple[float, float]:
+    """The lowest and highest possible score of an item or a subscale."""
+    if kind_of == "item":
+        scale = data.spec.item(code).scale
+        return float(scale.min), float(scale.max)
+    subscale = next(s for s in data.spec.subscales if s.code == code)
+    scales = [data.spec.item(c).scale for c in subscale.items]
+    low, high = min(s.min for s in scales), max(s.max for s in scales)
+    factor = len(subscale.items) if subscale.method == "sum" else 1
+    return float(low * factor), float(high * factor)
 
 
 def _too_few(n: int):
@@ -164,6 +267,7 @@ def _section_consistency(data: Data) -> dict:
                                      "answers; reverse-keyed items keyed",
                      "scales": _consistency(data, _keyed_item_matrix(
                          data, humans, ["target", "rater"], "score"))},
+           "level": "scale" if data.spec.subscales else "item",
            "llm": {}}
     for rater in data.llms:
         rows = items[items["rater"] == rater].copy()
@@ -175,31 +279,50 @@ def _section_consistency(data: Data) -> dict:
     return out
 
 
-def _llm_against_humans(data: Data, llm: str, kind_of: str, code: str, basis: str) -> dict:
-    humans = data.matrix(kind_of, code)
+def _llm_against_humans(data: Data, llm: str, kind_of: str, code: str, basis: str, *,
+                        each_human: bool = True) -> dict:
     measure = data.matrix(kind_of, code, kind="llm", basis=basis)
     if llm not in measure.columns:
         return {"error": "This LLM rater has no submitted ratings of this measure."}
     x = measure[llm]
-    human_mean = humans.mean(axis=1) if len(humans.columns) else pd.Series(dtype=float)
-    entry = {"against_mean_human": agreement(x, human_mean),
-             "against_each_human": {h: {"ICC2": pair_icc2(x, humans[h]),
-                                        "pearson_r": attempt(lambda: pm.pearson_r(
-                                            *pd.concat([x, humans[h]], axis=1).dropna().T.to_numpy()))}
-                                    for h in humans.columns}}
+    human_mean = data.human_mean(kind_of, code)
+    entry = {"against_mean_human": agreement(x, human_mean)}
+    if each_human and data.crossed:
+        long = data.long(kind_of, code)
+        llm_long = x.dropna().rename("score").rename_axis("target").reset_index().assign(rater=llm)
+        shared = long[long["target"].isin(llm_long["target"])].groupby("rater").size()
+        humans = sorted(shared[shared >= data.overlap.threshold].index)
+        pairs = reliability.pair_figures(pd.concat([long, llm_long]), [(llm, h, int(shared[h])) for h in humans],
+                                         lambda a, b: {"ICC2": pair_icc2(a, b),
+                                                       "pearson_r": attempt(lambda: pm.pearson_r(a, b))})
+        entry["against_each_human"] = {p["rater_b"]: {"ICC2": p["ICC2"], "pearson_r": p["pearson_r"],
+                                                      "shared_targets": p["shared_targets"]} for p in pairs}
+        entry["each_human_summary"] = reliability.pair_summary(
+            pairs, threshold=data.overlap.threshold, n_sharing=int(len(shared)), key="ICC2")
+    elif each_human:
+        entry["against_each_human_omitted"] = NOT_PAIRED
     both = pd.concat({"llm": x, "human_mean": human_mean}, axis=1).dropna()
-    entry["points"] = [{"target": str(t), "llm": float(r.llm), "human_mean": float(r.human_mean)}
-                       for t, r in both.iterrows()]
+    entry["points"] = [{"target": str(t), "llm": float(a), "human_mean": float(b)}
+                       for t, a, b in zip(both.index, both["llm"], both["human_mean"])]
     return entry
 
 
-def _calibration(data: Data, llm: str, code: str) -> dict:
+def _human_modes(data: Data, code: str) -> pd.Series:
+    """Each target's modal human answer to an item, ties to the lower point."""
+    rows = data.long("item", code)
+    counts = rows.groupby(["target", "score"]).size().rename("n").reset_index()
+    counts = counts.sort_values(["target", "n", "score"], ascending=[True, False, True], kind="mergesort")
+    return counts.drop_duplicates("target").set_index("target")["score"]
+
+
+def _calibration(data: Data, llm: str, code: str, humans: pd.Series) -> dict:
     """The LLM's distribution over the item's scale against the human modal answer."""
     values = list(data.spec.item(code).scale.values)
-    rows = data.items[(data.items["item"] == code)]
-    humans = rows[rows["rater_kind"] == "human"].groupby("target")["score"].agg(
-        lambda s: s.mode().iloc[0])  # ties go to the lower point
-    llm_rows = rows[(rows["rater"] == llm) & rows["distribution"].notna()].set_index("target")
+    rows = data.items[(data.items["item"] == code) & (data.items["rater"] == llm)]
+    llm_rows = rows[rows["distribution"].notna()].set_index("target")
+    if llm_rows.empty:
+        return {"error": "This LLM rater's ratings carry no probability distribution (an imported judge "
+                         "without a distribution column), so calibration cannot be assessed."}
     shared = [t for t in llm_rows.index if t in humans.index]
     if not shared:
         return {"error": "No target has both an LLM distribution and a human answer."}
@@ -212,22 +335,29 @@ def _calibration(data: Data, llm: str, code: str) -> dict:
 
 
 def _human_pairs(data: Data, kind_of: str, code: str) -> list[dict]:
-    humans = data.matrix(kind_of, code)
-    cols = list(humans.columns)
-    return [{"rater_a": a, "rater_b": b, "ICC2": pair_icc2(humans[a], humans[b])}
-            for i, a in enumerate(cols) for b in cols[i + 1:]]
+    long = data.long(kind_of, code)
+    return reliability.pair_figures(long, data.overlap.comparable_pairs(),
+                                    lambda a, b: {"ICC2": pair_icc2(a, b)})
 
 
 def _section_llm_vs_human(data: Data) -> dict:
-    out = {"basis": "expected score (LLM), answer (human)", "human_vs_human": {}, "llm": {}}
+    out = {"basis": "expected score (LLM), answer (human)", "design": data.design["design"],
+           "human_vs_human": {}, "human_vs_human_summary": {}, "llm": {}}
+    if not data.crossed:
+        out["human_vs_human_omitted"] = NOT_PAIRED
     for kind_of, code, _ in data.measures():
-        out["human_vs_human"][code] = _human_pairs(data, kind_of, code)
+        if data.crossed:
+            pairs = _human_pairs(data, kind_of, code)
+            out["human_vs_human"][code] = pairs
+            out["human_vs_human_summary"][code] = reliability.pair_summary(
+                pairs, threshold=data.overlap.threshold, n_sharing=data.overlap.n_sharing_pairs(), key="ICC2")
+    modes = {item.code: _human_modes(data, item.code) for item in data.spec.items} if data.llms else {}
     for llm in data.llms:
         out["llm"][llm] = {code: _llm_against_humans(data, llm, kind_of, code, "expected")
                            for kind_of, code, _ in data.measures()}
         for item in data.spec.items:
             if "error" not in out["llm"][llm][item.code]:
-                out["llm"][llm][item.code]["calibration"] = _calibration(data, llm, item.code)
+                out["llm"][llm][item.code]["calibration"] = _calibration(data, llm, item.code, modes[item.code])
     return out
 
 
@@ -239,18 +369,33 @@ def _section_sensitivity(data: Data) -> dict:
         for kind_of, code, _ in data.measures():
             pair = {}
             for basis in ("mode", "expected"):
-                result = _llm_against_humans(data, llm, kind_of, code, basis)
+                result = _llm_against_humans(data, llm, kind_of, code, basis, each_human=False)
                 pair[basis] = result.get("against_mean_human", result)
             out["llm"][llm][code] = pair
     return out
 
 
-def _reliability_of(report: dict, source: str, scale: str) -> tuple[float | None, str]:
+def _reliability_of(report: dict, source: str, kind_of: str, code: str) -> tuple[float | None, str]:
     if source == "human_mean":
-        form = report["human_reliability"]["scales"][scale]["icc"].get("forms", {}).get("ICC2k", {})
-        return form.get("estimate"), "ICC2k of the human panel (section 1)"
-    alpha = report["internal_consistency"]["llm"][source]["scales"][scale]["alpha"]
+        form = "ICC1k" if report["human_reliability"]["design"]["design"] == "one-way" else "ICC2k"
+        group = report["human_reliability"]["scales" if kind_of == "scale" else "items"][code]
+        value = group["icc"].get("forms", {}).get(form, {}).get("estimate")
+        return value, f"{form} of the human panel (section 1)"
+    if kind_of != "scale":
+        return None, "no reliability estimate for a single LLM item score"
+    alpha = report["internal_consistency"]["llm"][source]["scales"][code]["alpha"]
     return alpha.get("estimate"), "Cronbach's alpha of the LLM rater (section 2)"
+
+
+def _disattenuated(scores: pd.Series, y: pd.Series, rel: float | None, rel_method: str) -> dict:
+    if rel is None:
+        return {"error": f"No reliability estimate for this score ({rel_method})."}
+    if rel <= 0:
+        return {"error": f"The score's reliability ({rel_method}) is {rel:.3f}, not above 0, so the "
+                         "correlation cannot be corrected for attenuation."}
+    result = attempt(lambda: pm.disattenuated_r(*pd.concat([scores, y], axis=1).dropna().T.to_numpy(),
+                                                reliability_x=min(rel, 1.0), reliability_y=1.0))
+    return {**result, "reliability_x": rel, "reliability_x_from": rel_method}
 
 
 def _section_validity(data: Data, report: dict, *, n_boot: int, seed: int) -> dict:
@@ -258,27 +403,23 @@ def _section_validity(data: Data, report: dict, *, n_boot: int, seed: int) -> di
     clusters = data.targets["cluster"] if data.targets["cluster"].notna().any() else None
     out = {"criteria": [c.split(":", 1)[1] for c in criteria],
            "criterion_reliability": "assumed 1 (criteria are treated as measured without error)",
-           "cluster_field_used": clusters is not None, "scales": {}}
-    for subscale in data.spec.subscales:
-        sources = {"human_mean": data.matrix("scale", subscale.code).mean(axis=1)}
-        llm_scales = data.matrix("scale", subscale.code, kind="llm", basis="expected")
-        sources.update({llm: llm_scales[llm] for llm in data.llms if llm in llm_scales.columns})
+           "cluster_field_used": clusters is not None,
+           "level": "scale" if data.spec.subscales else "item", "scales": {}}
+    for kind_of, code in data.score_measures():
+        sources = {"human_mean": data.human_mean(kind_of, code)}
+        llm_scores = data.matrix(kind_of, code, kind="llm", basis="expected")
+        sources.update({llm: llm_scores[llm] for llm in data.llms if llm in llm_scores.columns})
         per_scale = {}
         for source, scores in sources.items():
-            rel, rel_method = _reliability_of(report, source, subscale.code)
+            rel, rel_method = _reliability_of(report, source, kind_of, code)
             per_scale[source] = {}
             for column in criteria:
                 y = data.targets[column].reindex(scores.index)
                 entry = correlation_with_ci(scores, y, clusters=None if clusters is None else
                                             clusters.reindex(scores.index), n_boot=n_boot, seed=seed)
-                entry["disattenuated_r"] = ({"error": "No reliability estimate for this score."}
-                                            if rel is None else
-                                            {**attempt(lambda: pm.disattenuated_r(
-                                                *pd.concat([scores, y], axis=1).dropna().T.to_numpy(),
-                                                reliability_x=rel, reliability_y=1.0)),
-                                             "reliability_x": rel, "reliability_x_from": rel_method})
+                entry["disattenuated_r"] = _disattenuated(scores, y, rel, rel_method)
                 per_scale[source][column.split(":", 1)[1]] = entry
-        out["scales"][subscale.code] = per_scale
+        out["scales"][code] = per_scale
     return out
 
 
@@ -318,8 +459,16 @@ def study_report(study, *, instrument_version, cluster_field: str | None = None,
         "study": study.slug, "study_title": study.title,
         "instrument": str(instrument_version), "generated_at": timezone.now().isoformat(),
         "cluster_field": cluster_field, "seed": seed, "n_boot": n_boot,
-        "raters": {"human": data.humans, "llm": data.llms},
+        "raters": {"human": data.humans, "llm": data.llms,
+                   "llm_provenance": frames.llm_provenance(study, instrument_version=instrument_version,
+                                                           raters=data.llms),
+                   "selection": "by rater kind: kind 'llm' (Anchor's own and imported outside judges) in the "
+                                "LLM sections, kind 'human' in the human panel"},
+        "rating_design": data.design,
         "n_targets": int(data.items["target"].nunique()),
+        "n_ratings": {"human": len(data.overlap.t_codes),
+                      "llm": int(data.items.loc[data.items["rater_kind"] == "llm", ["target", "rater"]]
+                                 .drop_duplicates().shape[0])},
     }
     options = {"n_boot": n_boot, "seed": seed, "cluster_field": cluster_field}
     for done, (key, build) in enumerate(SECTIONS):

@@ -36,7 +36,37 @@ def item_scores_frame(study: Study, *, instrument_version) -> pd.DataFrame:
 def scale_scores_frame(items: pd.DataFrame, *, spec) -> pd.DataFrame:
     """Long frame of scale scores per rater and target, on the ``mode`` basis (the chosen point)
     and the ``expected`` basis (an LLM's expected score; a human's answer, which has none),
-    scored by the instrument's rules (`subscale_scores`). ``items`` is `item_scores_frame`."""
+    scored by the instrument's rules (`subscale_scores`, here vectorised over all ratings:
+    keyed items, the mean of the answered ones, prorated sums, None below ``min_answered``).
+    ``items`` is `item_scores_frame`."""
+    keys = ["target", "rater", "rater_kind"]
+    if items.empty or not spec.subscales:
+        return pd.DataFrame({c: pd.Series(dtype=float if c == "score" else object) for c in SCALE_COLUMNS})
+    values = items.assign(expected=items["expected_score"].fillna(items["score"]))
+    wide = values.set_index([*keys, "item"])[["score", "expected"]].unstack("item")
+    parts = []
+    for basis, column in (("mode", "score"), ("expected", "expected")):
+        matrix = wide[column]
+        for subscale in spec.subscales:
+            codes = [c for c in subscale.items if c in matrix.columns]
+            keyed_items = pd.DataFrame({c: _keyed_column(spec.item(c), matrix[c]) for c in codes},
+                                       index=matrix.index)
+            answered = keyed_items.notna().sum(axis=1)
+            mean = keyed_items.sum(axis=1) / answered.where(answered > 0)
+            score = mean if subscale.method == "mean" else mean * len(subscale.items)
+            score = score.where(answered >= max(subscale.min_answered, 1))
+            parts.append(score.rename("score").reset_index().assign(scale=subscale.code, basis=basis))
+    frame = pd.concat(parts, ignore_index=True).sort_values(keys, kind="mergesort", ignore_index=True)
+    frame["score"] = pd.to_numeric(frame["score"], errors="coerce")
+    return frame[SCALE_COLUMNS]
+
+
+def _keyed_column(item, column: pd.Series) -> pd.Series:
+    return item.scale.min + item.scale.max - column if item.reverse else column
+
+
+def scale_scores_frame_reference(items: pd.DataFrame, *, spec) -> pd.DataFrame:
+    """The per-rating loop `scale_scores_frame` replaces (kept to test that both agree)."""
     rows = []
     for (target, rater, kind), group in items.groupby(["target", "rater", "rater_kind"], sort=True):
         modes = dict(zip(group["item"], group["score"]))
@@ -72,14 +102,46 @@ def perturbations(llm_raters: list[str]) -> dict[str, dict]:
             .exclude(perturbation={}).values_list("name", "perturbation")}
 
 
+def llm_provenance(study: Study, *, instrument_version, raters: list[str]) -> dict[str, dict]:
+    """Where each LLM rater's ratings come from: ``imported`` (an outside judge's file: its
+    name, SHA-256 and model, per file) or ``anchor`` (scored here: model file and its hash,
+    prompt template version), with one line of text saying so."""
+    imported: dict[str, list[dict]] = {}
+    for name, file_name, sha, model in (
+            _submitted(study, instrument_version).filter(rater__name__in=raters, source=Rating.Source.IMPORT)
+            .values_list("rater__name", "provenance__file_name", "provenance__file_sha256", "provenance__model")
+            .distinct().order_by("rater__name", "provenance__file_name")):
+        imported.setdefault(name, []).append({"file_name": file_name or "", "file_sha256": sha or "",
+                                              "model": model or ""})
+    out = {}
+    for name, path, sha, template in Rater.objects.filter(name__in=raters).values_list(
+            "name", "model_path", "model_sha256", "prompt_template_version"):
+        if name in imported:
+            files = imported[name]
+            text = "imported (" + "; ".join(map(_file_words, files)) + ")"
+            out[name] = {"origin": "imported", "files": files, "text": text}
+        else:
+            out[name] = {"origin": "anchor", "model_path": path, "model_sha256": sha,
+                         "prompt_template_version": template,
+                         "text": f"scored by Anchor (model {path.rsplit('/', 1)[-1] or 'unnamed'}, sha256 "
+                                 f"{sha[:12] or 'not recorded'}, prompt {template or 'not recorded'})"}
+    return out
+
+
+def _file_words(file: dict) -> str:
+    words = f"{file['file_name'] or 'unnamed file'}, sha256 {file['file_sha256'][:12] or 'not recorded'}"
+    return words + (f", model {file['model']}" if file["model"] else "")
+
+
 def criterion_columns(targets: pd.DataFrame) -> list[str]:
     return sorted(c for c in targets.columns if c.startswith("criterion:"))
 
 
 def wide(frame: pd.DataFrame, *, index: str, columns: str, values: str = "score") -> pd.DataFrame:
     """Pivot a long frame (one value per cell) into index x columns, NaN where missing."""
-    return frame.pivot_table(index=index, columns=columns, values=values, aggfunc="first",
-                             dropna=False).sort_index()
+    cells = frame[[index, columns, values]].drop_duplicates([index, columns])
+    wide = cells.set_index([index, columns])[values].unstack(columns).sort_index()
+    return wide.astype(float) if not wide.empty else wide
 
 
 def missing_counts(study: Study, *, instrument_version, items: pd.DataFrame) -> dict:

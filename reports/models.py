@@ -28,6 +28,8 @@ class ReportRun(models.Model):
     progress = models.FloatField(default=0.0)
     section = models.CharField(max_length=64, blank=True, help_text="the section being computed")
     result = models.JSONField(null=True, blank=True)
+    html = models.TextField(blank=True, help_text="the rendered page (tables and plots), rendered once with the "
+                                                  "result so that a view does not draw the plots again")
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")

@@ -1,19 +1,39 @@
-"""Matplotlib figures as inline SVG strings (text as paths: no fonts or files needed)."""
+"""Matplotlib figures as inline SVG strings.
+
+Text is SVG text (not glyph paths), which keeps a plot a few kilobytes instead of tens, and is
+drawn by the browser's sans-serif font. Every font size is at least ``MIN_FONT`` points; the
+page shows an SVG at its natural size (1 pt = 4/3 CSS px), so no text is smaller than
+``MIN_FONT * 4/3`` px (10.7 px; tests/reports/test_report_page.py checks every plot).
+"""
 
 import io
+import re
+import textwrap
 
 import matplotlib
 from matplotlib.figure import Figure
 
-matplotlib.rcParams["svg.fonttype"] = "path"
-matplotlib.rcParams["svg.hashsalt"] = "anchor-report"  # stable ids: same report, same SVG
+MIN_FONT = 8
+matplotlib.rcParams.update({
+    "svg.fonttype": "none", "svg.hashsalt": "anchor-report",  # stable ids: same report, same SVG
+    "font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans"], "font.size": 9,
+    "axes.titlesize": 10, "axes.labelsize": 9, "xtick.labelsize": MIN_FONT, "ytick.labelsize": MIN_FONT,
+    "legend.fontsize": MIN_FONT,
+})
+_FAMILY = re.compile(r"font-family: [^;\"]*")
 
 
 def _svg(figure: Figure) -> str:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    text = text[text.index("<svg"):]
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.S)
+    return _FAMILY.sub("font-family: sans-serif", text)
+
+
+def _wrap(text: str, width: int = 70) -> str:
+    return "\n".join(textwrap.fill(line, width) for line in text.split("\n"))
 
 
 def scatter_identity(points: list[dict], *, title: str, stats_line: str, x_key: str = "human_mean",
@@ -34,9 +54,9 @@ def scatter_identity(points: list[dict], *, title: str, stats_line: str, x_key: 
     axes.set_ylim(low - pad, high + pad)
     axes.set_xlabel(x_label)
     axes.set_ylabel(y_label)
-    axes.set_title(title, fontsize=9)
-    axes.text(0.02, 0.98, stats_line, transform=axes.transAxes, va="top", fontsize=7)
-    axes.legend(loc="lower right", fontsize=7)
+    axes.set_title(title, fontsize=10)
+    axes.text(0.02, 0.98, stats_line, transform=axes.transAxes, va="top", fontsize=MIN_FONT)
+    axes.legend(loc="lower right", fontsize=MIN_FONT)
     return _svg(figure)
 
 
@@ -52,19 +72,19 @@ def bland_altman_plot(points: list[dict], ba: dict, *, title: str) -> str:
         for key in ("loa_low", "loa_high"):
             if ba.get(key) is not None:
                 axes.axhline(ba[key], color="#b22", lw=1, ls="--")
-        axes.legend(loc="lower right", fontsize=7)
+        axes.legend(loc="lower right", fontsize=MIN_FONT)
         axes.text(0.02, 0.98, f"n = {ba['n']}; 95% limits of agreement "
                   f"[{ba['loa_low']:.2f}, {ba['loa_high']:.2f}]",
-                  transform=axes.transAxes, va="top", fontsize=7)
+                  transform=axes.transAxes, va="top", fontsize=MIN_FONT)
     axes.axhline(0, color="#888", lw=0.8)
     axes.set_xlabel("mean of LLM and mean human")
     axes.set_ylabel("LLM - mean human")
-    axes.set_title(title, fontsize=9)
+    axes.set_title(title, fontsize=10)
     return _svg(figure)
 
 
 def _caption(axes, text: str) -> None:
-    axes.text(0.02, 0.98, text, transform=axes.transAxes, va="top", fontsize=6.5, wrap=True)
+    axes.text(0.02, 0.98, text, transform=axes.transAxes, va="top", fontsize=MIN_FONT, wrap=True)
 
 
 def _ci(figure: dict) -> str:
@@ -75,7 +95,7 @@ def _ci(figure: dict) -> str:
     return f"{figure['estimate']:.2f} [{figure['ci_low']:.2f}, {figure['ci_high']:.2f}]"
 
 
-def score_distributions(sources: dict[str, dict], *, title: str, method: str) -> str:
+def score_distributions(sources: dict[str, dict], *, title: str, method: str, x_label: str = "scale score") -> str:
     """Histograms of one scale's scores, one per source (humans pooled, each LLM rater), with
     each source's n and mean [95% CI] in the legend."""
     figure = Figure(figsize=(4.6, 3.6))
@@ -87,11 +107,11 @@ def score_distributions(sources: dict[str, dict], *, title: str, method: str) ->
         if data["values"]:
             axes.hist(data["values"], bins=bins, alpha=0.5, density=True,
                       label=f"{source}: n = {len(data['values'])}, mean {_ci(data['mean'])}")
-    axes.set_xlabel("scale score")
+    axes.set_xlabel(x_label)
     axes.set_ylabel("density")
-    axes.set_title(title, fontsize=9)
-    axes.legend(loc="upper left", fontsize=6, bbox_to_anchor=(0, -0.18))
-    figure.text(0.01, -0.02, method, fontsize=5.5)
+    axes.set_title(title, fontsize=10)
+    axes.legend(loc="upper left", fontsize=MIN_FONT, bbox_to_anchor=(0, -0.18), title=_wrap(method, 60),
+                title_fontsize=MIN_FONT, alignment="left")
     return _svg(figure)
 
 
@@ -109,9 +129,9 @@ def calibration_diagram(ece: dict, *, title: str) -> str:
     axes.set_ylim(-0.02, 1.02)
     axes.set_xlabel("confidence (top probability)")
     axes.set_ylabel("share equal to the human modal answer")
-    axes.set_title(title, fontsize=9)
-    _caption(axes, f"n = {ece.get('n')}; ECE {_ci(ece)}\n{ece.get('method', '')}")
-    axes.legend(loc="lower right", fontsize=7)
+    axes.set_title(title, fontsize=10)
+    _caption(axes, f"n = {ece.get('n')}; ECE {_ci(ece)}\n" + _wrap(ece.get('method', ''), 50))
+    axes.legend(loc="lower right", fontsize=MIN_FONT)
     return _svg(figure)
 
 
@@ -134,13 +154,13 @@ def agreement_heatmap(raters: list[str], cells: dict[tuple[str, str], dict], *, 
                 grid[i, j] = cell["estimate"]
                 axes.text(j, i, f"{cell['estimate']:.2f}\n[{cell['ci_low']:.2f}, {cell['ci_high']:.2f}]"
                           f"\nn={cell['n']}" if cell.get("ci_low") is not None else f"{cell['estimate']:.2f}",
-                          ha="center", va="center", fontsize=5.5)
+                          ha="center", va="center", fontsize=MIN_FONT)
     image = axes.imshow(grid, vmin=-1 if np.nanmin(grid) < 0 else 0, vmax=1, cmap="viridis")
     figure.colorbar(image, ax=axes, shrink=0.8)
-    axes.set_xticks(range(k), raters, rotation=45, ha="right", fontsize=6)
-    axes.set_yticks(range(k), raters, fontsize=6)
-    axes.set_title(title, fontsize=9)
-    figure.text(0.01, 0.0, method, fontsize=5.5)
+    axes.set_xticks(range(k), raters, rotation=45, ha="right", fontsize=MIN_FONT)
+    axes.set_yticks(range(k), raters, fontsize=MIN_FONT)
+    axes.set_title(title, fontsize=10)
+    figure.text(0.01, 0.0, _wrap(method, 60), fontsize=MIN_FONT, va="top")
     return _svg(figure)
 
 
@@ -153,14 +173,15 @@ def item_total_bars(r_drop: dict[str, float], *, n: int, title: str) -> str:
     items = list(r_drop)
     values = [r_drop[i] for i in items]
     half = 1.959964 / math.sqrt(n - 3) if n > 3 else float("nan")
-    low = [v - math.tanh(math.atanh(max(min(v, 0.999), -0.999)) - half) for v in values]
-    high = [math.tanh(math.atanh(max(min(v, 0.999), -0.999)) + half) - v for v in values]
+    z = [math.atanh(max(min(v, 1 - 1e-12), -1 + 1e-12)) for v in values]
+    low = [max(v - math.tanh(zi - half), 0.0) for v, zi in zip(values, z)]
+    high = [max(math.tanh(zi + half) - v, 0.0) for v, zi in zip(values, z)]
     axes.barh(items, values, xerr=[low, high], color="#1f5f99", alpha=0.8, error_kw={"lw": 0.8})
     axes.axvline(0, color="#888", lw=0.8)
     axes.invert_yaxis()
-    axes.tick_params(labelsize=6)
-    axes.set_xlabel("corrected item-total correlation (r.drop)", fontsize=7)
-    axes.set_title(title, fontsize=9)
+    axes.tick_params(labelsize=MIN_FONT)
+    axes.set_xlabel("corrected item-total correlation (r.drop)", fontsize=MIN_FONT)
+    axes.set_title(title, fontsize=10)
     figure.text(0.01, -0.04, f"n = {n} ratings; 95% CI by Fisher z (approximate); psych::alpha r.drop",
-                fontsize=5.5)
+                fontsize=MIN_FONT)
     return _svg(figure)

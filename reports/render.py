@@ -10,8 +10,9 @@ from django.utils.text import slugify
 from config.csv_safe import csv_table_text, csv_text
 
 from . import plots
-from .novelty import novelty_tables
 from .item_analysis_section import item_analysis_tables
+from .novelty import novelty_tables
+from .reliability import LEAD_FORMS, NOT_PAIRED, summary_text
 
 CSV_COLUMNS = ["section", "path", "estimate", "ci_low", "ci_high", "n", "method", "error"]
 
@@ -42,13 +43,42 @@ def render_csv(report: dict) -> str:
     return csv_text(rows, CSV_COLUMNS)
 
 
+TABLE_CSV_COLUMNS = ["statistic", "estimate", "ci_low", "ci_high", "n", "method", "error", "out_of_range",
+                     "warnings"]
+
+
+def _is_figure(value) -> bool:
+    return isinstance(value, dict) and ("estimate" in value or "error" in value)
+
+
+def table_csv_text(table: dict) -> str:
+    """One table as CSV. A table of figures is written long: the row's label cells, then one
+    row per figure with numeric ``estimate``, ``ci_low``, ``ci_high`` and ``n`` (numbers, so no
+    spreadsheet reads them as formulas), its method, error and range note. A table without
+    figures is written as shown."""
+    rows = table["cells"]
+    if not any(_is_figure(v) for row in rows for v in row):
+        body = [[cell(v) if isinstance(v, dict) else v for v in row] for row in rows]
+        note = [[f"note: {table['note']}"]] if table["note"] else []
+        return csv_table_text(table["headers"], [*body, *note])
+    labels = table["headers"][:table["labels"]]
+    records = []
+    for row in rows:
+        for header, value in zip(table["headers"][table["labels"]:], row[table["labels"]:]):
+            if _is_figure(value):
+                records.append([*row[:table["labels"]], header,
+                                *[value.get(c) for c in ("estimate", "ci_low", "ci_high", "n", "method", "error",
+                                                         "out_of_range")],
+                                " ".join(value.get("warnings", []))])
+    return csv_table_text([*labels, *TABLE_CSV_COLUMNS], records)
+
+
 def render_table_csvs(report: dict) -> dict[str, str]:
-    """Every table of the report as its own CSV (file name -> text), as shown on the page, plus
-    ``figures.csv`` with every figure at full precision."""
+    """Every table of the report as its own CSV (file name -> text), plus ``figures.csv`` with
+    every figure at full precision."""
     files = {"figures.csv": render_csv(report)}
     for number, table in enumerate(report_context(report, with_plots=False)["tables"], start=1):
-        rows = [*table["rows"], *([[f"note: {table['note']}"]] if table["note"] else [])]
-        files[f"{number:02d}-{slugify(table['title'])[:80]}.csv"] = csv_table_text(table["headers"], rows)
+        files[f"{number:02d}-{slugify(table['title'])[:80]}.csv"] = table_csv_text(table)
     return files
 
 
@@ -62,7 +92,8 @@ def render_csv_zip(report: dict) -> bytes:
 
 
 def cell(figure: dict | None) -> str:
-    """A figure as text: estimate [CI] (n), or the sentence saying why there is none."""
+    """A figure as text: estimate [CI] (n), or the sentence saying why there is none; an
+    estimate beyond its logical bound carries the reason."""
     if not figure:
         return ""
     if "error" in figure:
@@ -72,31 +103,63 @@ def cell(figure: dict | None) -> str:
         text += f" [{figure['ci_low']:.3f}, {figure['ci_high']:.3f}]"
     if figure.get("n") is not None:
         text += f" (n={figure['n']})"
+    if figure.get("out_of_range"):
+        text += f" — beyond its range: {figure['out_of_range']}"
     return text
 
 
-def _table(title, headers, rows, note=""):
-    return {"title": title, "headers": headers, "rows": rows, "note": note}
+def _table(title, headers, rows, note="", *, labels=1, empty="", warnings=()):
+    """A table: ``rows`` hold text or figure dicts (shown with `cell`); ``labels`` leading
+    columns name the row; ``empty`` says why a table has no rows."""
+    return {"title": title, "headers": headers, "cells": rows, "note": note, "labels": labels,
+            "empty": empty if not rows else "", "warnings": list(dict.fromkeys(warnings))}
+
+
+def _warnings_of(*figures) -> list[str]:
+    return [w for f in figures if isinstance(f, dict) for w in f.get("warnings", [])]
+
+
+def _pairs_text(pairs: list[dict], summary: dict, key: str | None = None) -> str:
+    if summary and not summary.get("listed", True):
+        return summary_text(summary)
+    text = "; ".join(f"{p['rater_a']}~{p['rater_b']}: {cell(p[key] if key else p)}" for p in pairs)
+    return text or (summary_text(summary) if summary else "")
 
 
 def _reliability_tables(report):
     section = report["human_reliability"]
-    rows = []
+    design = section["design"]
+    one_way = design["design"] == "one-way"
+    rows, warnings = [], list(design.get("warnings", []))
     for kind in ("items", "scales"):
         for code, entry in section[kind].items():
             icc = entry["icc"]
             forms = icc.get("forms", {})
-            kappas = "; ".join(f"{k['rater_a']}~{k['rater_b']}: {cell(k)}"
-                               for k in entry.get("cohen_kappa_pairs", []))
-            rows.append([code, entry["level"], icc.get("design", ""), icc.get("n_targets", ""),
-                         icc.get("n_raters", ""),
-                         cell(forms.get("ICC2")) if forms else cell(icc), cell(forms.get("ICC3")),
-                         cell(forms.get("ICC2k")), cell(entry["krippendorff_alpha"]), kappas])
-    return [_table("1. Human panel reliability",
-                   ["measure", "level", "design", "targets", "raters", "ICC2 = ICC(A,1)",
-                    "ICC3 = ICC(C,1)", "ICC2k = ICC(A,k)", "Krippendorff alpha (bootstrap CI)",
-                    "weighted kappa per pair (quadratic; none for nominal)"], rows,
-                   "ICC: McGraw & Wong (1996) forms, 95% CI; all six forms are in the JSON.")]
+            warnings += icc.get("warnings", [])
+            lead = [forms.get(name) if forms else icc for name in LEAD_FORMS["one-way" if one_way else "crossed"]]
+            if one_way:
+                per = icc.get("ratings_per_target") or {}
+                rows.append([code, entry["level"], icc.get("n_targets", ""),
+                             f"{per.get('min')}-{per.get('max')} (harmonic mean {icc['k_harmonic']:.2f})"
+                             if per else "", *lead, entry["krippendorff_alpha"]])
+            else:
+                kappas = (_pairs_text(entry.get("cohen_kappa_pairs", []), entry.get("cohen_kappa_pairs_summary"))
+                          if kind == "items" else "")
+                rows.append([code, entry["level"], icc.get("layout", ""), icc.get("n_targets", ""),
+                             icc.get("n_raters", ""), *lead, entry["krippendorff_alpha"], kappas])
+    note = (f"Design: {design['statement']} ICC: McGraw & Wong (1996) forms, 95% CI; all six forms are in the "
+            "JSON, marked fits_design. Krippendorff's alpha does not depend on rater identity.")
+    if one_way:
+        headers = ["measure", "level", "targets", "ratings per target", "ICC(1) single rating",
+                   "ICC(1,k) mean of a target's ratings", "Krippendorff alpha (bootstrap CI)"]
+        note += " Rater pairs: " + NOT_PAIRED
+    else:
+        headers = ["measure", "level", "layout", "targets", "raters", "ICC2 = ICC(A,1)", "ICC3 = ICC(C,1)",
+                   "ICC2k = ICC(A,k)", "Krippendorff alpha (bootstrap CI)",
+                   f"weighted kappa per pair sharing >= {design['min_shared_targets']} targets "
+                   "(quadratic; none for nominal)"]
+    return [_table("1. Human panel reliability", headers, rows, note, warnings=warnings,
+                   empty="The instrument has no items.")]
 
 
 def _rmsea_ci(cfa: dict) -> str:
@@ -104,26 +167,53 @@ def _rmsea_ci(cfa: dict) -> str:
     return f" [{low:.3f}, {high:.3f}]" if low is not None and high is not None else ""
 
 
+def _cfa_text(cfa: dict) -> str:
+    if not cfa:
+        return ""
+    if "error" in cfa or cfa.get("cfi") is None:
+        return cell(cfa)
+    text = (f"CFI {cfa['cfi']:.3f}, TLI {cfa['tli']:.3f}, RMSEA {cfa['rmsea']:.3f}{_rmsea_ci(cfa)}, "
+            f"SRMR {cfa['srmr']:.3f} (n={cfa.get('n')}; {cfa.get('method', '')})")
+    for note in (cfa.get("out_of_range") or {}).values():
+        text += f" — {note}"
+    return text
+
+
+def _omega_h_text(omega_h: dict) -> str:
+    if omega_h.get("omega_hierarchical") is None:
+        return cell(omega_h)
+    return (f"{omega_h['omega_hierarchical']:.3f} (omega total {omega_h['omega_total']:.3f}, "
+            f"{omega_h['n_factors']} group factors, n={omega_h['n']})")
+
+
 def _consistency_tables(report):
     section = report["internal_consistency"]
     groups = [("human raters", section["human"])] + [(f"LLM {r}", g) for r, g in section["llm"].items()]
-    rows = []
+    rows, warnings = [], []
     for label, group in groups:
         for scale, entry in group["scales"].items():
-            cfa = entry.get("cfa_one_factor", {})
-            fit = (f"CFI {cfa['cfi']:.3f}, TLI {cfa['tli']:.3f}, RMSEA {cfa['rmsea']:.3f}"
-                   f"{_rmsea_ci(cfa)}, SRMR {cfa['srmr']:.3f} (n={cfa.get('n')}; {cfa.get('method', '')})" if cfa and "error" not in cfa and cfa.get("cfi") is not None
-                   else cell(cfa) if cfa else "")
-            omega_h = entry.get("omega_hierarchical", {})
-            rows.append([label, scale, len(entry["items"]), cell(entry["alpha"]),
-                         cell(entry["omega"]),
-                         (f"{omega_h['omega_hierarchical']:.3f} (omega total {omega_h['omega_total']:.3f}, "
-                          f"{omega_h['n_factors']} group factors, n={omega_h['n']})"
-                          if omega_h.get("omega_hierarchical") is not None else cell(omega_h)), fit])
-    return [_table("2. Internal consistency", ["raters", "scale", "items", "alpha (Feldt CI)",
-                                               "omega total", "omega hierarchical (subscales as groups)",
-                                               "one-factor CFA fit"], rows,
-                   "Item-total correlations and alpha-if-dropped are in the JSON and CSV.")]
+            cfa, omega_h = entry.get("cfa_one_factor", {}), entry.get("omega_hierarchical", {})
+            warnings += _warnings_of(entry["omega"], omega_h, cfa)
+            rows.append([label, scale, len(entry["items"]), entry["alpha"], entry["omega"], _omega_h_text(omega_h),
+                         _cfa_text(cfa)])
+    note = "Item-total correlations and alpha-if-dropped are in the JSON and CSV."
+    if section.get("level") == "item":
+        note = ("The instrument defines no subscales: its items are analysed as one set (all_items); per-item "
+                "statistics (r.drop, alpha and omega if dropped) are in the JSON. " + note)
+    return [_table("2. Internal consistency", ["raters", "scale", "items", "alpha (Feldt CI)", "omega total",
+                                               "omega hierarchical (subscales as groups)", "one-factor CFA fit"],
+                   rows, note, labels=2, warnings=warnings,
+                   empty="No scale has two or more items with ratings, so no internal consistency is computed.")]
+
+
+def _each_human_text(result: dict) -> str:
+    if "against_each_human_omitted" in result:
+        return "not compared: " + result["against_each_human_omitted"]
+    summary = result.get("each_human_summary")
+    if summary and not summary.get("listed", True):
+        return summary_text(summary)
+    text = "; ".join(f"{h}: {cell(v['ICC2'])}" for h, v in result.get("against_each_human", {}).items())
+    return text or (summary_text(summary) if summary else "")
 
 
 def _agreement_row(code, result):
@@ -133,34 +223,47 @@ def _agreement_row(code, result):
     ba = a["bland_altman"]
     loa = (f"bias {ba['estimate']:.3f}, LoA [{ba['loa_low']:.3f}, {ba['loa_high']:.3f}]"
            if "error" not in ba else cell(ba))
-    each = "; ".join(f"{h}: {cell(v['ICC2'])}" for h, v in result["against_each_human"].items())
     calibration = result.get("calibration", {})
     calib = (cell(calibration) if "error" in calibration else
              f"Brier {cell(calibration['brier_score'])}; "
              f"ECE {cell(calibration['expected_calibration_error'])}" if calibration else "")
-    return [code, a["n"], cell(a["ICC2"]), cell(a["pearson_r"]), cell(a["spearman_rho"]),
-            cell(a["mean_absolute_error"]), loa, each, calib]
+    return [code, a["n"], a["ICC2"], a["pearson_r"], a["spearman_rho"], a["mean_absolute_error"], loa,
+            _each_human_text(result), calib]
 
 
 def _llm_tables(report):
     section = report["llm_vs_human"]
+    provenance = report["raters"].get("llm_provenance", {})
     tables = []
-    pairs = [[code, "; ".join(f"{p['rater_a']}~{p['rater_b']}: {cell(p['ICC2'])}" for p in ps)]
-             for code, ps in section["human_vs_human"].items()]
-    tables.append(_table("3. Human against human (ICC2 per pair)", ["measure", "ICC2"], pairs))
+    if "human_vs_human_omitted" in section:
+        tables.append(_table("3. Human against human (ICC2 per pair)", ["measure", "ICC2"],
+                             [["all", "not compared: " + section["human_vs_human_omitted"]]]))
+    else:
+        pairs = [[code, _pairs_text(ps, section.get("human_vs_human_summary", {}).get(code), key="ICC2")]
+                 for code, ps in section["human_vs_human"].items()]
+        tables.append(_table("3. Human against human (ICC2 per pair)", ["measure", "ICC2"], pairs,
+                             f"Pairs that share at least {report['rating_design']['min_shared_targets']} targets; "
+                             "beyond 28 pairs, their distribution.",
+                             empty="No measure has human ratings."))
+    if not section["llm"]:
+        tables.append(_table("3. LLM against the mean human", ["status"], [],
+                             empty="No LLM rater has rated this study's targets with this instrument: score it "
+                                   "(manage.py score STUDY) or import an outside judge (--rater-kind llm)."))
     for llm, measures in section["llm"].items():
         rows = [_agreement_row(code, result) for code, result in measures.items()]
+        origin = provenance.get(llm, {}).get("text", "")
         tables.append(_table(f"3. LLM {llm} against the mean human (expected score)",
                              ["measure", "n", "ICC2 = ICC(A,1)", "Pearson r", "Spearman rho",
                               "MAE", "Bland-Altman", "ICC2 against each human",
-                              "calibration against the human modal answer"], rows))
+                              "calibration against the human modal answer"], rows,
+                             f"Provenance: {origin}." if origin else ""))
     for llm, measures in report["metric_sensitivity"]["llm"].items():
         rows = []
         for code, pair in measures.items():
             row = [code]
             for stat in ("ICC2", "pearson_r", "mean_absolute_error"):
                 for basis in ("mode", "expected"):
-                    row.append(cell(pair[basis].get(stat, pair[basis])))
+                    row.append(pair[basis].get(stat, pair[basis]))
             rows.append(row)
         tables.append(_table(f"4. Metric sensitivity: LLM {llm}, mode vs expected score",
                              ["measure", "ICC2 mode", "ICC2 expected", "r mode", "r expected",
@@ -174,14 +277,20 @@ def _validity_tables(report):
     for scale, sources in section["scales"].items():
         for source, criteria in sources.items():
             for criterion, entry in criteria.items():
-                rows.append([scale, source, criterion, cell(entry["pearson_r"]),
-                             cell(entry.get("cluster_bootstrap")), cell(entry["disattenuated_r"])])
-    note = ("Disattenuated with the score's reliability (human mean: ICC2k; LLM: alpha); "
-            f"criterion reliability {section['criterion_reliability']}.")
+                rows.append([scale, source, criterion, entry["pearson_r"],
+                             entry.get("cluster_bootstrap", ""), entry["disattenuated_r"]])
+    note = ("Disattenuated with the score's reliability (human mean: ICC(A,k) in a crossed design, ICC(1,k) "
+            f"in a one-way one; LLM: alpha); criterion reliability {section['criterion_reliability']}.")
+    if section.get("level") == "item":
+        note = "The instrument defines no subscales: item scores are correlated with the criteria. " + note
     if section["cluster_field_used"]:
         note += f" Cluster bootstrap over '{report['cluster_field']}'."
+    empty = ("The study's targets carry no outcome criteria (a column criterion:NAME in the targets file), so "
+             "there is nothing to validate against." if not section["criteria"] else
+             "No score could be correlated with the criteria.")
     return [_table("5. Criterion validity", ["scale", "scores", "criterion", "Pearson r (Fisher CI)",
-                                             "cluster bootstrap CI", "disattenuated r"], rows, note)]
+                                             "cluster bootstrap CI", "disattenuated r"], rows, note, labels=3,
+                   empty=empty)]
 
 
 def _robustness_tables(report):
@@ -196,8 +305,7 @@ def _robustness_tables(report):
                 shift = m["mean_shift"]
                 signed = (f"{cell(shift)}; LoA [{shift['loa_low']:.3f}, {shift['loa_high']:.3f}]"
                           if "error" not in shift and shift.get("loa_low") is not None else cell(shift))
-                rows.append([code, m["n"], cell(m["ICC2"]), cell(m["pearson_r"]),
-                             cell(m["mean_absolute_shift"]), signed])
+                rows.append([code, m["n"], m["ICC2"], m["pearson_r"], m["mean_absolute_shift"], signed])
         tables.append(_table(f"6. Robustness: {run['kind']} ({rater} against {run['base_rater']})",
                              ["measure", "n", "ICC2 = ICC(A,1)", "Pearson r", "mean absolute shift",
                               "mean shift (perturbed - base)"], rows,
@@ -215,44 +323,76 @@ def _missing_table(report):
     return [_table("7. Missing and failed", ["count", "value"], rows, missing["note"])]
 
 
-def _figures_svg(report):
-    """Groups of plots: {"title", "svgs"}; each plot states its n, CI and method."""
-    return (_distribution_figures(report) + _agreement_figures(report) + _heatmap_figures(report)
-            + _calibration_figures(report) + _item_total_figures(report) + _robustness_figures(report))
+MAX_HEATMAP_RATERS = 8
+
+
+def _figures_svg(report) -> tuple[list[dict], list[dict]]:
+    """Groups of plots ({"title", "svgs", "collapsed"}; each plot states its n, CI and method),
+    and for every kind of plot not drawn, the reason ({"title", "reason"})."""
+    groups, missing = [], []
+    for title, build in (("Score distributions", _distribution_figures),
+                         ("LLM against the mean human (scatter, Bland-Altman)", _agreement_figures),
+                         ("Rater-by-rater agreement", _heatmap_figures),
+                         ("Calibration (reliability diagrams)", _calibration_figures),
+                         ("Item-total correlations", _item_total_figures),
+                         ("Robustness: perturbed against base run", _robustness_figures)):
+        built = build(report)
+        if isinstance(built, str):
+            missing.append({"title": title, "reason": built})
+        else:
+            groups += built
+    return groups, missing
+
+
+def _score_codes(report) -> list[str]:
+    return list(report.get("score_distributions", {}).get("scales", {}))
 
 
 def _distribution_figures(report):
     section = report.get("score_distributions", {})
-    svgs = [plots.score_distributions(sources, title=f"Score distribution: {scale}", method=section["method"])
+    item_level = section.get("level") == "item"
+    svgs = [plots.score_distributions(sources, title=f"Score distribution: {scale}", method=section["method"],
+                                      x_label="item score" if item_level else "scale score")
             for scale, sources in section.get("scales", {}).items()
             if any(s["values"] for s in sources.values())]
-    return [{"title": "Score distributions", "svgs": svgs}] if svgs else []
+    if not svgs:
+        return ("No submitted ratings of this instrument yet." if not report["n_targets"] else
+                "No score could be computed from the ratings (too few items answered for any scale's "
+                "min_answered).")
+    title = "Score distributions" + (" (items: the instrument defines no subscales)" if item_level else "")
+    return [{"title": title, "svgs": svgs}]
 
 
 def _agreement_figures(report):
     out = []
+    if not report["llm_vs_human"]["llm"]:
+        return "No LLM rater in this study, so there is nothing to plot against the humans."
     for llm, measures in report["llm_vs_human"]["llm"].items():
-        for code in report["human_reliability"]["scales"]:
+        for code in _score_codes(report):
             result = measures.get(code, {})
             if "error" in result or len(result.get("points", [])) < 2:
                 continue
             a = result["against_mean_human"]
-            stats_line = (f"n = {a['n']}; ICC2 {cell(a['ICC2'])}; Pearson {cell(a['pearson_r'])}"
+            stats_line = (f"n = {a['n']}; ICC2 {cell(a['ICC2'])}\nPearson {cell(a['pearson_r'])}"
                           .replace(f" (n={a['n']})", "") + "\nICC2: McGraw & Wong (1996); r: Fisher CI")
             out.append({"title": f"{llm}: {code}",
                         "svgs": [plots.scatter_identity(result["points"], title=f"{llm} vs humans: {code}",
                                                         stats_line=stats_line),
                                  plots.bland_altman_plot(result["points"], a["bland_altman"],
                                                          title=f"Bland-Altman: {code}")]})
-    return out
+    return out or "No target has both an LLM score and a human score."
 
 
 def _heatmap_figures(report):
     section = report["llm_vs_human"]
-    humans = report["raters"]["human"]
-    raters = humans + list(section["llm"])
+    if "human_vs_human_omitted" in section:
+        return "Not drawn: " + section["human_vs_human_omitted"]
+    raters = report["raters"]["human"] + list(section["llm"])
+    if len(raters) > MAX_HEATMAP_RATERS:
+        return (f"Not drawn: {len(raters)} raters are too many for a legible heat map (at most "
+                f"{MAX_HEATMAP_RATERS}); tables 1 and 3 give the distribution over rater pairs.")
     svgs = []
-    for code in report["human_reliability"]["scales"]:
+    for code in _score_codes(report):
         cells = {(p["rater_a"], p["rater_b"]): p["ICC2"] for p in section["human_vs_human"].get(code, [])}
         for llm, measures in section["llm"].items():
             for human, pair in measures.get(code, {}).get("against_each_human", {}).items():
@@ -262,25 +402,31 @@ def _heatmap_figures(report):
                 raters, cells, title=f"Rater-by-rater agreement: {code}",
                 method="ICC(A,1) = ICC2 of each pair on the targets both rated (McGraw & Wong, 1996); "
                        "95% CI; LLM: expected scores"))
-    return [{"title": "Rater-by-rater agreement", "svgs": svgs}] if svgs else []
+    if not svgs:
+        return (f"No pair of raters shares at least {report['rating_design']['min_shared_targets']} targets with "
+                "a computable ICC.")
+    return [{"title": "Rater-by-rater agreement", "svgs": svgs}]
 
 
 def _robustness_figures(report):
     svgs = []
+    codes = _score_codes(report)
     for rater, run in report.get("robustness", {}).get("runs", {}).items():
         for code, m in run.get("measures", {}).items():
-            if code in report["human_reliability"]["scales"] and len(m.get("points", [])) >= 2:
+            if code in codes and len(m.get("points", [])) >= 2:
                 shift = m["mean_absolute_shift"]
                 svgs.append(plots.scatter_identity(
                     m["points"], x_key="base", y_key="perturbed", x_label=f"{run['base_rater']} (base run)",
                     y_label=f"{run['kind']} run", title=f"Robustness, {run['kind']}: {code}",
                     stats_line=f"n = {m['n']}; ICC2 {cell(m['ICC2'])}\nmean absolute shift {cell(shift)}"
                                "\nICC2: McGraw & Wong (1996); shift: t interval"))
-    return [{"title": "Robustness: perturbed against base run", "svgs": svgs}] if svgs else []
+    if not svgs:
+        return report.get("robustness", {}).get("note") or "No robustness run has scores to plot."
+    return [{"title": "Robustness: perturbed against base run", "svgs": svgs}]
 
 
 def _calibration_figures(report):
-    out = []
+    out, reasons = [], []
     for llm, measures in report["llm_vs_human"]["llm"].items():
         svgs = [plots.calibration_diagram(m["calibration"]["expected_calibration_error"],
                                           title=f"Calibration of {llm}: {code}")
@@ -288,8 +434,13 @@ def _calibration_figures(report):
                 if "expected_calibration_error" in m.get("calibration", {})
                 and "bins" in m["calibration"]["expected_calibration_error"]]
         if svgs:
-            out.append({"title": f"Calibration (reliability diagrams): {llm}", "svgs": svgs})
-    return out
+            out.append({"title": f"Calibration (reliability diagrams): {llm}", "svgs": svgs, "collapsed": True})
+        else:
+            errors = [m["calibration"]["error"] for m in measures.values() if "error" in m.get("calibration", {})]
+            reasons.append(f"{llm}: {errors[0] if errors else 'no item has a computable calibration'}")
+    if not report["llm_vs_human"]["llm"]:
+        return "No LLM rater in this study."
+    return out or " ".join(reasons)
 
 
 def _item_total_figures(report):
@@ -302,17 +453,31 @@ def _item_total_figures(report):
             scale, entry = max(scales, key=lambda pair: len(pair[1]["items"]))
             svgs.append(plots.item_total_bars(entry["item_statistics"]["r_drop"], n=entry["alpha"].get("n") or 0,
                                               title=f"Item-total correlations: {label}, {scale}"))
-    return [{"title": "Item-total correlations", "svgs": svgs}] if svgs else []
+    if not svgs:
+        return "No scale has three or more items with computable item-total correlations."
+    return [{"title": "Item-total correlations", "svgs": svgs}]
+
+
+def _display(table: dict) -> dict:
+    rows = [[cell(v) if isinstance(v, dict) else ("" if v is None else v) for v in row] for row in table["cells"]]
+    return {**table, "rows": rows}
 
 
 def report_context(report: dict, *, with_plots: bool = True) -> dict:
     tables = (_reliability_tables(report) + _consistency_tables(report) + _llm_tables(report)
-              + _validity_tables(report) + _robustness_tables(report) + novelty_tables(report, cell)
+              + _validity_tables(report) + _robustness_tables(report) + novelty_tables(report, lambda f: f)
               + _missing_table(report) + item_analysis_tables(report))
-    return {"report": report, "tables": tables, "figures": _figures_svg(report) if with_plots else []}
+    tables = [_display({"cells": t["rows"], "labels": 1, "empty": "", "warnings": [], **t}
+                       if "cells" not in t else t) for t in tables]
+    figures, missing = _figures_svg(report) if with_plots else ([], [])
+    return {"report": report, "tables": tables, "figures": figures, "missing_figures": missing}
+
+
+TABLES_URL = "__ANCHOR_TABLES_URL__"
 
 
 def render_html(report: dict, *, tables_url: str | None = None) -> str:
     """A standalone HTML document: inline CSS and inline SVG, no external assets. On the web
-    page, ``tables_url`` links the zip of CSV tables."""
+    page, ``tables_url`` links the zip of CSV tables (`TABLES_URL` renders a placeholder that a
+    cached page replaces per request)."""
     return render_to_string("reports/report.html", {**report_context(report), "tables_url": tables_url})

@@ -71,6 +71,27 @@ def report_run_get_or_start(*, study, version, options: dict, created_by=None) -
     return run
 
 
+def report_run_html(result: dict) -> str:
+    """The report page of a result, with a placeholder where each view puts its CSV link."""
+    from .render import TABLES_URL, render_html
+
+    return render_html(result, tables_url=TABLES_URL)
+
+
+def report_run_page(*, run: ReportRun, tables_url: str) -> str:
+    """The cached page of a finished run with its CSV link; a run cached before pages were
+    kept is rendered once and stored."""
+    from django.utils.html import escape
+
+    from .render import TABLES_URL
+
+    html = run.html
+    if not html:
+        html = report_run_html(run.result)
+        ReportRun.objects.filter(pk=run.pk).update(html=html)
+    return html.replace(TABLES_URL, escape(tables_url))
+
+
 def report_run_compute(*, run_id: int) -> None:
     """Compute a run's report, writing progress per section; idempotent (a done run returns).
     A failure is stored on the run (status failed, the error) rather than raised."""
@@ -90,9 +111,11 @@ def report_run_compute(*, run_id: int) -> None:
             status=ReportRun.Status.FAILED, finished_at=timezone.now(),
             error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"[:4000])
         return
+    progress(1, 1, "rendering")
+    html = report_run_html(result)
     with transaction.atomic():
-        ReportRun.objects.filter(pk=run_id).update(status=ReportRun.Status.DONE, result=result, progress=1.0,
-                                                   section="done", finished_at=timezone.now())
+        ReportRun.objects.filter(pk=run_id).update(status=ReportRun.Status.DONE, result=result, html=html,
+                                                   progress=1.0, section="done", finished_at=timezone.now())
         # older states of the same report are never read again
         ReportRun.objects.filter(study=run.study, instrument_version=run.instrument_version,
                                  options_key=run.options_key).exclude(pk=run_id).exclude(

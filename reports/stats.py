@@ -6,7 +6,6 @@ A statistic that cannot be computed is recorded as the library's ValueError sent
 
 import math
 from collections.abc import Callable
-from itertools import combinations
 
 import numpy as np
 import pandas as pd
@@ -45,34 +44,42 @@ def long_from_wide(matrix: pd.DataFrame) -> pd.DataFrame:
     return long.rename("score").reset_index().dropna(subset=["score"])
 
 
-def design(matrix: pd.DataFrame) -> dict:
-    """n targets and raters behind a targets x raters matrix and whether it is fully crossed."""
-    rated = matrix.notna()
-    complete = bool(rated.all().all())
-    return {"n_targets": int(rated.any(axis=1).sum()), "n_raters": int(rated.any(axis=0).sum()),
-            "n_ratings": int(rated.to_numpy().sum()),
-            "design": "fully crossed (every rater rated every target)" if complete
-            else "not fully crossed (some raters did not rate some targets; "
-                 "ICC from Henderson III variance components)"}
+def clip_interval(figure: dict, low: float, high: float) -> dict:
+    """The figure with its interval limited to [low, high] (the parameter's range), the
+    clipping named in its method; a point estimate outside the range is left as computed and
+    flagged with ``out_of_range``."""
+    if "error" in figure or figure.get("estimate") is None:
+        return figure
+    out = dict(figure)
+    clipped = []
+    for key, words in (("ci_low", "lower"), ("ci_high", "upper")):
+        value = out.get(key)
+        if value is None:
+            continue
+        inside = min(max(value, low), high)  # a limit beyond either end goes to that end
+        if inside != value:
+            out[key] = inside
+            clipped.append(f"{words} limit {value:.3f} set to {inside:g}")
+    if clipped:
+        out["method"] = (f"{out.get('method', '')}; interval clipped to the range [{low:g}, {high:g}] "
+                         f"({', '.join(clipped)})")
+    if not low <= out["estimate"] <= high:
+        out["out_of_range"] = f"{out['estimate']:.3f} lies outside the possible range [{low:g}, {high:g}]."
+    return out
 
 
-def icc_forms(matrix: pd.DataFrame) -> dict:
-    """All six ICC forms, keyed by name, with the design stated."""
-    result = attempt(lambda: pm.icc_matrix(matrix.to_numpy(dtype=float)))
-    if "error" in result:
-        return {**design(matrix), **result}
-    forms = {form["name"]: form for form in result["forms"]}
-    return {**design(matrix), "forms": forms, "method": result["method"]}
+NEGATIVE_ICC = ("A negative estimate: the between-target variance is estimated below zero (targets differ "
+                "less than ratings of the same target do); the ICC is a variance ratio in [0, 1], so read it "
+                "as no reliability.")
 
 
-def pairwise_kappa(matrix: pd.DataFrame, *, categories, weights: str) -> list[dict]:
-    """Weighted Cohen's kappa for every pair of raters (columns)."""
-    pairs = []
-    for a, b in combinations(matrix.columns, 2):
-        entry = attempt(lambda: pm.cohen_kappa(matrix[a], matrix[b], categories=categories,
-                                               weights=weights))
-        pairs.append({"rater_a": str(a), "rater_b": str(b), **entry})
-    return pairs
+def icc_bounds(form: dict) -> dict:
+    """An ICC form with its interval limited to [0, 1], the range of the variance ratio it
+    estimates (the clipping named in its method), and a negative estimate explained."""
+    out = clip_interval(form, 0.0, 1.0)
+    if out.get("estimate") is not None and out["estimate"] < 0:
+        out["out_of_range"] = NEGATIVE_ICC
+    return out
 
 
 def agreement(x: pd.Series, y: pd.Series, *, n_boot: int = 0) -> dict:
@@ -83,7 +90,7 @@ def agreement(x: pd.Series, y: pd.Series, *, n_boot: int = 0) -> dict:
     icc = attempt(lambda: pm.icc_matrix(pair.to_numpy(dtype=float)))
     return {
         "n": int(len(both)),
-        "ICC2": icc["forms"][1] if "forms" in icc else icc,
+        "ICC2": icc_bounds(icc["forms"][1]) if "forms" in icc else icc,
         "pearson_r": attempt(lambda: pm.pearson_r(both["x"], both["y"])),
         "spearman_rho": attempt(lambda: pm.spearman_rho(both["x"], both["y"])),
         "mean_absolute_error": attempt(lambda: pm.mean_absolute_error(both["x"], both["y"])),
@@ -95,7 +102,7 @@ def pair_icc2(x: pd.Series, y: pd.Series) -> dict:
     """ICC(A,1) of two raters on the targets both rated."""
     both = pd.concat({"a": x, "b": y}, axis=1).dropna()
     result = attempt(lambda: pm.icc_matrix(both.to_numpy(dtype=float)))
-    return result["forms"][1] if "forms" in result else result
+    return icc_bounds(result["forms"][1]) if "forms" in result else result
 
 
 def correlation_with_ci(x: pd.Series, y: pd.Series, *, clusters=None, n_boot: int,

@@ -9,9 +9,9 @@ from django.urls import reverse
 from audit.services import audit_record
 
 from .models import ReportRun
-from .render import render_csv_zip, render_html
+from .render import render_csv_zip
 from .selectors import report_instrument_version, report_study_for_user
-from .services import report_options, report_run_get_or_start
+from .services import report_options, report_run_get_or_start, report_run_page
 
 
 def _run_for_request(request, slug):
@@ -31,8 +31,8 @@ def study_report_page(request, slug):
         audit_record(request=request, action="view", object_type="report", study=run.study,
                      detail={"instrument": str(run.instrument_version)})
         query = f"?{request.GET.urlencode()}" if request.GET else ""
-        return HttpResponse(render_html(run.result, tables_url=reverse("reports:study-report-tables",
-                                                                       args=[slug]) + query))
+        return HttpResponse(report_run_page(run=run, tables_url=reverse("reports:study-report-tables",
+                                                                        args=[slug]) + query))
     return render(request, "reports/report_progress.html", {"run": run, "percent": round(100 * run.progress)},
                   status=500 if run.status == ReportRun.Status.FAILED else 202)
 

@@ -40,10 +40,17 @@ def test_frames_hold_submitted_ratings_criteria_and_clusters(demo_study):
 
 def test_report_has_every_section_with_n_ci_and_method(report):
     json.dumps(report, allow_nan=False)  # JSON-ready: no NaN, no numpy types
-    assert report["raters"] == {"human": ["demo-rater-a", "demo-rater-b"], "llm": ["llm-fake"]}
+    assert report["raters"]["human"] == ["demo-rater-a", "demo-rater-b"] and report["raters"]["llm"] == ["llm-fake"]
+    assert report["raters"]["llm_provenance"]["llm-fake"]["origin"] == "anchor"
+    design = report["rating_design"]
+    assert (design["design"], design["source"], design["linked_share"]) == ("crossed", "inferred", 1.0)
+    assert design["statement"].startswith("Crossed design") and "inferred from the ratings" in design["statement"]
     total = report["human_reliability"]["scales"]["total"]
     assert total["icc"]["n_targets"] == 14 and total["icc"]["n_raters"] == 2
-    assert total["icc"]["design"].startswith("fully crossed")
+    assert total["icc"]["design"] == "crossed" and total["icc"]["layout"].startswith("complete")
+    assert total["icc"]["lead"] == ["ICC2", "ICC3", "ICC2k"] and len(total["icc"]["forms"]) == 6
+    # 14 targets and 2 raters: the small-sample warning names its threshold and reference
+    assert any("Fewer than 30 targets (n = 14)" in w and "Koo & Li (2016" in w for w in total["icc"]["warnings"])
     icc2 = total["icc"]["forms"]["ICC2"]
     assert icc2["ci_low"] <= icc2["estimate"] <= icc2["ci_high"] and icc2["method"]
     item = report["human_reliability"]["items"]["participation"]
@@ -55,6 +62,10 @@ def test_report_has_every_section_with_n_ci_and_method(report):
     # 28 ratings are too few for three group factors: the Heywood case is named, not printed
     assert omega_h["error"].startswith("The factor solution is improper (a Heywood case")
     assert "omega_hierarchical" not in report["internal_consistency"]["human"]["scales"]["involvement"]
+    for scale in ("involvement", "alliance", "change"):  # omega per subscale is a number again
+        omega = report["internal_consistency"]["human"]["scales"][scale]["omega"]
+        assert "error" not in omega and omega["n"] == 28
+        assert any("fewer than 100" in w and "MacCallum" in w for w in omega["warnings"])
     distributions = report["score_distributions"]["scales"]["total"]
     assert len(distributions["human"]["values"]) == 28 and distributions["llm-fake"]["mean"]["n"] == 13
     assert "llm-fake" in report["internal_consistency"]["llm"]

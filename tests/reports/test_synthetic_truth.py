@@ -96,7 +96,11 @@ def test_report_recovers_the_reliability_and_validity_it_was_built_with(syntheti
 
     total = report["human_reliability"]["scales"]["total"]["icc"]
     assert total["n_targets"] == N_TARGETS and total["n_raters"] == 4
-    assert total["design"].startswith("fully crossed")
+    assert total["design"] == "crossed" and total["layout"].startswith("complete")
+    assert report["rating_design"]["source"] == "inferred" and total["lead"] == ["ICC2", "ICC3", "ICC2k"]
+    kappas = report["human_reliability"]["items"][engagement.spec.items[0].code]["cohen_kappa_pairs"]
+    assert len(kappas) == 6 and all(k["shared_targets"] == N_TARGETS for k in kappas)  # 4 raters, every pair
+    assert all(-1 <= k["ci_low"] <= k["ci_high"] <= 1 for k in kappas)
     assert _contains(total["forms"]["ICC2"], truth["total_icc2"])
     first = engagement.spec.items[0].code
     item = report["human_reliability"]["items"][first]["icc"]["forms"]["ICC2"]
