@@ -9,8 +9,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.services import audit_record
+from audit.actor import Actor
 from ratings.selectors import item_score_row, scoring_job_item_scores, scoring_job_progress, scoring_jobs_for_user
+from ratings.services.access import ratings_exported
 from ratings.services.scoring import scoring_job_cancel
 
 from .common import ErrorOutput
@@ -78,8 +79,7 @@ class ScoringJobResultsApi(ListAPIView):
 
     def get_queryset(self):
         job = get_object_or_404(scoring_jobs_for_user(user=self.request.user), pk=self.kwargs["job_id"])
-        audit_record(request=self.request, action="export", object_type="ratings", object_id=f"job {job.pk}",
-                     study=job.study)
+        ratings_exported(actor=Actor.from_request(self.request), study=job.study, object_id=f"job {job.pk}")
         return scoring_job_item_scores(job=job)
 
     def list(self, request, *args, **kwargs):
@@ -97,7 +97,5 @@ class ScoringJobCancelApi(APIView):
     @extend_schema(request=None, responses={200: ScoringJobOutput, 404: ErrorOutput})
     def post(self, request: Request, job_id: int) -> Response:
         job = get_object_or_404(scoring_jobs_for_user(user=request.user), pk=job_id)
-        job = scoring_job_cancel(job=job)
-        audit_record(request=request, action="change", object_type="job", object_id=job.pk, study=job.study,
-                     detail={"status": job.status})
+        job = scoring_job_cancel(job=job, actor=Actor.from_request(request))
         return Response(job_output(job))

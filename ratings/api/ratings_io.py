@@ -9,10 +9,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.services import audit_record
+from audit.actor import Actor
 from config.csv_safe import csv_text
 from ratings.selectors import item_score_row, study_item_scores
 from ratings.services import ratings_import
+from ratings.services.access import ratings_exported
 from ratings.tabular import ImportRejected
 
 from .common import TABLE_PARSERS, ErrorListOutput, ErrorOutput, rejected_response, table_rows
@@ -71,8 +72,8 @@ class RatingsApi(APIView):
     def get(self, request: Request, slug: str) -> Response:
         study = study_for(request, slug)
         rows = [item_score_row(score) for score in study_item_scores(study=study).iterator(2000)]
-        audit_record(request=request, action="export", object_type="ratings", study=study,
-                     detail={"item_scores": len(rows), "format": request.accepted_renderer.format})
+        ratings_exported(actor=Actor.from_request(request), study=study,
+                         detail={"item_scores": len(rows), "format": request.accepted_renderer.format})
         return Response(rows)
 
     @extend_schema(
@@ -84,9 +85,8 @@ class RatingsApi(APIView):
         study = study_for(request, slug)
         try:
             rows, _ = table_rows(request.data, required=("target_id", "rater_id", "item", "score"))
-            result = ratings_import(study=study, rows=rows, instrument=request.query_params.get("instrument"))
+            result = ratings_import(study=study, rows=rows, instrument=request.query_params.get("instrument"),
+                                    actor=Actor.from_request(request))
         except ImportRejected as exc:
             return rejected_response(exc)
-        audit_record(request=request, action="create", object_type="ratings", study=study,
-                     detail={"created": result.created, "updated": result.updated})
         return Response(RatingsImportOutput(result).data, status=status.HTTP_201_CREATED)

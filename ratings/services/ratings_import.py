@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from audit.actor import Actor
+from audit.services import audit_record
 from instruments.models import InstrumentVersion
 from instruments.selectors import instrument_version_get
 from ratings.models import ItemScore, Rater, Rating, Study
@@ -115,7 +117,8 @@ def _parse(rows: list[Row], study: Study, resolver: _VersionResolver):
 
 
 @transaction.atomic
-def ratings_import(*, study: Study, rows: list[Row], instrument: str | None = None) -> RatingsImportResult:
+def ratings_import(*, study: Study, rows: list[Row], instrument: str | None = None, actor: Actor | None = None,
+                   file_name: str = "") -> RatingsImportResult:
     """Import every row as one transaction, or raise ``ImportRejected`` naming each bad row.
 
     One rating per (rater, target, instrument version), created or, if an earlier import made
@@ -164,5 +167,9 @@ def ratings_import(*, study: Study, rows: list[Row], instrument: str | None = No
     scores = [ItemScore(rating=rating, item=items[key[2]][code], score=value)
               for rating, key in to_score for code, value in groups.get(key, {}).items()]
     ItemScore.objects.bulk_create(scores, batch_size=5000)
+    if actor is not None:
+        audit_record(actor=actor, action="create", object_type="ratings", study=study,
+                     detail={**({"file": file_name} if file_name else {}), "created": len(new_ratings),
+                             "updated": len(updated)})
     return RatingsImportResult(created=len(new_ratings), updated=len(updated), unchanged=unchanged,
                                item_scores=len(scores))

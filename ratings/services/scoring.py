@@ -16,6 +16,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
+from audit.actor import Actor
+from audit.services import audit_record
 from instruments.models import InstrumentVersion
 from ratings.llm import (
     PROMPT_VERSION, DecodingParams, LlmBackend, TargetRating, default_model_path, model_sha256, request_from_spec,
@@ -61,8 +63,11 @@ def llm_rater_get_or_create(*, name: str | None = None, model_path: str | None =
 
 
 @transaction.atomic
-def scoring_job_start(*, study: Study, version: InstrumentVersion, rater: Rater, created_by=None) -> ScoringJob:
-    """Create a job over every target of ``study`` and enqueue one task per target on commit."""
+def scoring_job_start(*, study: Study, version: InstrumentVersion, rater: Rater, created_by=None,
+                      actor: Actor | None = None, audit_detail: dict | None = None) -> ScoringJob:
+    """Create a job over every target of ``study`` with its task rows, and hand the tasks to
+    the broker after the commit (``jobs.py``). With an ``actor`` the audit event is part of the
+    same transaction."""
     if rater.kind != Rater.Kind.LLM:
         raise ScoringError(f"rater {rater.name!r} is not an LLM rater")
     if version.kind != InstrumentVersion.Kind.SCALE and pipeline_runner_for(version.spec) is None:
@@ -79,6 +84,10 @@ def scoring_job_start(*, study: Study, version: InstrumentVersion, rater: Rater,
         finished_at=None if target_ids else timezone.now(),
     )
     scoring_tasks_create(job=job, target_ids=target_ids)
+    if actor is not None:
+        audit_record(actor=actor, action="create", object_type="job", object_id=job.pk, study=study,
+                     detail={"rater": rater.name, "instrument": str(version), "targets": len(target_ids),
+                             **(audit_detail or {})})
     scoring_tasks_enqueue_on_commit(job_id=job.pk)
     return job
 
@@ -215,9 +224,13 @@ def scoring_job_resume(*, job: ScoringJob) -> int:
 
 
 @transaction.atomic
-def scoring_job_cancel(*, job: ScoringJob) -> ScoringJob:
+def scoring_job_cancel(*, job: ScoringJob, actor: Actor | None = None) -> ScoringJob:
     """Stop a job: tasks not yet run return without scoring; stored ratings are kept."""
     updated = ScoringJob.objects.filter(pk=job.pk, status__in=[ScoringJob.Status.QUEUED, ScoringJob.Status.RUNNING])
-    updated.update(status=ScoringJob.Status.CANCELLED, finished_at=timezone.now())
+    updated.update(status=ScoringJob.Status.CANCELLED, finished_at=timezone.now(), stalled_reason="",
+                   stalled_since=None)
     job.refresh_from_db()
+    if actor is not None:
+        audit_record(actor=actor, action="change", object_type="job", object_id=job.pk, study=job.study,
+                     detail={"status": job.status})
     return job

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.services import audit_record
+from audit.actor import Actor
 from ratings.models import Study
 from ratings.services import ratings_import
 from ratings.tabular import ImportRejected, read_file
@@ -27,10 +27,9 @@ class Command(BaseCommand):
             raise CommandError(f"no study {study!r}; import its targets first") from None
         try:
             rows = read_file(file, format, required=("target_id", "rater_id", "item", "score"))
-            result = ratings_import(study=study_obj, rows=rows, instrument=instrument)
+            result = ratings_import(study=study_obj, rows=rows, instrument=instrument, actor=Actor.command(),
+                                    file_name=str(file))
         except ImportRejected as exc:
             raise CommandError(f"{file}: {exc}") from exc
-        audit_record(action="create", object_type="ratings", study=study_obj,
-                     detail={"file": str(file), "created": result.created, "updated": result.updated})
         self.stdout.write(f"{study_obj.slug}: {result.created} ratings created, {result.updated} updated, "
                           f"{result.unchanged} unchanged ({result.item_scores} item scores written)")
