@@ -36,6 +36,13 @@ class ScoringJobOutput(serializers.Serializer):
     failed = serializers.IntegerField()
     progress = serializers.FloatField()
     errors = JobErrorOutput(many=True)
+    targets = serializers.DictField(child=serializers.IntegerField(),
+                                    help_text="how many targets are queued, running, done and failed")
+    stalled = serializers.BooleanField(help_text="the job waits and nothing takes its work (see stalled_reason)")
+    stalled_reason = serializers.CharField(allow_blank=True)
+    stalled_since = serializers.DateTimeField(allow_null=True)
+    worker_hint = serializers.CharField(allow_blank=True,
+                                        help_text="set while the job is unfinished and no worker takes its queue")
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)

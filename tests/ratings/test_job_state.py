@@ -243,3 +243,20 @@ def test_scoring_tasks_enqueue_due_ignores_ended_jobs(start, broker):
     ScoringTask.objects.filter(job=job).update(enqueued_at=None)
     ScoringJob.objects.filter(pk=job.pk).update(status="cancelled")
     assert scoring_tasks_enqueue_due().enqueued == 0
+
+
+def test_the_job_page_and_api_say_when_no_worker_takes_the_queue(start, client, django_user_model):
+    job = start()
+    admin = django_user_model.objects.create_superuser(username="boss", password="pw-long-enough")
+    client.force_login(admin)
+    body = client.get(f"/api/v1/jobs/{job.pk}/").json()
+    assert body["targets"] == {"queued": 3, "running": 0, "done": 0, "failed": 0}
+    assert body["worker_hint"].startswith("no worker is taking the 'llm' queue") and not body["stalled"]
+    assert "no worker is taking the &#x27;llm&#x27; queue" in client.get(f"/jobs/{job.pk}/").content.decode()
+    _live_worker()
+    assert client.get(f"/api/v1/jobs/{job.pk}/").json()["worker_hint"] == ""
+    _age(job, 600)
+    WorkerHeartbeat.objects.all().delete()
+    jobs_reconcile()
+    body = client.get(f"/api/v1/jobs/{job.pk}/").json()
+    assert body["stalled"] and body["stalled_reason"].startswith("no worker takes the 'llm' queue")
