@@ -216,6 +216,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 
 # The local LLM. Weights always load from a local file; the default is the small bundled model.
 ANCHOR_LLM_MODEL = env("ANCHOR_LLM_MODEL", default="")
+# When set, a scoring worker refuses to start unless its model file has this SHA-256.
+ANCHOR_LLM_MODEL_SHA256 = env("ANCHOR_LLM_MODEL_SHA256", default="")
 
 LOGGING = {
     "version": 1,

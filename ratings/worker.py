@@ -42,8 +42,10 @@ class _BrokerErrorHandler(logging.Handler):
 
 
 def check_model(queues: list[str]) -> str:
-    """Load the worker's model once (a worker that takes scoring work and runs llama.cpp itself);
-    raise ``ModelCheckFailed`` with llama.cpp's reason when that fails. Returns what was checked."""
+    """Check the worker's model before it takes work (a worker that takes scoring work and runs
+    llama.cpp itself): the file exists, its SHA-256 is ``ANCHOR_LLM_MODEL_SHA256`` when that is
+    set, and it loads. Raise ``ModelCheckFailed`` with llama.cpp's reason when it does not.
+    Returns what was checked."""
     from ratings.services.jobs import score_queue
 
     if score_queue() not in queues or settings.ANCHOR_LLM_BACKEND != "llama_cpp":
@@ -54,6 +56,10 @@ def check_model(queues: list[str]) -> str:
     try:
         path = resolve_model_path(settings.ANCHOR_LLM_MODEL or None)
         digest = model_sha256(path)
+        expected = settings.ANCHOR_LLM_MODEL_SHA256.strip().lower()
+        if expected and digest != expected:
+            raise ModelCheckFailed(f"this worker's model {path} has SHA-256 {digest}, not the "
+                                   f"ANCHOR_LLM_MODEL_SHA256 {expected} it is configured to run")
         # Loads the model (kept: the worker's first task reuses it, as every later one does).
         get_backend("llama_cpp", model_path=path, n_ctx=settings.ANCHOR_LLM_N_CTX,
                     n_threads=settings.ANCHOR_LLM_THREADS)
@@ -94,8 +100,7 @@ def _after_setup(sender, instance, **kwargs) -> None:
     try:
         checked = check_model(queues)
     except ModelCheckFailed as exc:
-        logger.critical("%s", exc)
-        print(f"[anchor] refusing to start: {exc}", flush=True)
+        logger.critical("refusing to start: %s", exc)
         raise
     logger.warning("worker %s takes %s; %s", sender, ", ".join(queues), checked)
 
