@@ -7,9 +7,12 @@ import contextlib
 import logging
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 from celery import signals
 from celery.exceptions import SoftTimeLimitExceeded
@@ -41,7 +44,30 @@ class _BrokerErrorHandler(logging.Handler):
         note_broker_error(record.getMessage())
 
 
-def check_model(queues: list[str]) -> str:
+LOAD_CHECK = """
+import sys
+from ratings.llm import LlmError, get_backend
+try:
+    get_backend("llama_cpp", model_path=sys.argv[1], n_ctx=int(sys.argv[2]), n_threads=int(sys.argv[3]))
+except LlmError as exc:
+    print(exc, file=sys.stderr)
+    sys.exit(3)
+"""
+
+
+def _load_in_a_fresh_process(path) -> None:
+    """Load the model in a child of its own: a prefork pool forks its workers from this process,
+    and a process that has run llama.cpp's threads must not be forked."""
+    from ratings.llm import LlmPermanentError
+
+    result = subprocess.run([sys.executable, "-c", LOAD_CHECK, str(path), str(settings.ANCHOR_LLM_N_CTX), "1"],
+                            cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+        raise LlmPermanentError(lines[-1] if lines else f"the model check exited with {result.returncode}")
+
+
+def check_model(queues: list[str], *, in_process: bool = True) -> str:
     """Check the worker's model before it takes work (a worker that takes scoring work and runs
     llama.cpp itself): the file exists, its SHA-256 is ``ANCHOR_LLM_MODEL_SHA256`` when that is
     set, and it loads. Raise ``ModelCheckFailed`` with llama.cpp's reason when it does not.
@@ -60,9 +86,11 @@ def check_model(queues: list[str]) -> str:
         if expected and digest != expected:
             raise ModelCheckFailed(f"this worker's model {path} has SHA-256 {digest}, not the "
                                    f"ANCHOR_LLM_MODEL_SHA256 {expected} it is configured to run")
-        # Loads the model (kept: the worker's first task reuses it, as every later one does).
-        get_backend("llama_cpp", model_path=path, n_ctx=settings.ANCHOR_LLM_N_CTX,
-                    n_threads=settings.ANCHOR_LLM_THREADS)
+        if in_process:  # kept: the worker's first task reuses it, as every later one does
+            get_backend("llama_cpp", model_path=path, n_ctx=settings.ANCHOR_LLM_N_CTX,
+                        n_threads=settings.ANCHOR_LLM_THREADS)
+        else:
+            _load_in_a_fresh_process(path)
     except (LlmError, OSError) as exc:
         raise ModelCheckFailed(f"this worker takes the {score_queue()!r} queue but its model cannot be used: {exc}") from exc
     return f"model {path} (sha256 {digest[:12]}...) loads"
@@ -97,8 +125,10 @@ def _after_setup(sender, instance, **kwargs) -> None:
     queues = sorted(instance.app.amqp.queues.consume_from or instance.app.amqp.queues)
     _state.update(hostname=sender, queues=queues, started_at=timezone.now())
     logging.getLogger("anchor.broker").addHandler(_BrokerErrorHandler(level=logging.ERROR))
+    # A solo (or threads) pool runs tasks in this process: load the model here once and keep it.
+    in_process = getattr(instance.pool_cls, "__module__", "").endswith((".solo", ".thread"))
     try:
-        checked = check_model(queues)
+        checked = check_model(queues, in_process=in_process)
     except ModelCheckFailed as exc:
         logger.critical("refusing to start: %s", exc)
         raise
