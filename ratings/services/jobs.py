@@ -11,6 +11,8 @@ database query each and never a second rating.
 """
 
 import logging
+import os
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,6 +34,23 @@ State = ScoringTask.State
 class EnqueueResult:
     enqueued: int
     error: str = ""  # the broker's failure, when it refused a message (the rest wait for the next pass)
+
+
+def lease_holder_gone(worker: str) -> bool:
+    """True when the worker named ``worker`` (``name@host:pid``) ran on this host and its process
+    is gone: its lease need not be waited out (a worker restarted by ``make run`` or systemd
+    takes its dead predecessor's target at once). Elsewhere only the lease's end tells."""
+    node, _, pid = worker.rpartition(":")
+    host = node.rpartition("@")[2]
+    if not pid.isdigit() or host not in (socket.gethostname(), socket.gethostname().split(".")[0]):
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def score_queue() -> str:
@@ -121,7 +140,8 @@ def scoring_task_claim(*, job_id: int, target_id: int, worker: str) -> ScoringTa
     now = timezone.now()
     if task.state in (State.DONE, State.FAILED):
         return None
-    if task.state == State.RUNNING and task.lease_until > now and task.worker != worker:
+    if task.state == State.RUNNING and task.lease_until > now and task.worker != worker \
+            and not lease_holder_gone(task.worker):
         return None  # another live worker has it (a duplicate message); its lease says so
     task.state, task.lease_until, task.worker = State.RUNNING, now + timedelta(seconds=lease_seconds()), worker
     task.attempts += 1

@@ -26,7 +26,9 @@ from django.utils import timezone
 
 from ratings.models import ScoringJob, ScoringTask, WorkerHeartbeat
 
-from .jobs import ACTIVE, State, scoring_task_counts, scoring_tasks_enqueue_due, scoring_tasks_requeue, score_queue
+from .jobs import (
+    ACTIVE, State, lease_holder_gone, score_queue, scoring_task_counts, scoring_tasks_enqueue_due, scoring_tasks_requeue,
+)
 from .scoring import _finish_if_complete, scoring_job_record_failure
 
 logger = logging.getLogger("ratings.jobs")
@@ -81,12 +83,15 @@ def jobs_reconcile(*, now=None) -> ReconcileReport:
 def _expire_leases(now, report: ReconcileReport) -> None:
     max_attempts = settings.ANCHOR_TASK_MAX_ATTEMPTS
     with transaction.atomic():
-        expired = list(ScoringTask.objects.select_for_update(skip_locked=True, of=("self",))
-                       .filter(state=State.RUNNING, lease_until__lt=now, job__status__in=ACTIVE))
-        for task in expired:
-            what = (f"the worker {task.worker or '?'} stopped while scoring it (its lease ran out at "
-                    f"{task.lease_until:%Y-%m-%d %H:%M:%S} UTC: killed, out of memory, past the time limit "
-                    "or cut off from the database)")
+        running = (ScoringTask.objects.select_for_update(skip_locked=True, of=("self",))
+                   .filter(state=State.RUNNING, job__status__in=ACTIVE))
+        for task in running:
+            if task.lease_until >= now and not lease_holder_gone(task.worker):
+                continue
+            what = (f"the worker {task.worker or '?'} stopped while scoring it ("
+                    + ("its process is gone" if task.lease_until >= now else
+                       f"its lease ran out at {task.lease_until:%Y-%m-%d %H:%M:%S} UTC")
+                    + ": killed, out of memory, past the time limit or cut off from the database)")
             report.leases_expired += 1
             if task.attempts >= max_attempts:
                 report.failed += 1

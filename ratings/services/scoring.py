@@ -25,7 +25,7 @@ from ratings.llm import (
 from ratings.llm.perturbations import apply_perturbation
 from ratings.models import ItemScore, Rater, Rating, ScoringJob, ScoringTask, Study, Target
 
-from .jobs import scoring_task_mark, scoring_tasks_create, scoring_tasks_enqueue_on_commit
+from .jobs import lease_holder_gone, scoring_task_mark, scoring_tasks_create, scoring_tasks_enqueue_on_commit
 from .pipelines import PipelineOutcome, pipeline_runner_for
 from .studies import study_use_instrument
 
@@ -216,8 +216,10 @@ def scoring_job_resume(*, job: ScoringJob) -> int:
         all_ids = list(job_targets(job.study, job.rater).order_by("pk").values_list("pk", flat=True))
         scoring_tasks_create(job=job, target_ids=[pk for pk in all_ids if pk not in done])  # older jobs
         tasks = ScoringTask.objects.filter(job=job).exclude(target_id__in=done)
-        tasks.filter(state=ScoringTask.State.RUNNING, lease_until__lt=timezone.now()).update(
-            state=ScoringTask.State.QUEUED, lease_until=None)
+        for task in tasks.filter(state=ScoringTask.State.RUNNING):
+            if task.lease_until < timezone.now() or lease_holder_gone(task.worker):
+                ScoringTask.objects.filter(pk=task.pk, state=ScoringTask.State.RUNNING).update(
+                    state=ScoringTask.State.QUEUED, lease_until=None)
         count = tasks.filter(state=ScoringTask.State.QUEUED).update(enqueued_at=None)
     scoring_tasks_enqueue_due(job_ids=[job.pk])
     return count

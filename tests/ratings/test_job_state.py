@@ -260,3 +260,18 @@ def test_the_job_page_and_api_say_when_no_worker_takes_the_queue(start, client, 
     jobs_reconcile()
     body = client.get(f"/api/v1/jobs/{job.pk}/").json()
     assert body["stalled"] and body["stalled_reason"].startswith("no worker takes the 'llm' queue")
+
+
+def test_a_lease_of_a_dead_process_on_this_host_need_not_be_waited_out():
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from ratings.services.jobs import lease_holder_gone
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    host = socket.gethostname()
+    assert lease_holder_gone(f"anchor@{host}:{finished.stdout.strip()}")
+    assert not lease_holder_gone(f"anchor@{host}:{os.getpid()}")
+    assert not lease_holder_gone(f"anchor@another-host:{finished.stdout.strip()}")  # only its lease tells
