@@ -3,9 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install setup run test test-sqlite test-postgres clean
+.PHONY: install setup run test test-here test-postgres clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,13 +25,19 @@ run: setup
 	$(BIN)/python -m config.devserver
 
 # The whole suite on the embedded SQLite database, then the database-level tests again on
-# PostgreSQL. pytest exits non-zero when it collects no test, so an empty run never passes.
+# PostgreSQL, with throwaway PostgreSQL and Redis servers of its own (scripts/test_services.py:
+# a temporary folder, free ports; set POSTGRES_TEST_URL / ANCHOR_TEST_REDIS_URL to use running
+# ones). pytest exits non-zero when it collects no test, so an empty run never passes.
 test: install
+	$(BIN)/python scripts/test_services.py -- $(MAKE) --no-print-directory test-here
+
+test-here:
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/lint-imports --config .importlinter
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory test-postgres
 
-test-postgres: install
+test-postgres:
 	DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/python -m pytest -m postgres
 
 clean:

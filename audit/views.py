@@ -14,7 +14,8 @@ from config.csv_safe import csv_text
 
 from .models import AuditEvent
 from .selectors import EXPORT_COLUMNS, audit_event_row, audit_events, audit_log_readable_by
-from .services import audit_record
+from .actor import Actor
+from .services import audit_log_exported, audit_log_viewed
 
 
 def _filters(request) -> dict:
@@ -31,7 +32,7 @@ def audit_log_page(request):
     _require_reader(request)
     filters = _filters(request)
     page = Paginator(audit_events(**filters), 100).get_page(request.GET.get("page"))
-    audit_record(request=request, action="view", object_type="audit", detail=filters)
+    audit_log_viewed(actor=Actor.from_request(request), filters=filters)
     return render(request, "audit/log.html", {"page": page, "filters": filters,
                                               "actions": AuditEvent.Action.values})
 
@@ -43,7 +44,7 @@ def audit_log_export(request):
     fmt = request.GET.get("format", "csv")
     if fmt not in ("csv", "jsonl"):
         return HttpResponse("format must be csv or jsonl", status=400, content_type="text/plain")
-    audit_record(request=request, action="export", object_type="audit", detail={**filters, "format": fmt})
+    audit_log_exported(actor=Actor.from_request(request), filters=filters, fmt=fmt)
     rows = (audit_event_row(e) for e in audit_events(**filters).order_by("at", "id").iterator(2000))
     if fmt == "csv":
         body, content_type = csv_text(rows, EXPORT_COLUMNS), "text/csv"

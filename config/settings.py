@@ -169,11 +169,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # A task taken by a worker that dies (kill -9, power loss) goes back to the queue once this
-    # many seconds have passed; keep it longer than the longest task (a long transcript on a big
-    # model), or a slow task is delivered twice (harmless, tasks are idempotent, but wasted work).
+    # many seconds have passed. The database owns the work (a task's lease, the reconciler), so
+    # this can be short: a slow task delivered twice finds its lease held and does nothing.
     # Each worker looks for such tasks every 10 s (kombu's default looks every 100 s).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("ANCHOR_BROKER_VISIBILITY_TIMEOUT", default=3600),
+        "visibility_timeout": env.int("ANCHOR_BROKER_VISIBILITY_TIMEOUT", default=300),
         "unacked_restore_interval": 10, "unacked_restore_throttle": 1}
 # Wait for the broker at start and after it restarts, without giving up.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -190,8 +190,34 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # Scoring goes to its own queue, so machines with a model can serve it and others not.
 CELERY_TASK_ROUTES = {"ratings.score_target": {"queue": "llm"}}
 
+# Scoring jobs (ratings/services/jobs.py, reconciler.py). A worker holds a lease on the target it
+# scores and renews it every third of the lease; a lease that runs out (the worker died) sends
+# the target back to the queue, after ANCHOR_TASK_MAX_ATTEMPTS lost attempts it fails with the
+# reason. The reconciler runs every ANCHOR_RECONCILE_SECONDS (Celery beat; make run's loop) and
+# marks a job stalled when its waiting work has not moved for ANCHOR_STALL_AFTER_SECONDS.
+ANCHOR_JOB_LEASE_SECONDS = env.int("ANCHOR_JOB_LEASE_SECONDS", default=60)
+ANCHOR_TASK_MAX_ATTEMPTS = env.int("ANCHOR_TASK_MAX_ATTEMPTS", default=3)
+ANCHOR_RECONCILE_SECONDS = env.int("ANCHOR_RECONCILE_SECONDS", default=15)
+ANCHOR_STALL_AFTER_SECONDS = env.int("ANCHOR_STALL_AFTER_SECONDS", default=60)
+ANCHOR_WORKER_HEARTBEAT_SECONDS = env.int("ANCHOR_WORKER_HEARTBEAT_SECONDS", default=10)
+# One target's time limits: past the soft limit the target fails with that reason; past the hard
+# limit the worker process is replaced (prefork) or stops renewing its lease (solo pool).
+ANCHOR_TASK_SOFT_TIME_LIMIT = env.int("ANCHOR_TASK_SOFT_TIME_LIMIT", default=1800)
+ANCHOR_TASK_TIME_LIMIT = env.int("ANCHOR_TASK_TIME_LIMIT", default=1860)
+CELERY_BEAT_SCHEDULE = {
+    "reconcile-jobs": {"task": "ratings.reconcile_jobs", "schedule": float(ANCHOR_RECONCILE_SECONDS),
+                       "options": {"queue": "default", "expires": float(ANCHOR_RECONCILE_SECONDS)}},
+}
+# A web request that hands work to a broker that is down gives up after about a second (the
+# work waits in the database for the reconciler) instead of hanging the request.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3,
+                                    "interval_max": 0.5}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+
 # The local LLM. Weights always load from a local file; the default is the small bundled model.
 ANCHOR_LLM_MODEL = env("ANCHOR_LLM_MODEL", default="")
+# When set, a scoring worker refuses to start unless its model file has this SHA-256.
+ANCHOR_LLM_MODEL_SHA256 = env("ANCHOR_LLM_MODEL_SHA256", default="")
 
 LOGGING = {
     "version": 1,

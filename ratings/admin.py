@@ -6,9 +6,10 @@ them (a manager reopens a rating through the rating service, not by editing rows
 
 from django.contrib import admin
 
-from audit.services import audit_record
+from audit.actor import Actor
 
 from .models import Assignment, ItemScore, Rater, Rating, ScoringJob, Study, Target
+from .services.access import material_viewed
 from .services.rating_forms import rating_reopen
 
 
@@ -42,8 +43,7 @@ class TargetAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         target = self.get_object(request, object_id)
         if target is not None:
-            audit_record(request=request, action="view", object_type="material", object_id=target.external_id,
-                         study=target.study)
+            material_viewed(actor=Actor.from_request(request), study=target.study, object_id=target.external_id)
         return super().change_view(request, object_id, form_url, extra_context)
 
 
@@ -90,10 +90,8 @@ class RatingAdmin(admin.ModelAdmin):
     @admin.action(description="Reopen the selected submitted form ratings for editing")
     def reopen(self, request, queryset):
         submitted = queryset.filter(source=Rating.Source.FORM, status=Rating.Status.SUBMITTED)
-        reopened = [rating_reopen(rating=r) for r in submitted.select_related("target__study")]
-        for rating in reopened:
-            audit_record(request=request, action="change", object_type="rating", object_id=rating.pk,
-                         study=rating.target.study, detail={"status": "reopened"})
+        actor = Actor.from_request(request)
+        reopened = [rating_reopen(rating=r, actor=actor) for r in submitted.select_related("target__study")]
         self.message_user(request, f"{len(reopened)} rating(s) reopened")
 
 

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 
-from audit.services import audit_record
+from audit.actor import Actor
 
 from .forms import (
     AssignmentDesignForm, RaterInviteForm, RatingDesignForm, ScoringStartForm, StudyCreateForm, TargetsUploadForm,
@@ -43,13 +43,12 @@ def _import_upload(request, study, upload) -> tuple[str | None, list]:
     try:
         fmt = format_for(Path(upload.name))
         text = upload.read().decode("utf-8")
-        result = targets_import(study=study, rows=read_rows(text, fmt, required=("id", "text")), fmt=fmt)
+        result = targets_import(study=study, rows=read_rows(text, fmt, required=("id", "text")), fmt=fmt,
+                                actor=Actor.from_request(request), file_name=upload.name)
     except UnicodeDecodeError:
         return None, [f"{upload.name} is not UTF-8 text"]
     except ImportRejected as exc:
         return None, [str(e) for e in exc.errors]
-    audit_record(request=request, action="create", object_type="material", study=study,
-                 detail={"file": upload.name, "created": result.created, "updated": result.updated})
     return f"{result.created} targets created, {result.updated} updated, {result.unchanged} unchanged", []
 
 
@@ -193,8 +192,7 @@ def _delete_material(request, study, raters, context):
     if request.POST.get("confirm_slug", "").strip() != study.slug:
         context["delete_error"] = "type the study's slug to confirm"
         return None
-    n = study_material_delete(study=study)
-    audit_record(request=request, action="delete", object_type="material", study=study, detail={"targets": n})
+    n = study_material_delete(study=study, actor=Actor.from_request(request))
     messages.success(request, f"The text and metadata of {n} targets were deleted; ratings and the report remain.")
     return redirect("ratings:manage-study", slug=study.slug)
 
@@ -211,7 +209,7 @@ def _start_perturbed(request, study, data):
                    if data["paraphrases"] else None)
     return robustness_job_start(study=study, version=version, kind=data["perturbation"], seed=data["seed"] or 0,
                                 paraphrases=paraphrases, edits=edits, created_by=request.user,
-                                subset=_subset(study, data))
+                                subset=_subset(study, data), actor=Actor.from_request(request))
 
 
 def _score(request, study, raters, context):
@@ -223,14 +221,14 @@ def _score(request, study, raters, context):
             else:
                 job = scoring_job_start(study=study, version=form.cleaned_data["instrument"],
                                         rater=llm_rater_get_or_create(), created_by=request.user,
-                                        subset=_subset(study, form.cleaned_data))
+                                        subset=_subset(study, form.cleaned_data),
+                                        actor=Actor.from_request(request))
         except ImportRejected as exc:
             context["row_errors"] = [str(e) for e in exc.errors]
             form.add_error(None, "the file was rejected; see the rows below")
         except (ScoringError, UnicodeDecodeError) as exc:
             form.add_error(None, str(exc))
         else:
-            audit_record(request=request, action="create", object_type="job", object_id=job.pk, study=study)
             return redirect("ratings:scoring-job", job_id=job.pk)
     context["scoring"] = form
     return None

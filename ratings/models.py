@@ -165,6 +165,9 @@ class ScoringJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    stalled_reason = models.TextField(blank=True, help_text="why no work is being done (set and cleared by "
+                                                            "the reconciler; blank when the job moves)")
+    stalled_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -261,3 +264,60 @@ class Batch(models.Model):
 
     def __str__(self) -> str:
         return f"batch {self.pk} (job {self.job_id})"
+
+
+class ScoringTask(models.Model):
+    """One target of a scoring job: the database's record of the work, the broker only wakes a
+    worker up (docs/architecture.md, "The job state machine").
+
+    queued (``enqueued_at`` empty: not yet handed to the broker, the outbox) -> running (a worker
+    holds a lease until ``lease_until`` and renews it while it works) -> done | failed (``error``).
+    A lease that runs out (the worker died) sends the task back to queued; the reconciler
+    (ratings/services/reconciler.py) does that and hands queued tasks to the broker again.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    job = models.ForeignKey(ScoringJob, on_delete=models.CASCADE, related_name="tasks")
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveIntegerField(default=0, help_text="leases taken (a worker started it)")
+    lease_until = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True, help_text="the worker holding or last holding it")
+    enqueued_at = models.DateTimeField(null=True, blank=True, help_text="last handed to the broker; empty: due")
+    error = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["job", "target"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "target"], name="unique_task_per_job_target"),
+            models.CheckConstraint(condition=~Q(state="running") | Q(lease_until__isnull=False),
+                                   name="running_task_has_lease"),
+        ]
+        indexes = [models.Index(fields=["state", "lease_until"], name="scoringtask_state_lease")]
+
+    def __str__(self) -> str:
+        return f"job {self.job_id} target {self.target_id}: {self.state}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A live Celery worker and the queues it takes, written by the worker every few seconds
+    (ratings/worker.py), so the reconciler and the job page can say when nobody takes a queue."""
+
+    hostname = models.CharField(max_length=200, unique=True)
+    queues = models.JSONField(default=list)
+    pid = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    broker_error = models.TextField(blank=True, help_text="the last broker failure this worker met, if recent")
+
+    class Meta:
+        ordering = ["hostname"]
+
+    def __str__(self) -> str:
+        return f"{self.hostname} ({', '.join(self.queues)})"

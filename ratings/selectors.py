@@ -74,9 +74,26 @@ def item_score_row(score: ItemScore) -> dict:
     }
 
 
+def scoring_job_workers(job: ScoringJob) -> dict:
+    """Who can take the job's work: the queue its targets go to, the live workers on it, and a
+    hint when there are none (shown while the job waits)."""
+    from .services.jobs import score_queue
+    from .services.reconciler import live_workers
+
+    queue = score_queue()
+    workers = [w.hostname for w in live_workers(queue=queue)]
+    hint = "" if workers else (f"no worker is taking the {queue!r} queue: start one "
+                               f"(`celery -A config worker -Q {queue}`; `make run` starts one)")
+    return {"queue": queue, "workers": workers, "hint": hint}
+
+
 def scoring_job_progress(job: ScoringJob) -> dict:
-    """The job's progress as the web page and the API show it."""
+    """The job's progress as the web page and the API show it: the counts, each target's state
+    (queued, running, done, failed), and why it is stalled when it is."""
+    from .services.jobs import scoring_task_counts
+
     finished = job.completed + job.failed
+    active = job.status in (ScoringJob.Status.QUEUED, ScoringJob.Status.RUNNING)
     return {
         "id": job.pk,
         "study": job.study.slug,
@@ -88,6 +105,11 @@ def scoring_job_progress(job: ScoringJob) -> dict:
         "failed": job.failed,
         "progress": finished / job.total if job.total else 1.0,
         "errors": job.errors,
+        "targets": scoring_task_counts(job),
+        "stalled": bool(job.stalled_reason) and active,
+        "stalled_reason": job.stalled_reason if active else "",
+        "stalled_since": job.stalled_since if active else None,
+        "worker_hint": scoring_job_workers(job)["hint"] if active else "",
         "created_at": job.created_at,
         "started_at": job.started_at,
         "finished_at": job.finished_at,

@@ -7,20 +7,20 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from audit.services import audit_record
+from audit.actor import Actor
 
 from .models import Assignment, Rating
 from .selectors import assignment_answers, assignments_for_rater, scoring_job_progress, scoring_jobs_for_user
+from .services.access import material_viewed
 from .services.pipelines import pipeline_review_context
 from .services.rating_forms import RatingFormError, RatingLocked, rating_draft_save, rating_submit
-from .worker_status import worker_hint
 
 
 @login_required
 def scoring_job_detail(request, job_id: int):
     """A job's live progress; the page polls the API, so both always show the same numbers."""
     job = get_object_or_404(scoring_jobs_for_user(user=request.user), pk=job_id)
-    return render(request, "ratings/scoring_job.html", {"job": scoring_job_progress(job), "worker_hint": worker_hint(job)})
+    return render(request, "ratings/scoring_job.html", {"job": scoring_job_progress(job)})
 
 
 @login_required
@@ -54,11 +54,8 @@ def rating_form(request, assignment_id: int):
     if request.method == "POST":
         answers = _posted_answers(request.POST)
         try:
-            rating = rating_submit(assignment=assignment, answers=answers,
-                                   seconds_spent=_seconds(request.POST.get("seconds")))
-            audit_record(request=request, action="change", object_type="rating", object_id=rating.pk,
-                         study=assignment.target.study, detail={"target": assignment.target.external_id,
-                                                                "status": "submitted"})
+            rating_submit(assignment=assignment, answers=answers, seconds_spent=_seconds(request.POST.get("seconds")),
+                          actor=Actor.from_request(request))
             return redirect("ratings:queue")
         except RatingFormError as exc:
             errors = exc.errors
@@ -69,8 +66,8 @@ def rating_form(request, assignment_id: int):
     spec = assignment.instrument_version.spec
     items = [{"item": item, "answer": answers.get(item.code), "error": errors.get(item.code)} for item in spec.items
              if item.for_humans]
-    audit_record(request=request, action="view", object_type="material", object_id=assignment.target.external_id,
-                 study=assignment.target.study)
+    material_viewed(actor=Actor.from_request(request), study=assignment.target.study,
+                    object_id=assignment.target.external_id)
     return render(request, "ratings/rating_form.html", {
         "assignment": assignment, "spec": spec, "items": items, "turns": transcript_turns(assignment.target.text),
         "locked": rating is not None and rating.status == Rating.Status.SUBMITTED,

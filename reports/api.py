@@ -13,11 +13,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.services import audit_record
+from audit.actor import Actor
 
 from .models import ReportRun
 from .selectors import report_instrument_version, report_runs_for_user, report_study_for_user
-from .services import report_options, report_run_get_or_start
+from .services import report_exported, report_options, report_run_get_or_start, report_viewed
 
 
 def run_output(run: ReportRun) -> dict:
@@ -46,8 +46,7 @@ class StudyReportApi(APIView):
         run = report_run_get_or_start(study=study, version=version, created_by=request.user,
                                       options=report_options(cluster_field=request.query_params.get("cluster")))
         if run.status == ReportRun.Status.DONE:
-            audit_record(request=request, action="view", object_type="report", study=study,
-                         detail={"instrument": str(version)})
+            report_viewed(actor=Actor.from_request(request), study=study, detail={"instrument": str(version)})
             return Response(run.result)
         code = status.HTTP_500_INTERNAL_SERVER_ERROR if run.status == ReportRun.Status.FAILED else status.HTTP_202_ACCEPTED
         return Response(run_output(run), status=code)

@@ -120,3 +120,17 @@ def report_run_compute(*, run_id: int) -> None:
         ReportRun.objects.filter(study=run.study, instrument_version=run.instrument_version,
                                  options_key=run.options_key).exclude(pk=run_id).exclude(
             status__in=[ReportRun.Status.QUEUED, ReportRun.Status.RUNNING]).delete()
+
+
+def report_viewed(*, actor, study, detail: dict) -> None:
+    """Someone was shown a study's report (recorded in the audit log)."""
+    from audit.services import access_record
+
+    access_record(actor=actor, action="view", object_type="report", study=study, detail=detail)
+
+
+def report_exported(*, actor, study, detail: dict) -> None:
+    """Someone downloaded a study's report or its tables (recorded in the audit log)."""
+    from audit.services import access_record
+
+    access_record(actor=actor, action="export", object_type="report", study=study, detail=detail)

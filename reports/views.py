@@ -6,12 +6,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from audit.services import audit_record
+from audit.actor import Actor
 
 from .models import ReportRun
 from .render import render_csv_zip
 from .selectors import report_instrument_version, report_study_for_user
-from .services import report_options, report_run_get_or_start, report_run_page
+from .services import report_exported, report_options, report_run_get_or_start, report_run_page, report_viewed
 
 
 def _run_for_request(request, slug):
@@ -28,8 +28,8 @@ def _run_for_request(request, slug):
 def study_report_page(request, slug):
     run = _run_for_request(request, slug)
     if run.status == ReportRun.Status.DONE:
-        audit_record(request=request, action="view", object_type="report", study=run.study,
-                     detail={"instrument": str(run.instrument_version)})
+        report_viewed(actor=Actor.from_request(request), study=run.study,
+                      detail={"instrument": str(run.instrument_version)})
         query = f"?{request.GET.urlencode()}" if request.GET else ""
         return HttpResponse(report_run_page(run=run, tables_url=reverse("reports:study-report-tables",
                                                                         args=[slug]) + query))
@@ -45,8 +45,8 @@ def study_report_tables(request, slug):
     if run.status != ReportRun.Status.DONE:
         return redirect(reverse("reports:study-report", args=[slug]) + (f"?{request.GET.urlencode()}"
                                                                         if request.GET else ""))
-    audit_record(request=request, action="export", object_type="report", study=run.study,
-                 detail={"instrument": str(run.instrument_version), "format": "csv-zip"})
+    report_exported(actor=Actor.from_request(request), study=run.study,
+                    detail={"instrument": str(run.instrument_version), "format": "csv-zip"})
     response = HttpResponse(render_csv_zip(run.result), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{slug}-report-tables.zip"'
     return response

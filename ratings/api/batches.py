@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.actor import Actor
 from ratings.services.batches import batch_create
 from ratings.services.scoring import ScoringError
 from ratings.tabular import ImportRejected
@@ -44,7 +45,8 @@ class BatchCreateApi(APIView):
         data.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key", "").strip()[:255] or None
         try:
-            result = batch_create(owner=request.user, idempotency_key=key, **data.validated_data)
+            result = batch_create(owner=request.user, idempotency_key=key, actor=Actor.from_request(request),
+                                  **data.validated_data)
         except ScoringError as exc:
             return Response({"detail": str(exc), "errors": [{"field": "instrument", "message": str(exc)}]},
                             status=status.HTTP_400_BAD_REQUEST)

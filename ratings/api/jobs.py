@@ -9,10 +9,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.services import audit_record
+from audit.actor import Actor
 from ratings.selectors import item_score_row, scoring_job_item_scores, scoring_job_progress, scoring_jobs_for_user
+from ratings.services.access import ratings_exported
 from ratings.services.scoring import scoring_job_cancel
-from ratings.worker_status import worker_hint
 
 from .common import ErrorOutput
 
@@ -38,8 +38,13 @@ class ScoringJobOutput(serializers.Serializer):
     errors = JobErrorOutput(many=True)
     subset = serializers.DictField(allow_null=True, help_text="the chosen targets (`target_pks`) and, for a "
                                                               "sample, its `n` and `seed`; null: every target")
-    worker_hint = serializers.CharField(allow_null=True, help_text="said when no worker listens to the job's "
-                                                                   "queue; null when one does or it cannot tell")
+    targets = serializers.DictField(child=serializers.IntegerField(),
+                                    help_text="how many targets are queued, running, done and failed")
+    stalled = serializers.BooleanField(help_text="the job waits and nothing takes its work (see stalled_reason)")
+    stalled_reason = serializers.CharField(allow_blank=True)
+    stalled_since = serializers.DateTimeField(allow_null=True)
+    worker_hint = serializers.CharField(allow_blank=True,
+                                        help_text="set while the job is unfinished and no worker takes its queue")
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
@@ -63,7 +68,6 @@ def job_output(job) -> dict:
     return ScoringJobOutput({
         **scoring_job_progress(job),
         "subset": job.subset,
-        "worker_hint": worker_hint(job),
         "url": reverse("ratings-api:api-scoring-job", args=[job.pk]),
         "results_url": reverse("ratings-api:api-scoring-job-results", args=[job.pk]),
     }).data
@@ -85,8 +89,7 @@ class ScoringJobResultsApi(ListAPIView):
 
     def get_queryset(self):
         job = get_object_or_404(scoring_jobs_for_user(user=self.request.user), pk=self.kwargs["job_id"])
-        audit_record(request=self.request, action="export", object_type="ratings", object_id=f"job {job.pk}",
-                     study=job.study)
+        ratings_exported(actor=Actor.from_request(self.request), study=job.study, object_id=f"job {job.pk}")
         return scoring_job_item_scores(job=job)
 
     def list(self, request, *args, **kwargs):
@@ -104,7 +107,5 @@ class ScoringJobCancelApi(APIView):
     @extend_schema(request=None, responses={200: ScoringJobOutput, 404: ErrorOutput})
     def post(self, request: Request, job_id: int) -> Response:
         job = get_object_or_404(scoring_jobs_for_user(user=request.user), pk=job_id)
-        job = scoring_job_cancel(job=job)
-        audit_record(request=request, action="change", object_type="job", object_id=job.pk, study=job.study,
-                     detail={"status": job.status})
+        job = scoring_job_cancel(job=job, actor=Actor.from_request(request))
         return Response(job_output(job))

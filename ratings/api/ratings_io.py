@@ -9,11 +9,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.services import audit_record
+from audit.actor import Actor
 from config.csv_safe import csv_text
 from ratings.selectors import item_score_row, study_item_scores
 from ratings.services import ratings_import
 from ratings.services.ratings_import import ImportSource
+from ratings.services.access import ratings_exported
 from ratings.tabular import ImportRejected
 
 from .common import TABLE_PARSERS, ErrorListOutput, ErrorOutput, body_sha256, rejected_response, table_rows
@@ -80,8 +81,8 @@ class RatingsApi(APIView):
     def get(self, request: Request, slug: str) -> Response:
         study = study_for(request, slug)
         rows = [item_score_row(score) for score in study_item_scores(study=study).iterator(2000)]
-        audit_record(request=request, action="export", object_type="ratings", study=study,
-                     detail={"item_scores": len(rows), "format": request.accepted_renderer.format})
+        ratings_exported(actor=Actor.from_request(request), study=study,
+                         detail={"item_scores": len(rows), "format": request.accepted_renderer.format})
         return Response(rows)
 
     @extend_schema(
@@ -108,9 +109,8 @@ class RatingsApi(APIView):
                 study=study, rows=rows, instrument=params.get("instrument"),
                 rater_kind=params.get("rater_kind", "human"), model=params.get("model", ""),
                 rater_ids=params.get("rater_ids", "study"),
-                source=ImportSource(file_name=params.get("file_name", "")[:300], file_sha256=body_sha256(request.data)))
+                source=ImportSource(file_name=params.get("file_name", "")[:300], file_sha256=body_sha256(request.data)),
+                actor=Actor.from_request(request))
         except ImportRejected as exc:
             return rejected_response(exc)
-        audit_record(request=request, action="create", object_type="ratings", study=study,
-                     detail={"created": result.created, "updated": result.updated})
         return Response(RatingsImportOutput(result).data, status=status.HTTP_201_CREATED)

@@ -6,9 +6,10 @@ from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from audit.services import audit_record
+from audit.actor import Actor
 from ratings.selectors import targets_for_user
 from ratings.services import targets_import
+from ratings.services.access import material_viewed
 from ratings.tabular import ImportRejected
 
 from .common import TABLE_PARSERS, ErrorListOutput, ErrorOutput, rejected_response, table_rows
@@ -55,8 +56,8 @@ class TargetListUploadApi(ListAPIView):
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         shown = [row["id"] for row in response.data.get("results", [])]
-        audit_record(request=request, action="view", object_type="material", object_id=",".join(shown)[:200],
-                     study=kwargs["slug"], detail={"targets": len(shown)})
+        material_viewed(actor=Actor.from_request(request), study=kwargs["slug"], object_id=",".join(shown)[:200],
+                        detail={"targets": len(shown)})
         return response
 
     @extend_schema(request={"application/json": TargetUploadRow(many=True), "text/csv": str,
@@ -66,9 +67,7 @@ class TargetListUploadApi(ListAPIView):
         study = study_for(request, slug)
         try:
             rows, fmt = table_rows(request.data, required=("id", "text"))
-            result = targets_import(study=study, rows=rows, fmt=fmt)
+            result = targets_import(study=study, rows=rows, fmt=fmt, actor=Actor.from_request(request))
         except ImportRejected as exc:
             return rejected_response(exc)
-        audit_record(request=request, action="create", object_type="material", study=study,
-                     detail={"created": result.created, "updated": result.updated})
         return Response(ImportResultOutput(result).data, status=status.HTTP_201_CREATED)

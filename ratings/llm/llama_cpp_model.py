@@ -5,6 +5,8 @@ lazily, so importing ``ratings.llm`` never loads the native library.
 """
 
 import atexit
+import contextlib
+import ctypes
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,12 +43,14 @@ class LoadedModel:
         self.lock = threading.RLock()
         self.evaluated = 0
         try:
-            self.llm = llama_cpp.Llama(
-                model_path=str(settings.path), n_ctx=settings.n_ctx, n_batch=settings.n_batch,
-                n_threads=settings.n_threads, n_threads_batch=settings.n_threads,
-                seed=settings.seed, logits_all=False, n_gpu_layers=0, verbose=False)
+            with _llama_log_captured() as log:
+                self.llm = llama_cpp.Llama(
+                    model_path=str(settings.path), n_ctx=settings.n_ctx, n_batch=settings.n_batch,
+                    n_threads=settings.n_threads, n_threads_batch=settings.n_threads,
+                    seed=settings.seed, logits_all=False, n_gpu_layers=0, verbose=False)
         except (ValueError, RuntimeError) as exc:
-            raise LlmPermanentError(f"Could not load the model {settings.path}: {exc}") from exc
+            reason = "; ".join(log) or "llama.cpp gave no reason"
+            raise LlmPermanentError(f"Could not load the model {settings.path}: {exc} (llama.cpp: {reason})") from exc
         self.runtime = f"llama-cpp-python {llama_cpp.__version__}"
         self.n_vocab = self.llm.n_vocab()
         self.template, self.bos_in_template = self._chat_template()
@@ -131,6 +135,37 @@ class LoadedModel:
 def _chatml_pieces() -> tuple[str, str, str, str]:
     return (CHATML.system_start, CHATML.system_end_user_start,
             CHATML.user_end_assistant_start, CHATML.assistant_end_user_start)
+
+
+_log_lock = threading.Lock()
+_WARN, _ERROR, _CONT = 3, 4, 5  # ggml_log_level (ggml.h: none, debug, info, warn, error, cont)
+
+
+@contextlib.contextmanager
+def _llama_log_captured():
+    """Collect llama.cpp's warning and error lines while loading (with ``verbose=False`` it
+    prints nothing, and a bad file's reason, truncated or bad magic, would be lost)."""
+    import llama_cpp
+    import llama_cpp._logger as llama_logger
+
+    lines: list[str] = []
+    state = {"keep": False}
+
+    def collect(level, text, user_data):
+        keep = level in (_WARN, _ERROR) or (level == _CONT and state["keep"])
+        state["keep"] = keep
+        if keep:
+            piece = text.decode("utf-8", errors="replace").strip()
+            if piece:
+                lines.append(piece)
+
+    callback = llama_cpp.llama_log_callback(collect)
+    with _log_lock:
+        llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+        try:
+            yield lines
+        finally:
+            llama_cpp.llama_log_set(llama_logger.llama_log_callback, ctypes.c_void_p(0))
 
 
 _models: dict[ModelSettings, LoadedModel] = {}

@@ -10,6 +10,8 @@ from django.db import connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from audit.actor import Actor
+from audit.services import audit_record
 from ratings.models import ItemScore, Study, Target
 
 # Sent inside the deleting transaction, so apps that keep their own copies of material (the
@@ -18,7 +20,7 @@ study_material_deleted = Signal()  # kwargs: study
 
 
 @transaction.atomic
-def study_material_delete(*, study: Study) -> int:
+def study_material_delete(*, study: Study, actor: Actor | None = None) -> int:
     """Blank the texts and metadata of ``study``'s targets; returns how many targets. On SQLite,
     ``secure_delete`` makes the database overwrite the freed bytes instead of leaving them in
     free pages of the file."""
@@ -31,4 +33,6 @@ def study_material_delete(*, study: Study) -> int:
     study_material_deleted.send(sender=Study, study=study)
     study.material_deleted_at = timezone.now()
     study.save(update_fields=["material_deleted_at"])
+    if actor is not None:
+        audit_record(actor=actor, action="delete", object_type="material", study=study, detail={"targets": n})
     return n

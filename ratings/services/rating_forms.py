@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from audit.actor import Actor
+from audit.services import audit_record
 from ratings.models import Assignment, ItemScore, Rating
 
 
@@ -82,8 +84,9 @@ def rating_draft_save(*, assignment: Assignment, answers: Mapping[str, object],
 
 @transaction.atomic
 def rating_submit(*, assignment: Assignment, answers: Mapping[str, object],
-                  seconds_spent: float | None = None) -> Rating:
-    """Submit and lock the rating; ``RatingFormError`` names every item that stops it."""
+                  seconds_spent: float | None = None, actor: Actor | None = None) -> Rating:
+    """Submit and lock the rating; ``RatingFormError`` names every item that stops it. The
+    audit event is written in the same transaction: it exists if and only if the rating does."""
     values, errors = _clean(assignment, answers)
     for item in assignment.instrument_version.spec.items:
         if item.required and item.for_humans and item.code not in values and item.code not in errors:
@@ -94,15 +97,22 @@ def rating_submit(*, assignment: Assignment, answers: Mapping[str, object],
     rating.status, rating.submitted_at = Rating.Status.SUBMITTED, timezone.now()
     rating.save(update_fields=["status", "submitted_at", "updated_at"])
     Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.SUBMITTED)
+    if actor is not None:
+        audit_record(actor=actor, action="change", object_type="rating", object_id=rating.pk,
+                     study=assignment.target.study, detail={"target": assignment.target.external_id,
+                                                            "status": "submitted"})
     return rating
 
 
 @transaction.atomic
-def rating_reopen(*, rating: Rating) -> Rating:
+def rating_reopen(*, rating: Rating, actor: Actor | None = None) -> Rating:
     """A manager makes a submitted rating editable again (its answers are kept as a draft)."""
     rating.status, rating.submitted_at = Rating.Status.DRAFT, None
     rating.save(update_fields=["status", "submitted_at", "updated_at"])
     Assignment.objects.filter(rater=rating.rater, target=rating.target,
                               instrument_version=rating.instrument_version).update(
         status=Assignment.Status.IN_PROGRESS)
+    if actor is not None:
+        audit_record(actor=actor, action="change", object_type="rating", object_id=rating.pk,
+                     study=rating.target.study, detail={"status": "reopened"})
     return rating

@@ -21,6 +21,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from audit.actor import Actor
+from audit.services import audit_record
 from instruments.models import InstrumentVersion
 from instruments.selectors import instrument_version_get
 from ratings.models import ItemScore, Rater, Rating, Study
@@ -206,7 +208,7 @@ def _declare_one_way(study: Study) -> None:
 @transaction.atomic
 def ratings_import(*, study: Study, rows: list[Row], instrument: str | None = None,
                    rater_kind: str = "human", model: str = "", rater_ids: RaterIds = "study",
-                   source: ImportSource = ImportSource()) -> RatingsImportResult:
+                   source: ImportSource = ImportSource(), actor: Actor | None = None) -> RatingsImportResult:
     """Import every row as one transaction, or raise ``ImportRejected`` naming each bad row.
 
     One rating per (rater, target, instrument version), created or, if an earlier import made
@@ -237,7 +239,8 @@ def ratings_import(*, study: Study, rows: list[Row], instrument: str | None = No
     if errors:
         raise ImportRejected(sorted(errors, key=lambda e: e.line))
     new_raters = _raters_create(study, parsed, raters)
-    return _write(study, parsed, raters, existing, source, raters_created=new_raters)
+    return _write(study, parsed, raters, existing, source, raters_created=new_raters, actor=actor,
+                  audit_detail={"rater_kind": rater_kind, "rater_ids": rater_ids})
 
 
 def _raters_create(study: Study, parsed: _Parsed, raters: dict[str, Rater]) -> int:
@@ -262,7 +265,8 @@ def _same(rating: Rating, cells: dict[str, CellScore], seen: _RaterSeen) -> bool
     return stored == {code: cell.as_tuple() for code, cell in cells.items()}
 
 
-def _write(study, parsed: _Parsed, raters, existing, source: ImportSource, *, raters_created: int):
+def _write(study, parsed: _Parsed, raters, existing, source: ImportSource, *, raters_created: int,
+           actor: Actor | None = None, audit_detail: dict | None = None):
     for version in parsed.versions.values():
         study_use_instrument(study=study, version=version)
     items = {pk: {i.code: i for i in version.items.all()} for pk, version in parsed.versions.items()}
@@ -290,6 +294,10 @@ def _write(study, parsed: _Parsed, raters, existing, source: ImportSource, *, ra
                         distribution=cell.distribution)
               for rating, key in to_score for code, cell in parsed.groups.get(key, {}).items()]
     ItemScore.objects.bulk_create(scores, batch_size=5000)
+    if actor is not None:
+        audit_record(actor=actor, action="create", object_type="ratings", study=study,
+                     detail={**({"file": source.file_name} if source.file_name else {}), "created": len(new_ratings),
+                             "updated": len(updated), **(audit_detail or {})})
     return RatingsImportResult(created=len(new_ratings), updated=len(updated), unchanged=unchanged,
                                item_scores=len(scores), raters_created=raters_created,
                                rating_design=study.rating_design)

@@ -113,11 +113,12 @@ def perturbed_rater_get_or_create(*, base: Rater, config: dict) -> Rater:
 def robustness_job_start(*, study: Study, version: InstrumentVersion, kind: str, seed: int = 0,
                          base: Rater | None = None, paraphrases: dict[str, str] | None = None,
                          edits: dict[str, str] | None = None, created_by=None,
-                         subset: dict | None = None) -> ScoringJob:
+                         subset: dict | None = None, actor=None) -> ScoringJob:
     """Start a scoring job of ``study`` by ``base`` (default: the default LLM rater) under the
     perturbation ``kind``. A content edit scores only the targets it has an edited text for."""
     base = base or llm_rater_get_or_create()
     config = perturbation_config(kind=kind, base=base, seed=seed, version=version,
                                  paraphrases=paraphrases, edits=edits)
     rater = perturbed_rater_get_or_create(base=base, config=config)
-    return scoring_job_start(study=study, version=version, rater=rater, created_by=created_by, subset=subset)
+    return scoring_job_start(study=study, version=version, rater=rater, created_by=created_by, subset=subset,
+                             actor=actor, audit_detail={"perturbation": kind})

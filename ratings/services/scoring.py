@@ -1,11 +1,13 @@
 """Scoring a study with an LLM rater: jobs, one idempotent unit of work per target.
 
-A job enqueues one Celery task per target. ``score_target`` is safe to run any number of
+A job has one task row per target (``jobs.py``: the database owns the work) and hands one
+Celery message per target to the broker after its commit. ``score_target`` is safe to run any number of
 times for the same (job, target): a redelivered message finds the rating already stored for
 this job and returns without calling the model, and the store re-checks that under the job's
 row lock, so a crash between scoring and storing loses nothing and duplicates nothing.
 """
 
+import logging
 from pathlib import Path
 
 from django.conf import settings
@@ -14,17 +16,21 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
+from audit.actor import Actor
+from audit.services import audit_record
 from instruments.models import InstrumentVersion
 from ratings.llm import (
     PROMPT_VERSION, DecodingParams, LlmBackend, TargetRating, default_model_path, model_sha256, request_from_spec,
 )
 from ratings.llm.perturbations import apply_perturbation
-from ratings.models import ItemScore, Rater, Rating, ScoringJob, Study, Target
+from ratings.models import ItemScore, Rater, Rating, ScoringJob, ScoringTask, Study, Target
 
+from .jobs import lease_holder_gone, scoring_task_mark, scoring_tasks_create, scoring_tasks_enqueue_on_commit
 from .pipelines import PipelineOutcome, pipeline_runner_for
 from .studies import study_use_instrument
 
 MAX_ERROR_LENGTH = 2000
+logger = logging.getLogger("ratings.jobs")
 
 
 class ScoringError(ValueError):
@@ -58,9 +64,11 @@ def llm_rater_get_or_create(*, name: str | None = None, model_path: str | None =
 
 @transaction.atomic
 def scoring_job_start(*, study: Study, version: InstrumentVersion, rater: Rater, created_by=None,
-                      subset: dict | None = None) -> ScoringJob:
+                      subset: dict | None = None, actor: Actor | None = None,
+                      audit_detail: dict | None = None) -> ScoringJob:
     """Create a job over every target of ``study`` (or the ``subset`` that `subset_choose`
-    made) and enqueue one task per target on commit."""
+    made) with its task rows, and hand the tasks to the broker after the commit (``jobs.py``).
+    With an ``actor`` the audit event is part of the same transaction."""
     if rater.kind != Rater.Kind.LLM:
         raise ScoringError(f"rater {rater.name!r} is not an LLM rater")
     if version.kind != InstrumentVersion.Kind.SCALE and pipeline_runner_for(version.spec) is None:
@@ -80,14 +88,12 @@ def scoring_job_start(*, study: Study, version: InstrumentVersion, rater: Rater,
         status=ScoringJob.Status.QUEUED if target_ids else ScoringJob.Status.DONE,
         finished_at=None if target_ids else timezone.now(),
     )
-
-    def enqueue() -> None:
-        from ratings.tasks import score_target_task
-
-        for target_id in target_ids:
-            score_target_task.delay(job.pk, target_id)
-
-    transaction.on_commit(enqueue)
+    scoring_tasks_create(job=job, target_ids=target_ids)
+    if actor is not None:
+        audit_record(actor=actor, action="create", object_type="job", object_id=job.pk, study=study,
+                     detail={"rater": rater.name, "instrument": str(version), "targets": len(target_ids),
+                             **(audit_detail or {})})
+    scoring_tasks_enqueue_on_commit(job_id=job.pk)
     return job
 
 
@@ -171,6 +177,7 @@ def _store(*, job_id: int, target: Target, result: TargetRating, outcome: Pipeli
     )
     if outcome is not None:
         outcome.store(rating)
+    scoring_task_mark(job_id=job_id, target_id=target.pk, state="done")
     ScoringJob.objects.filter(pk=job_id).update(completed=F("completed") + 1)
     _finish_if_complete(job_id)
 
@@ -186,6 +193,8 @@ def scoring_job_record_failure(*, job_id: int, target_id: int, error: str) -> No
     job.errors = [*job.errors, {"target_id": target_id, "target": external_id, "error": error[:MAX_ERROR_LENGTH]}]
     job.failed += 1
     job.save(update_fields=["errors", "failed"])
+    scoring_task_mark(job_id=job_id, target_id=target_id, state="failed", error=error[:MAX_ERROR_LENGTH])
+    logger.error("job %s: target %s (%s) failed: %s", job_id, external_id, target_id, error[:MAX_ERROR_LENGTH])
     _finish_if_complete(job_id)
 
 
@@ -195,32 +204,41 @@ def _finish_if_complete(job_id: int) -> None:
         return
     job.status = ScoringJob.Status.FAILED if job.completed == 0 and job.total else ScoringJob.Status.DONE
     job.finished_at = timezone.now()
-    job.save(update_fields=["status", "finished_at"])
+    job.stalled_reason, job.stalled_since = "", None
+    job.save(update_fields=["status", "finished_at", "stalled_reason", "stalled_since"])
 
 
 def scoring_job_resume(*, job: ScoringJob) -> int:
-    """Enqueue again every target of an unfinished job that has neither a rating nor an error.
-
-    A broker can lose a message whose worker died (the filesystem transport keeps no unacked
-    copy); resuming finds those targets from the database, and idempotent scoring makes it
-    harmless to enqueue one that is in fact still queued. Returns the number enqueued.
-    """
+    """Hand to the broker again every target of an unfinished job that has neither a rating
+    nor an error (and is not held by a live worker). The reconciler does this by itself for
+    expired leases and lost messages; this is the operator's lever. Returns the number due."""
     if job.status not in (ScoringJob.Status.QUEUED, ScoringJob.Status.RUNNING):
         return 0
-    from ratings.tasks import score_target_task
+    from .jobs import scoring_tasks_enqueue_due
 
-    done = set(Rating.objects.filter(scoring_job=job).values_list("target_id", flat=True))
-    done |= {e["target_id"] for e in job.errors}
-    missing = [pk for pk in job_targets(job.study, job.rater, job.subset).order_by("pk").values_list("pk", flat=True) if pk not in done]
-    for target_id in missing:
-        score_target_task.delay(job.pk, target_id)
-    return len(missing)
+    with transaction.atomic():
+        done = set(Rating.objects.filter(scoring_job=job).values_list("target_id", flat=True))
+        done |= {e["target_id"] for e in job.errors}
+        all_ids = list(job_targets(job.study, job.rater, job.subset).order_by("pk").values_list("pk", flat=True))
+        scoring_tasks_create(job=job, target_ids=[pk for pk in all_ids if pk not in done])  # older jobs
+        tasks = ScoringTask.objects.filter(job=job).exclude(target_id__in=done)
+        for task in tasks.filter(state=ScoringTask.State.RUNNING):
+            if task.lease_until < timezone.now() or lease_holder_gone(task.worker):
+                ScoringTask.objects.filter(pk=task.pk, state=ScoringTask.State.RUNNING).update(
+                    state=ScoringTask.State.QUEUED, lease_until=None)
+        count = tasks.filter(state=ScoringTask.State.QUEUED).update(enqueued_at=None)
+    scoring_tasks_enqueue_due(job_ids=[job.pk])
+    return count
 
 
 @transaction.atomic
-def scoring_job_cancel(*, job: ScoringJob) -> ScoringJob:
+def scoring_job_cancel(*, job: ScoringJob, actor: Actor | None = None) -> ScoringJob:
     """Stop a job: tasks not yet run return without scoring; stored ratings are kept."""
     updated = ScoringJob.objects.filter(pk=job.pk, status__in=[ScoringJob.Status.QUEUED, ScoringJob.Status.RUNNING])
-    updated.update(status=ScoringJob.Status.CANCELLED, finished_at=timezone.now())
+    updated.update(status=ScoringJob.Status.CANCELLED, finished_at=timezone.now(), stalled_reason="",
+                   stalled_since=None)
     job.refresh_from_db()
+    if actor is not None:
+        audit_record(actor=actor, action="change", object_type="job", object_id=job.pk, study=job.study,
+                     detail={"status": job.status})
     return job

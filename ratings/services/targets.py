@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from audit.actor import Actor
+from audit.services import audit_record
 from ratings.fields import content_sha256
 from ratings.models import Study, Target
 from ratings.tabular import ImportRejected, Row, RowError, TableFormat, reject_nul
@@ -107,8 +109,11 @@ def _validate(rows: list[Row], fmt: TableFormat) -> list[_TargetData]:
 
 
 @transaction.atomic
-def targets_import(*, study: Study, rows: list[Row], fmt: TableFormat) -> TargetsImportResult:
+def targets_import(*, study: Study, rows: list[Row], fmt: TableFormat, actor: Actor | None = None,
+                   file_name: str = "") -> TargetsImportResult:
     """Add the rows' targets to ``study`` in one transaction; ``ImportRejected`` if any row is bad.
+    With an ``actor``, the audit event is part of that transaction (a service that imports as a
+    step of its own change, like a batch, records its own event instead).
 
     Re-importing the same rows changes nothing. A known id with new metadata or criteria is
     updated; a known id with different text is refused, because ratings refer to that text.
@@ -138,5 +143,9 @@ def targets_import(*, study: Study, rows: list[Row], fmt: TableFormat) -> Target
             changed.append(target)
     Target.objects.bulk_create(new, batch_size=2000)
     Target.objects.bulk_update(changed, ["metadata", "criteria"], batch_size=2000)
+    if actor is not None:
+        audit_record(actor=actor, action="create", object_type="material", study=study,
+                     detail={**({"file": file_name} if file_name else {}), "created": len(new),
+                             "updated": len(changed)})
     return TargetsImportResult(created=len(new), updated=len(changed),
                                unchanged=len(parsed) - len(new) - len(changed))

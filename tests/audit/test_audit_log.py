@@ -149,3 +149,42 @@ def test_reopening_a_rating_in_the_admin_is_recorded(study, engagement, client, 
     rating.refresh_from_db()
     assert rating.status == Rating.Status.DRAFT
     assert _events()[-1] == ("root", "change", "rating", "audited")
+
+
+def test_a_batch_post_is_recorded_with_its_job(study, django_user_model, django_capture_on_commit_callbacks):
+    client_user = django_user_model.objects.create_user(username="client", password="pw")
+    user_grant_role(user=client_user, role="api-clients")
+    api = APIClient()
+    api.force_authenticate(client_user)
+    with django_capture_on_commit_callbacks(execute=False):
+        response = api.post("/api/v1/batches/", {"instrument": "therapy-engagement",
+                                                 "items": [{"id": "a", "text": "Client: hi."}]}, format="json")
+    assert response.status_code == 202
+    event = AuditEvent.objects.get(object_type="batch")
+    assert (event.username, event.action, event.via) == ("client", "create", "api")
+    assert event.detail["job"] == response.json()["id"] and event.detail["targets"] == 1
+
+
+def test_a_change_whose_audit_event_cannot_be_written_is_not_stored(study, engagement, django_user_model,
+                                                                    monkeypatch):
+    """The event is written in the change's transaction: no change without its event."""
+    from audit.actor import Actor
+    from ratings.models import Assignment, Rating
+    from ratings.services.rating_forms import rating_submit
+
+    rater_user = django_user_model.objects.create_user(username="rater", password="pw")
+    rater = Rater.objects.create(name="r1", kind="human", user=rater_user)
+    assignments_create(rater=rater, targets=study.targets.filter(external_id="T1"), version=engagement)
+    assignment = Assignment.objects.get(rater=rater)
+    answers = {item.code: "3" for item in engagement.spec.items if item.for_humans}
+
+    def connection_lost(**kwargs):
+        raise DatabaseError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(AuditEvent.objects, "create", connection_lost)
+    with pytest.raises(DatabaseError):
+        rating_submit(assignment=assignment, answers=answers, actor=Actor(user=rater_user, via="web"))
+    assert not Rating.objects.filter(rater=rater).exists()
+    monkeypatch.undo()
+    rating_submit(assignment=assignment, answers=answers, actor=Actor(user=rater_user, via="web"))
+    assert Rating.objects.filter(rater=rater).count() == 1 and AuditEvent.objects.filter(object_type="rating").count() == 1

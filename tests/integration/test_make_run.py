@@ -44,4 +44,4 @@ def test_make_run_serves_the_home_page_and_a_worker_that_answers(isolated_env, t
         log.close()
     output = (tmp_path / "make-run.log").read_text()
     assert "demo account: admin / anchor-admin" in output
-    assert "Ctrl-C stops both" in output
+    assert "Ctrl-C stops them" in output

@@ -1,5 +1,6 @@
 """With CELERY_BROKER_URL pointing at Redis, the worker takes its tasks from Redis."""
 
+import os
 import subprocess
 
 import pytest
@@ -9,7 +10,8 @@ from celery import Celery
 from .conftest import PYTHON, REPO
 
 pytestmark = pytest.mark.slow
-REDIS_URL = "redis://127.0.0.1:6379/14"
+# make test starts a Redis of its own and names it here (scripts/test_services.py).
+REDIS_URL = os.environ.get("ANCHOR_TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/") + "/14"
 
 
 def test_worker_on_a_redis_broker_answers_a_task(isolated_env):
@@ -27,5 +29,5 @@ def test_worker_on_a_redis_broker_answers_a_task(isolated_env):
     finally:
         worker.terminate()
         output = worker.communicate(timeout=60)[0]
-    assert "redis://127.0.0.1:6379/14" in output
+    assert REDIS_URL in output
     client.flushdb()

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from audit.services import audit_record
+from audit.actor import Actor
 from ratings.models import Study
 from ratings.services.material_deletion import study_material_delete
 
@@ -22,8 +22,7 @@ class Command(BaseCommand):
             raise CommandError(f"no study {study!r}")
         if not yes:
             raise CommandError("this deletes the study's material for good; add --yes to confirm")
-        n = study_material_delete(study=study_obj)
-        audit_record(action="delete", object_type="material", study=study_obj, detail={"targets": n})
+        n = study_material_delete(study=study_obj, actor=Actor.command())
         if connection.vendor == "sqlite":
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM")  # rewrite the file, so no old page keeps the text

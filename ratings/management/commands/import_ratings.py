@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.services import audit_record
+from audit.actor import Actor
 from ratings.models import Study
 from ratings.services import ratings_import
 from ratings.services.ratings_import import ImportSource
@@ -46,12 +46,10 @@ class Command(BaseCommand):
             rows = read_file(file, format, required=("target_id", "rater_id", "item", "score"))
             result = ratings_import(study=study_obj, rows=rows, instrument=instrument, rater_kind=rater_kind,
                                     model=model, rater_ids=rater_ids,
-                                    source=ImportSource(file_name=file.name, file_sha256=file_sha256(file)))
+                                    source=ImportSource(file_name=file.name, file_sha256=file_sha256(file)),
+                                    actor=Actor.command())
         except ImportRejected as exc:
             raise CommandError(f"{file}: {exc}") from exc
-        audit_record(action="create", object_type="ratings", study=study_obj,
-                     detail={"file": str(file), "created": result.created, "updated": result.updated,
-                             "rater_kind": rater_kind, "rater_ids": rater_ids})
         self.stdout.write(f"{study_obj.slug}: {result.created} ratings created, {result.updated} updated, "
                           f"{result.unchanged} unchanged ({result.item_scores} item scores written)")
         if result.raters_created:

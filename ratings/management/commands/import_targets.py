@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.services import audit_record
+from audit.actor import Actor
 from ratings.services import study_get_or_create, targets_import
 from ratings.tabular import ImportRejected, format_for, read_file
 
@@ -24,11 +24,9 @@ class Command(BaseCommand):
             fmt = format_for(file, format)
             rows = read_file(file, fmt, required=("id", "text"))
             study_obj, created = study_get_or_create(slug=study, title=title)
-            result = targets_import(study=study_obj, rows=rows, fmt=fmt)
+            result = targets_import(study=study_obj, rows=rows, fmt=fmt, actor=Actor.command(), file_name=str(file))
         except ImportRejected as exc:
             raise CommandError(f"{file}: {exc}") from exc
-        audit_record(action="create", object_type="material", study=study_obj,
-                     detail={"file": str(file), "created": result.created, "updated": result.updated})
         if created:
             self.stdout.write(f"created study {study_obj.slug}")
         self.stdout.write(f"{study_obj.slug}: {result.created} targets created, {result.updated} updated, "

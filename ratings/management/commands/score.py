@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.actor import Actor
 from instruments.models import InstrumentVersion
 from instruments.selectors import instrument_version_get
 from ratings.models import ScoringJob, Study
@@ -101,7 +102,8 @@ class Command(BaseCommand):
             study_obj = Study.objects.get(slug=study)
             version = instrument_version_get(reference=instrument)
             rater_obj = llm_rater_get_or_create(name=rater, model_path=model)
-            job = scoring_job_start(study=study_obj, version=version, rater=rater_obj, subset=subset)
+            job = scoring_job_start(study=study_obj, version=version, rater=rater_obj, subset=subset,
+                                    actor=Actor.command())
         except Study.DoesNotExist:
             raise CommandError(f"no study {study!r}") from None
         except InstrumentVersion.DoesNotExist:
@@ -126,7 +128,8 @@ class Command(BaseCommand):
                      if options["edits"] else None)
             base = llm_rater_get_or_create(name=rater, model_path=model)
             job = robustness_job_start(study=study_obj, version=version, kind=kind, seed=options["seed"],
-                                       base=base, paraphrases=paraphrases, edits=edits, subset=subset)
+                                       base=base, paraphrases=paraphrases, edits=edits, subset=subset,
+                                       actor=Actor.command())
         except Study.DoesNotExist:
             raise CommandError(f"no study {study!r}") from None
         except InstrumentVersion.DoesNotExist:

@@ -4,11 +4,12 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.services import audit_record
+from audit.actor import Actor
 from ratings.models import Study
 from reports.build import DEFAULT_N_BOOT, study_report
 from reports.render import render_csv, render_html, render_json, render_table_csvs
 from reports.selectors import report_instrument_version
+from reports.services import report_exported
 
 RENDERERS = {"json": render_json, "csv": render_csv, "html": render_html}
 
@@ -47,8 +48,8 @@ class Command(BaseCommand):
             self.stderr.write(f"wrote {len(files)} CSV files (one per table, and figures.csv) to {folder}")
             return
         text = RENDERERS[options["format"]](report)
-        audit_record(action="export", object_type="report", study=study,
-                     detail={"instrument": str(version), "format": options["format"], "output": options["output"]})
+        report_exported(actor=Actor.command(), study=study,
+                        detail={"instrument": str(version), "format": options["format"], "output": options["output"]})
         if options["output"]:
             Path(options["output"]).write_text(text, encoding="utf-8")
             self.stderr.write(f"wrote {options['output']}")
