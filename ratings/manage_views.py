@@ -11,6 +11,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 
 from audit.services import audit_record
+from config.upload_limit import large_uploads
 
 from .forms import AssignmentDesignForm, RaterInviteForm, ScoringStartForm, StudyCreateForm, TargetsUploadForm
 from .models import Assignment, ScoringJob
@@ -21,7 +22,7 @@ from .services.material_deletion import study_material_delete
 from .services.raters import RaterInviteError, rater_invite
 from .services.robustness import edits_from_rows, paraphrases_from_rows, robustness_job_start
 from .services.scoring import ScoringError, llm_rater_get_or_create, scoring_job_start
-from .tabular import ImportRejected, format_for, read_rows
+from .tabular import ImportRejected, format_for, read_table
 
 
 def manager_required(view):
@@ -39,10 +40,8 @@ def _import_upload(request, study, upload) -> tuple[str | None, list]:
     """Import an uploaded targets file; returns a summary or the row errors."""
     try:
         fmt = format_for(Path(upload.name))
-        text = upload.read().decode("utf-8")
-        result = targets_import(study=study, rows=read_rows(text, fmt, required=("id", "text")), fmt=fmt)
-    except UnicodeDecodeError:
-        return None, [f"{upload.name} is not UTF-8 text"]
+        rows = read_table(upload, fmt, required=("id", "text"), name=upload.name)  # read as it is parsed
+        result = targets_import(study=study, rows=rows, fmt=fmt)
     except ImportRejected as exc:
         return None, [str(e) for e in exc.errors]
     audit_record(request=request, action="create", object_type="material", study=study,
@@ -50,6 +49,7 @@ def _import_upload(request, study, upload) -> tuple[str | None, list]:
     return f"{result.created} targets created, {result.updated} updated, {result.unchanged} unchanged", []
 
 
+@large_uploads
 @manager_required
 def study_list(request):
     form = StudyCreateForm(request.POST or None, request.FILES or None)
@@ -77,6 +77,7 @@ def study_list(request):
     }, status=400 if request.method == "POST" else 200)
 
 
+@large_uploads
 @manager_required
 def study_detail(request, slug: str):
     study = get_object_or_404(studies_for_manager(user=request.user), slug=slug)
@@ -171,7 +172,7 @@ def _start_perturbed(request, study, data):
     version = data["instrument"]
 
     def rows(upload, required):
-        return read_rows(upload.read().decode("utf-8"), format_for(Path(upload.name)), required=required)
+        return read_table(upload, format_for(Path(upload.name)), required=required, name=upload.name)
 
     edits = edits_from_rows(study=study, rows=rows(data["edits"], ("id", "text"))) if data["edits"] else None
     paraphrases = (paraphrases_from_rows(version=version, rows=rows(data["paraphrases"], ("item", "text")))

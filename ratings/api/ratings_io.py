@@ -64,6 +64,8 @@ class RatingsApi(APIView):
     or the Accept header), LLM distributions and provenance included. POST imports human ratings
     in long format (`target_id,rater_id,item,score[,instrument]`), atomically."""
 
+    large_uploads = True  # bodies up to ANCHOR_MAX_UPLOAD_BYTES (config/upload_limit.py)
+
     parser_classes = TABLE_PARSERS
     renderer_classes = [JSONRenderer, CsvRenderer, JsonLinesRenderer]
 
