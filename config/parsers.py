@@ -1,13 +1,36 @@
-"""The API's JSON parser: DRF's, with a body nested too deeply for Python (``[[[[...``) answered
-as a 400 like any other malformed JSON instead of a RecursionError (a 500)."""
+"""The API's JSON parser: DRF's, made incremental and bounded (``config/json_bounded.py``).
 
+A body nested deeper than 64 levels, an array of more than ``MAX_ARRAY_LENGTH`` elements or
+broken JSON answers 400 naming the top-level element (as ``line``, the way JSON Lines count),
+without building more than the bound and without recursion (no ``RecursionError``, no 500).
+"""
+
+from rest_framework import renderers
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import BaseParser
+
+from config.json_bounded import MAX_DEPTH, JsonBoundsError, load_bounded
+
+# The most rows one upload takes (targets, ratings, batch items): the API refuses more.
+MAX_ARRAY_LENGTH = 100_000
 
 
-class SafeJSONParser(JSONParser):
+class BodyRejected(ParseError):
+    """A 400 whose ``errors`` list (``{line, reason}``) the exception handler passes on."""
+
+    def __init__(self, detail: str, errors: list[dict]):
+        super().__init__(detail)
+        self.errors = errors
+
+
+class SafeJSONParser(BaseParser):
+    # Not a subclass of DRF's JSONParser: DRF reads those parsers' bodies whole into memory
+    # (``request.body``) before parsing; this one gets the request stream.
+    media_type = "application/json"
+    renderer_class = renderers.JSONRenderer
+
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise ParseError("JSON parse error - nested too deeply") from None
+            return load_bounded(stream, max_depth=MAX_DEPTH, max_length=MAX_ARRAY_LENGTH)
+        except JsonBoundsError as exc:
+            raise BodyRejected(f"JSON parse error - {exc}", [{"line": exc.element, "reason": str(exc)}]) from None

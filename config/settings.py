@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "novelty",
     "scaledev",
     "audit",
+    # Sign-in throttling (config/sign_in.py).
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -50,6 +52,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A lost database connection answers 503 with a sentence, not a bare 500.
     "config.middleware.DatabaseUnavailableMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -88,13 +92,27 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Sessions end after ANCHOR_SESSION_SECONDS (default 8 hours) and, unless turned off, when the
-# browser closes. Sign-in attempts are limited (config/login_limit.py).
+# browser closes. Sign-in attempts are throttled by django-axes (config/sign_in.py).
 SESSION_COOKIE_AGE = env.int("ANCHOR_SESSION_SECONDS", default=8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("ANCHOR_SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
 ANCHOR_LOGIN_MAX_FAILURES = env.int("ANCHOR_LOGIN_MAX_FAILURES", default=5)
 ANCHOR_LOGIN_LOCKOUT_SECONDS = env.int("ANCHOR_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
-# The login limiter's counts live in the cache: per process by default, shared through Redis
-# (ANCHOR_CACHE_URL=redis://HOST:6379/1) when several web processes serve.
+# Addresses (or networks) of the reverse proxies whose X-Forwarded-For and X-Request-ID are
+# believed; gunicorn listens on loopback, so nginx on the same host is 127.0.0.1.
+ANCHOR_TRUSTED_PROXIES = env.list("ANCHOR_TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
+AUTHENTICATION_BACKENDS = ["config.sign_in.ThrottledSignInBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = "config.sign_in.failure_limit"
+AXES_COOLOFF_TIME = "config.sign_in.cool_off"
+AXES_USERNAME_CALLABLE = "config.sign_in.axes_username"
+AXES_CLIENT_IP_CALLABLE = "config.sign_in.axes_client_ip"
+AXES_LOCKOUT_CALLABLE = "config.sign_in.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password"]
+# The throttle's counts live in the cache: per process by default (a laptop); production must
+# share them between web processes through Redis (ANCHOR_CACHE_URL=redis://HOST:6379/2), and
+# `check --deploy` fails without it.
 _CACHE_URL = env("ANCHOR_CACHE_URL", default="")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
           if _CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -149,9 +167,10 @@ SPECTACULAR_SETTINGS = {
 # Unset: a key derived from SECRET_KEY, and `check --deploy` reports an error.
 ANCHOR_ENCRYPTION_KEYS = env.list("ANCHOR_ENCRYPTION_KEYS", default=[])
 
-# Bulk uploads carry up to 100,000 rows in one request body.
+# Bulk uploads carry up to 100,000 rows in one request body, and only the upload endpoints take
+# such a body; every other request takes Django's 2.5 MB (config/upload_limit.py).
 ANCHOR_MAX_UPLOAD_BYTES = env.int("ANCHOR_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = ANCHOR_MAX_UPLOAD_BYTES  # every body, any format: config/upload_limit.py
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("ANCHOR_MAX_REQUEST_BYTES", default=2_621_440)
 
 # Celery. The default broker is kombu's filesystem transport, so a laptop needs no server;
 # production points CELERY_BROKER_URL at Redis.

@@ -1,13 +1,28 @@
-"""One size limit for every request body: web form uploads, API uploads in any format.
+"""Request body limits: large only where uploads go, small everywhere else.
 
-Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` does not count a multipart form's files, and a body
-that Django REST framework streams into a parser (``text/csv``) is not counted either; this
-middleware refuses any body whose declared length exceeds ``ANCHOR_MAX_UPLOAD_BYTES`` with 413
-before anything reads it. (nginx's ``client_max_body_size`` refuses it even earlier.)
+The upload endpoints (views marked with :func:`large_uploads`, or API view classes with
+``large_uploads = True``) take bodies up to ``ANCHOR_MAX_UPLOAD_BYTES`` (200 MB: 100,000 rows of
+transcripts), and parse them as they are read (``ratings/tabular.py``, ``config/parsers.py``).
+Every other request, the sign-in form included, takes at most ``DATA_UPLOAD_MAX_MEMORY_SIZE``
+(``ANCHOR_MAX_REQUEST_BYTES``, 2.5 MB, Django's default). The declared length is refused with
+413 before anything reads the body; nginx's ``client_max_body_size`` refuses the largest even
+earlier. (Django's own check counts neither a multipart form's files nor a body that Django
+REST framework streams into a parser, hence this middleware.)
 """
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+
+
+def large_uploads(view):
+    """Mark a function view as an upload endpoint."""
+    view.large_uploads = True
+    return view
+
+
+def _accepts_large_uploads(view_func) -> bool:
+    view_class = getattr(view_func, "view_class", None) or getattr(view_func, "cls", None)
+    return bool(getattr(view_func, "large_uploads", False) or getattr(view_class, "large_uploads", False))
 
 
 class UploadSizeLimitMiddleware:
@@ -15,14 +30,24 @@ class UploadSizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        limit = settings.ANCHOR_MAX_UPLOAD_BYTES
+        # The largest body of any endpoint, before the URL is resolved; the rest in process_view.
+        refused = self._refuse(request, settings.ANCHOR_MAX_UPLOAD_BYTES, "ANCHOR_MAX_UPLOAD_BYTES")
+        return refused or self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if _accepts_large_uploads(view_func):
+            return None
+        return self._refuse(request, settings.DATA_UPLOAD_MAX_MEMORY_SIZE, "ANCHOR_MAX_REQUEST_BYTES")
+
+    @staticmethod
+    def _refuse(request, limit: int, setting: str):
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > limit:
-            message = f"the request body is {length:,} bytes; uploads take at most {limit:,} (ANCHOR_MAX_UPLOAD_BYTES)"
-            if request.path.startswith("/api/"):
-                return JsonResponse({"detail": message, "errors": [{"line": 0, "reason": message}]}, status=413)
-            return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
-        return self.get_response(request)
+        if length <= limit:
+            return None
+        message = f"the request body is {length:,} bytes; this address takes at most {limit:,} ({setting})"
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": message, "errors": [{"line": 0, "reason": message}]}, status=413)
+        return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")

@@ -7,7 +7,6 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config.login_limit import rate_limited_login
 from instruments import api as instruments_api
 from novelty.api import LiteratureListUploadApi
 from scaledev.api import ScaleDevelopmentApi
@@ -21,9 +20,8 @@ instruments_api_urlpatterns = [
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
-    path("admin/login/", rate_limited_login(admin.site.login)),
     path("admin/", admin.site.urls),
-    path("accounts/login/", rate_limited_login(auth_views.LoginView.as_view()), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include((instruments_api_urlpatterns, "instruments-api"))),
     path("api/v1/", include((ratings_api, "ratings-api"))),

@@ -33,6 +33,8 @@ class LiteratureListUploadApi(ListAPIView):
     `application/jsonl` with `id,title,abstract,year,venue`): one bad row rejects them all,
     each named with its line, and nothing is stored."""
 
+    large_uploads = True  # bodies up to ANCHOR_MAX_UPLOAD_BYTES (config/upload_limit.py)
+
     serializer_class = PaperOutput
     parser_classes = TABLE_PARSERS
 

@@ -70,3 +70,19 @@ def encrypted_with_primary(stored: str) -> bool:
     except InvalidToken:
         return False
     return True
+
+
+def perturbation_encrypted(config: dict) -> dict:
+    """A robustness rater's configuration as stored: a content edit's texts (``edits``, target
+    id -> edited material) encrypted like target texts; everything else as given."""
+    if not config.get("edits"):
+        return config
+    return {**config, "edits": {key: encrypt(text) if text and not text.startswith(PREFIX) else text
+                                for key, text in config["edits"].items()}}
+
+
+def perturbation_decrypted(config: dict) -> dict:
+    """The configuration as ``ratings.llm.perturbations`` reads it (edits in plain text)."""
+    if not config.get("edits"):
+        return config
+    return {**config, "edits": {key: decrypt(text) for key, text in config["edits"].items()}}

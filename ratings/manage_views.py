@@ -11,6 +11,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 
 from audit.actor import Actor
+from config.upload_limit import large_uploads
 
 from .forms import (
     AssignmentDesignForm, RaterInviteForm, RatingDesignForm, ScoringStartForm, StudyCreateForm, TargetsUploadForm,
@@ -24,7 +25,7 @@ from .services.raters import RaterInviteError, rater_invite
 from .services.robustness import edits_from_rows, paraphrases_from_rows, robustness_job_start
 from .services.scoring import ScoringError, llm_rater_get_or_create, scoring_job_start
 from .services.subsets import subset_choose, target_ids_from_text
-from .tabular import ImportRejected, format_for, read_rows
+from .tabular import ImportRejected, format_for, read_table
 
 
 def manager_required(view):
@@ -42,16 +43,15 @@ def _import_upload(request, study, upload) -> tuple[str | None, list]:
     """Import an uploaded targets file; returns a summary or the row errors."""
     try:
         fmt = format_for(Path(upload.name))
-        text = upload.read().decode("utf-8")
-        result = targets_import(study=study, rows=read_rows(text, fmt, required=("id", "text")), fmt=fmt,
-                                actor=Actor.from_request(request), file_name=upload.name)
-    except UnicodeDecodeError:
-        return None, [f"{upload.name} is not UTF-8 text"]
+        rows = read_table(upload, fmt, required=("id", "text"), name=upload.name)  # read as it is parsed
+        result = targets_import(study=study, rows=rows, fmt=fmt, actor=Actor.from_request(request),
+                                file_name=upload.name)
     except ImportRejected as exc:
         return None, [str(e) for e in exc.errors]
     return f"{result.created} targets created, {result.updated} updated, {result.unchanged} unchanged", []
 
 
+@large_uploads
 @manager_required
 def study_list(request):
     form = StudyCreateForm(request.POST or None, request.FILES or None)
@@ -80,6 +80,7 @@ def study_list(request):
     }, status=400 if request.method == "POST" else 200)
 
 
+@large_uploads
 @manager_required
 def study_detail(request, slug: str):
     study = get_object_or_404(studies_for_manager(user=request.user), slug=slug)
@@ -170,12 +171,11 @@ def _rating_design(request, study, raters, context):
     if not form.is_valid():
         return None
     try:
-        previous = study_set_rating_design(study=study, design=form.cleaned_data["rating_design"])
+        previous = study_set_rating_design(study=study, design=form.cleaned_data["rating_design"],
+                                           actor=Actor.from_request(request))
     except StudyDesignError as exc:
         form.add_error("rating_design", str(exc))
         return None
-    audit_record(request=request, action="change", object_type="study", object_id=study.slug, study=study,
-                 detail={"rating_design": study.rating_design, "previous": previous})
     messages.success(request, f"Rating design: {study.rating_design or 'undeclared (inferred by the report)'}.")
     return redirect("ratings:manage-study", slug=study.slug)
 
@@ -202,7 +202,7 @@ def _start_perturbed(request, study, data):
     version = data["instrument"]
 
     def rows(upload, required):
-        return read_rows(upload.read().decode("utf-8"), format_for(Path(upload.name)), required=required)
+        return read_table(upload, format_for(Path(upload.name)), required=required, name=upload.name)
 
     edits = edits_from_rows(study=study, rows=rows(data["edits"], ("id", "text"))) if data["edits"] else None
     paraphrases = (paraphrases_from_rows(version=version, rows=rows(data["paraphrases"], ("item", "text")))

@@ -1,6 +1,7 @@
 """What the API modules share: body parsers for uploaded tables, the row-error response."""
 
 import hashlib
+import io
 import json
 from dataclasses import dataclass
 
@@ -10,17 +11,33 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from config.api_errors import ErrorListOutput, ErrorOutput  # noqa: F401 (re-exported)
-from config.parsers import SafeJSONParser
-from ratings.tabular import ImportRejected, Row, RowError, read_rows, reject_nul
+from config.parsers import MAX_ARRAY_LENGTH, SafeJSONParser
+from ratings.tabular import ImportRejected, Row, RowError, read_table, reject_nul
 
-MAX_ROWS = 100_000
+MAX_ROWS = MAX_ARRAY_LENGTH
 
 
 @dataclass(frozen=True, slots=True)
 class RawTable:
+    """A CSV or JSON Lines body, not read yet: ``table_rows`` parses it from the request's
+    stream as it arrives and stops at ``MAX_ROWS``, so the body is never held whole as text."""
+
     fmt: str
-    text: str
-    sha256: str = ""
+    stream: object
+
+
+class HashingSource:
+    """A body stream that hashes what is read from it, so an import can record the SHA-256 of
+    the bytes it parsed without holding them (``body_sha256``)."""
+
+    def __init__(self, source) -> None:
+        self.source = source
+        self.sha256 = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.source.read(size)
+        self.sha256.update(data)
+        return data
 
 
 class CreatesStudies(BasePermission):
@@ -40,11 +57,7 @@ class _TextParser(BaseParser):
     fmt = ""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        raw = stream.read() if stream is not None else b""
-        try:
-            return RawTable(self.fmt, raw.decode("utf-8"), hashlib.sha256(raw).hexdigest())
-        except UnicodeDecodeError as exc:
-            raise ImportRejected([RowError(0, f"the body is not UTF-8 text (byte {exc.start})")]) from exc
+        return RawTable(self.fmt, HashingSource(stream if stream is not None else io.BytesIO(b"")))
 
 
 class CsvParser(_TextParser):
@@ -70,7 +83,7 @@ def table_rows(data, *, required: tuple[str, ...] = ()) -> tuple[list[Row], str]
     A JSON array's element N is line N, the way JSON Lines count; ``ImportRejected`` if the body
     cannot be read as a table or has more than ``MAX_ROWS`` rows."""
     if isinstance(data, RawTable):
-        rows, fmt = read_rows(data.text, data.fmt, required=required), data.fmt
+        rows, fmt = read_table(data.stream, data.fmt, required=required, max_rows=MAX_ROWS), data.fmt
     elif isinstance(data, list):
         bad = [RowError(n, "each element must be a JSON object") for n, v in enumerate(data, 1) if not isinstance(v, dict)]
         if bad:
@@ -87,15 +100,14 @@ def table_rows(data, *, required: tuple[str, ...] = ()) -> tuple[list[Row], str]
 
 
 def body_sha256(data) -> str:
-    """SHA-256 of an uploaded table: of the bytes sent (CSV, JSON Lines), or of a JSON array's
+    """SHA-256 of an uploaded table, after ``table_rows``: of the bytes sent (CSV, JSON Lines), or of a JSON array's
     canonical form (sorted keys, no spaces), so the same rows give the same hash."""
-    if isinstance(data, RawTable):
-        return data.sha256
+    if isinstance(data, RawTable):  # read by now: table_rows parsed it whole
+        return data.stream.sha256.hexdigest()
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def rejected_response(exc: ImportRejected) -> Response:
-    return Response({"detail": "rejected, nothing stored", "errors": [{"line": e.line, "reason": e.reason}
-                                                                      for e in exc.errors]},
+    return Response({"detail": "rejected, nothing stored", "errors": [e.as_dict() for e in exc.errors]},
                     status=status.HTTP_400_BAD_REQUEST)

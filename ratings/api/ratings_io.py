@@ -74,6 +74,8 @@ class RatingsApi(APIView):
     format (`target_id,rater_id,item,score[,instrument,rater_kind,model,distribution]`), atomically;
     rater ids are the study's own."""
 
+    large_uploads = True  # bodies up to ANCHOR_MAX_UPLOAD_BYTES (config/upload_limit.py)
+
     parser_classes = TABLE_PARSERS
     renderer_classes = [JSONRenderer, CsvRenderer, JsonLinesRenderer]
 

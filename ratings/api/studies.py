@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from ratings.models import Study
 from ratings.selectors import studies_for_user
-from audit.services import audit_record
+from audit.actor import Actor
 from ratings.services import StudyDesignError, study_get_or_create, study_update
 
 from .common import CreatesStudies, ErrorListOutput, ErrorOutput
@@ -101,12 +101,8 @@ class StudyDetailApi(APIView):
         study = study_for(request, slug)
         data = StudyPatchInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        previous = study.rating_design
         try:
-            study = study_update(study=study, **data.validated_data)
+            study = study_update(study=study, **data.validated_data, actor=Actor.from_request(request))
         except StudyDesignError as exc:
             raise ValidationError({"rating_design": [str(exc)]}) from exc
-        audit_record(request=request, action="change", object_type="study", object_id=study.slug, study=study,
-                     detail={**data.validated_data, **({"previous_rating_design": previous}
-                                                       if "rating_design" in data.validated_data else {})})
         return Response(StudyOutput(study).data)

@@ -6,7 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.services import audit_record
+from audit.actor import Actor
 from instruments.models import InstrumentVersion
 from instruments.selectors import instrument_version_get
 from ratings.selectors import scoring_jobs_for_user
@@ -61,10 +61,9 @@ class StudyScoringJobsApi(APIView):
             return _bad_request(exc.field, str(exc))
         try:
             job = scoring_job_start(study=study, version=version, rater=llm_rater_get_or_create(),
-                                    created_by=request.user, subset=subset)
+                                    created_by=request.user, subset=subset, actor=Actor.from_request(request),
+                                    audit_detail={"sample": (subset or {}).get("sample")})
         except ScoringError as exc:
             return _bad_request("instrument", str(exc))
-        audit_record(request=request, action="create", object_type="job", object_id=job.pk, study=study,
-                     detail={"targets": job.total, "sample": (subset or {}).get("sample")})
         body = job_output(job)
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})

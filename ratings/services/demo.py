@@ -4,6 +4,7 @@ and a demo admin and rater, so a fresh install has something to look at."""
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -21,9 +22,15 @@ from .targets import targets_import
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 DEMO_STUDY = "demo-engagement"
 DEMO_INSTRUMENT = "therapy-engagement"
-# Demo credentials are printed by `make run`; they exist only in a local demo database.
+# Demo credentials are printed by `make run`; they exist only in a local demo database, never
+# under ANCHOR_PRODUCTION (refused here, and `check --deploy` fails while one still signs in).
 DEMO_ADMIN = ("admin", "anchor-admin")
 DEMO_RATER = ("rater", "anchor-rater")
+DEMO_ACCOUNTS = (DEMO_ADMIN, DEMO_RATER)
+
+
+class DemoAccountsRefused(RuntimeError):
+    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +40,12 @@ class DemoAccount:
 
 
 @transaction.atomic
-def demo_setup() -> list[DemoAccount]:
-    """Load everything the demo needs; running it again changes nothing."""
+def demo_setup(*, accounts: bool = True) -> list[DemoAccount]:
+    """Load everything the demo needs; running it again changes nothing. The demo accounts
+    (their passwords are public) are refused under ``ANCHOR_PRODUCTION``: there, ask for
+    ``accounts=False`` (the instruments and the demo study only)."""
+    if accounts and getattr(settings, "ANCHOR_PRODUCTION", False):
+        raise DemoAccountsRefused("ANCHOR_PRODUCTION is set: the demo accounts (public passwords) are not created")
     for path in builtin_definition_files():
         instrument_load(text=path.read_text(encoding="utf-8"))
     version = instrument_version_get(reference=DEMO_INSTRUMENT)
@@ -43,6 +54,8 @@ def demo_setup() -> list[DemoAccount]:
     targets_import(study=study, rows=read_file(DEMO_DIR / "targets.jsonl"), fmt="jsonl")
     ratings_import(study=study, rows=read_file(DEMO_DIR / "ratings.csv"), instrument=DEMO_INSTRUMENT)
     roles_ensure()
+    if not accounts:
+        return []
     admin = _account(*DEMO_ADMIN, superuser=True)
     rater_account = _account(*DEMO_RATER, superuser=False)
     user = get_user_model().objects.get(username=DEMO_RATER[0])

@@ -2,8 +2,8 @@
 
 from django.db import connection, transaction
 
-from ratings.encryption import encrypted_with_primary
-from ratings.models import Target
+from ratings.encryption import encrypted_with_primary, perturbation_decrypted, perturbation_encrypted
+from ratings.models import Rater, Target
 
 BATCH = 500
 
@@ -30,3 +30,18 @@ def stored_texts(pks: list[int]) -> list[tuple[int, str]]:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id, text FROM {table} WHERE id IN ({', '.join(['%s'] * len(pks))})", pks)
         return list(cursor.fetchall())
+
+
+@transaction.atomic
+def perturbation_edits_reencrypt() -> int:
+    """Re-encrypt the edited material of content-edit robustness raters with the first key;
+    returns how many raters changed."""
+    done = 0
+    for rater in Rater.objects.filter(perturbation__has_key="edits").select_for_update():
+        edits = rater.perturbation.get("edits") or {}
+        if all(encrypted_with_primary(text) for text in edits.values() if text):
+            continue
+        rater.perturbation = perturbation_encrypted(perturbation_decrypted(rater.perturbation))
+        rater.save(update_fields=["perturbation"])
+        done += 1
+    return done

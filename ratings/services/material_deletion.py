@@ -1,7 +1,8 @@
 """Deleting a study's material on request (a participant withdraws, a retention period ends).
 
 Removes every target's text, its content hash and its metadata (which may identify a person),
-and the LLM's free-text rationales (which may quote the material). Kept: the targets' ids and
+the LLM's free-text rationales (which may quote the material), and the edited material of the
+study's content-edit robustness runs (``Rater.perturbation["edits"]``). Kept: the targets' ids and
 numeric outcome criteria, the assignments, and every rating with its item scores, so the
 study's report (reliability, agreement, validity) is still computed from the same numbers.
 """
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from audit.actor import Actor
 from audit.services import audit_record
-from ratings.models import ItemScore, Study, Target
+from ratings.models import ItemScore, Rater, Study, Target
 
 # Sent inside the deleting transaction, so apps that keep their own copies of material (the
 # novelty pipeline's artefacts quote the paper) delete them too, without ratings importing them.
@@ -30,9 +31,21 @@ def study_material_delete(*, study: Study, actor: Actor | None = None) -> int:
     study = Study.objects.select_for_update().get(pk=study.pk)
     n = Target.objects.filter(study=study).update(text="", text_sha256="", metadata={})
     ItemScore.objects.filter(rating__target__study=study).exclude(rationale="").update(rationale="")
+    _delete_edited_material(study)
     study_material_deleted.send(sender=Study, study=study)
     study.material_deleted_at = timezone.now()
     study.save(update_fields=["material_deleted_at"])
     if actor is not None:
         audit_record(actor=actor, action="delete", object_type="material", study=study, detail={"targets": n})
     return n
+
+
+def _delete_edited_material(study: Study) -> None:
+    """Blank the edited texts of the content-edit raters that scored this study; the target ids
+    stay (they say which targets the run scored, and the report counts them)."""
+    ids = set(Rater.objects.filter(scoring_jobs__study=study, perturbation__has_key="edits")
+              .values_list("pk", flat=True))
+    for rater in Rater.objects.filter(pk__in=ids).select_for_update():
+        edits = rater.perturbation.get("edits") or {}
+        rater.perturbation = {**rater.perturbation, "edits": dict.fromkeys(edits, "")}
+        rater.save(update_fields=["perturbation"])

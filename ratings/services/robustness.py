@@ -18,6 +18,7 @@ import json
 from django.db import transaction
 
 from instruments.models import InstrumentVersion
+from ratings.encryption import perturbation_encrypted
 from ratings.llm.perturbations import KINDS
 from ratings.models import Rater, ScoringJob, Study
 from ratings.tabular import ImportRejected, Row, RowError
@@ -103,8 +104,9 @@ def perturbed_rater_get_or_create(*, base: Rater, config: dict) -> Rater:
         raise ScoringError(f"rater {base.name!r} is not an unperturbed LLM rater")
     digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode("utf-8")).hexdigest()[:8]
     name = f"{base.name[:80]}--{SHORT_NAMES[config['kind']]}-{digest}"
+    # The name hashes the plain configuration; the stored one has the edited material encrypted.
     rater, _ = Rater.objects.get_or_create(
-        name=name, study=None, defaults={"kind": Rater.Kind.LLM, "perturbation": config,
+        name=name, study=None, defaults={"kind": Rater.Kind.LLM, "perturbation": perturbation_encrypted(config),
                              **{f: getattr(base, f) for f in PROVENANCE_FIELDS}})
     return rater
 

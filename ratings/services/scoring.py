@@ -22,6 +22,7 @@ from instruments.models import InstrumentVersion
 from ratings.llm import (
     PROMPT_VERSION, DecodingParams, LlmBackend, TargetRating, default_model_path, model_sha256, request_from_spec,
 )
+from ratings.encryption import perturbation_decrypted
 from ratings.llm.perturbations import apply_perturbation
 from ratings.models import ItemScore, Rater, Rating, ScoringJob, ScoringTask, Study, Target
 
@@ -119,7 +120,8 @@ def score_target(*, job_id: int, target_id: int, backend: LlmBackend | None = No
         material_name = version.definition.get("material") or "material"
         request = request_from_spec(version.spec, material=target.text, material_name=material_name)
         if job.rater.perturbation:  # a robustness run: rate the perturbed request
-            request = apply_perturbation(request, job.rater.perturbation, target=target.external_id)
+            request = apply_perturbation(request, perturbation_decrypted(job.rater.perturbation),
+                                         target=target.external_id)
         outcome = PipelineOutcome(backend.rate(request))
     _store(job_id=job_id, target=target, result=outcome.rating, outcome=outcome)
 

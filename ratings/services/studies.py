@@ -3,6 +3,8 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from audit.actor import Actor
+from audit.services import audit_record
 from instruments.models import InstrumentVersion
 from ratings.models import Study
 
@@ -38,9 +40,10 @@ def study_get_or_create(*, slug: str, title: str | None = None, description: str
 
 
 @transaction.atomic
-def study_set_rating_design(*, study: Study, design: str) -> str:
+def study_set_rating_design(*, study: Study, design: str, actor: Actor | None = None) -> str:
     """Declare how raters are laid over ``study``'s targets (``crossed`` or ``one-way``; ``""``
-    clears the declaration, and the report infers the design again). Returns the previous value."""
+    clears the declaration, and the report infers the design again). Returns the previous value;
+    with an ``actor`` the change is audited in the same transaction."""
     previous = study.rating_design
     study.rating_design = _check_design(design)
     try:
@@ -48,13 +51,18 @@ def study_set_rating_design(*, study: Study, design: str) -> str:
     except ValidationError as exc:
         raise StudyDesignError("; ".join(exc.messages)) from exc
     study.save(update_fields=["rating_design"])
+    if actor is not None:
+        audit_record(actor=actor, action="change", object_type="study", object_id=study.slug, study=study,
+                     detail={"rating_design": study.rating_design, "previous": previous})
     return previous
 
 
 @transaction.atomic
 def study_update(*, study: Study, title: str | None = None, description: str | None = None,
-                 rating_design: str | None = None) -> Study:
-    """Change a study's title, description or rating design (the fields given)."""
+                 rating_design: str | None = None, actor: Actor | None = None) -> Study:
+    """Change a study's title, description or rating design (the fields given); with an
+    ``actor`` the change is audited in the same transaction."""
+    previous = study.rating_design
     if rating_design is not None:
         study_set_rating_design(study=study, design=rating_design)
     fields = [name for name, value in (("title", title), ("description", description)) if value is not None]
@@ -63,6 +71,13 @@ def study_update(*, study: Study, title: str | None = None, description: str | N
     if fields:
         study.full_clean()
         study.save(update_fields=fields)
+    if actor is not None:
+        changed = {name: value for name, value in (("title", title), ("description", description),
+                                                   ("rating_design", rating_design)) if value is not None}
+        if rating_design is not None:
+            changed["previous_rating_design"] = previous
+        audit_record(actor=actor, action="change", object_type="study", object_id=study.slug, study=study,
+                     detail=changed)
     return study
 
 

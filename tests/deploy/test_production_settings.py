@@ -16,6 +16,8 @@ PRODUCTION = {
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
     # A Fernet key, for the encryption of material at rest where the code reads it.
     "ANCHOR_ENCRYPTION_KEYS": "pS0P2lRFPl7NOjgDqFSlgxQn0aOGYF9uDwI1xPEzqqA=",
+    # The sign-in throttle's counts, shared by every web process (nothing connects during the check).
+    "ANCHOR_CACHE_URL": "redis://127.0.0.1:6379/9",
 }
 
 
@@ -66,3 +68,30 @@ def test_production_refuses_to_start_with_debug_or_the_development_key(tmp_path,
     result = manage(tmp_path, env, "check")
     assert result.returncode != 0
     assert f"ImproperlyConfigured: ANCHOR_PRODUCTION is set: {message}" in result.stderr
+
+
+def test_check_deploy_fails_without_a_shared_cache(tmp_path):
+    env = {k: v for k, v in PRODUCTION.items() if k != "ANCHOR_CACHE_URL"}
+    result = manage(tmp_path, env, "check", "--deploy")
+    assert result.returncode != 0
+    assert "anchor.E002" in result.stderr and "counts failed sign-ins on its own" in result.stderr
+
+
+def test_production_refuses_the_demo_accounts_and_check_deploy_fails_while_one_signs_in(tmp_path):
+    sqlite = {"DATABASE_URL": f"sqlite:///{tmp_path / 'anchor.sqlite3'}"}
+    assert manage(tmp_path, sqlite, "migrate", "--noinput").returncode == 0
+    result = manage(tmp_path, PRODUCTION | sqlite, "setup_demo")
+    assert result.returncode == 0, result.stderr
+    assert "no demo accounts: ANCHOR_PRODUCTION is set" in result.stdout and "anchor-admin" not in result.stdout
+    code = "from django.contrib.auth.models import User; print(User.objects.count())"
+    assert manage(tmp_path, PRODUCTION | sqlite, "shell", "-c", code).stdout.split()[-1] == "0"
+    assert manage(tmp_path, PRODUCTION | sqlite, "check", "--deploy").returncode == 0
+    # The demo made before production (make run, then the switch): check --deploy names the accounts.
+    assert manage(tmp_path, sqlite, "setup_demo").returncode == 0
+    result = manage(tmp_path, PRODUCTION | sqlite, "check", "--deploy")
+    assert result.returncode != 0
+    assert "anchor.E003" in result.stderr and "admin, rater" in result.stderr
+    code = ("from django.contrib.auth.models import User; u = User.objects.get(username='admin'); "
+            "u.set_password('a-new-long-password-42'); u.save(); User.objects.filter(username='rater').delete()")
+    assert manage(tmp_path, sqlite, "shell", "-c", code).returncode == 0
+    assert manage(tmp_path, PRODUCTION | sqlite, "check", "--deploy").returncode == 0

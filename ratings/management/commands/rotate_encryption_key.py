@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from ratings.services.encryption_keys import target_texts_reencrypt
+from ratings.services.encryption_keys import perturbation_edits_reencrypt, target_texts_reencrypt
 
 
 class Command(BaseCommand):
@@ -12,3 +12,5 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         done, current = target_texts_reencrypt()
         self.stdout.write(f"{done} target text(s) re-encrypted with the first key, {current} already current")
+        raters = perturbation_edits_reencrypt()
+        self.stdout.write(f"{raters} content-edit rater(s) re-encrypted")

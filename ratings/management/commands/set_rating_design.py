@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.services import audit_record
+from audit.actor import Actor
 from ratings.models import Study
 from ratings.services import StudyDesignError, study_set_rating_design
 
@@ -24,9 +24,7 @@ class Command(BaseCommand):
             raise CommandError(f"no study {study!r}")
         new = "" if design == CLEAR else design
         try:
-            previous = study_set_rating_design(study=study_obj, design=new)
+            previous = study_set_rating_design(study=study_obj, design=new, actor=Actor.command())
         except StudyDesignError as exc:
             raise CommandError(str(exc)) from exc
-        audit_record(action="change", object_type="study", object_id=study_obj.slug, study=study_obj,
-                     detail={"rating_design": new, "previous": previous})
         self.stdout.write(f"{study_obj.slug}: rating design {previous or 'undeclared'} -> {new or 'undeclared'}")
