@@ -48,7 +48,7 @@ class LiteratureListUploadApi(ListAPIView):
     def post(self, request: Request, slug: str) -> Response:
         study = study_for(request, slug)
         try:
-            rows, _ = table_rows(request.data, required=("id", "title", "abstract", "year"))
+            rows, _ = table_rows(request.data, required=("id", "title", "abstract"))
             result = literature_import(study=study, rows=rows)
         except ImportRejected as exc:
             return rejected_response(exc)
