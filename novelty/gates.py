@@ -12,8 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS  # scikit-learn comes with pingouin
-
 from .retrieval import normalise
 
 # A source sentence matches when its normalised text is a substring of the normalised input,
@@ -27,8 +25,19 @@ DUPLICATE_THRESHOLD = 0.9
 # DEGENERATE_MIN_WORDS words), the same word three times in a row, or one character repeated.
 DEGENERATE_DISTINCT_SHARE = 0.5
 DEGENERATE_MIN_WORDS = 4
-# Words that carry no content (the Glasgow list scikit-learn ships, plus forms of "do" and "paper").
-STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | {"did", "does", "doing", "paper", "papers"}
+# Function words (a short English list) and the words every paper uses of itself.
+STOP_WORDS = frozenset("""
+a about above across after again against all almost also although always among an and another any are
+around as at be because been before being below between both but by can cannot could did do does doing
+done down during each either else enough etc even ever every few for from further had has have having he
+her here hers him his how however i if in into is it its itself just least less many may me might more
+most much must my neither no nor not now of off often on once one only onto or other others otherwise our
+ours out over own per perhaps rather same several she should since so some such than that the their them
+themselves then there thereby therefore these they this those though through thus to together too toward
+towards under until up upon us very via was we well were what when where whether which while who whom
+whose why will with within without would yet you your paper papers work present presents presented
+propose proposes proposed show shows shown introduce introduces introduced
+""".split())
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 

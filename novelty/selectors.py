@@ -34,11 +34,11 @@ def pipeline_review(*, target, version) -> dict | None:
 
 
 def artefacts_for_job(*, job):
-    """The stored stage artefacts of ``job``'s ratings, grouped per rating (the caller has
-    scoped the job to its user): ``[(rating, [artefact, ...]), ...]`` in target order."""
-    ratings = (Rating.objects.filter(scoring_job=job, pipeline_artefacts__isnull=False).distinct()
-               .select_related("target").order_by("target__external_id"))
-    return ratings
+    """The ratings of ``job`` that have stage artefacts, in target order (the caller has scoped
+    the job to its user; ``artefacts_of`` reads each one's stages)."""
+    ids = PipelineArtefact.objects.filter(rating__scoring_job=job).values("rating_id")
+    return (Rating.objects.filter(pk__in=ids).select_related("target", "rater", "instrument_version__instrument")
+            .order_by("target__external_id"))
 
 
 def artefacts_of(rating) -> list:
