@@ -37,7 +37,10 @@ MAX_GENERATION_TOKENS = 2048
 
 
 class NoveltyPipelineError(ValueError):
-    """The pipeline cannot rate this paper honestly (the message says why); the rating stays missing."""
+    """The pipeline cannot rate this paper honestly (the message says why); the rating stays missing.
+    ``tokens_evaluated`` is what the stages run so far cost."""
+
+    tokens_evaluated: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,7 +339,9 @@ def run_pipeline(*, spec, submission: Submission, corpus: Corpus, backend: LlmBa
     claims_out = extract_claims(spec, submission, backend, limits)
     claims = claims_out.data["claims"]
     if not claims:
-        raise _no_claim_error(claims_out)
+        error = _no_claim_error(claims_out)
+        error.tokens_evaluated = claims_out.tokens_evaluated
+        raise error
     related_out, hits = retrieve(spec, submission, claims, corpus, limits)
     comparison_out = compare(spec, claims, hits, backend, limits)
     judgement_out, rating = judge(spec, submission, claims, comparison_out.data["comparisons"], backend, limits)

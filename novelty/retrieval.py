@@ -177,10 +177,13 @@ class Index:
         papers = sorted(papers, key=lambda p: p.id)
         dates = [parse_date(p.date) for p in papers]
         array = np.array([[d.key(1), d.key(2), d.key(3), d.precision] for d in dates], dtype=np.int64)
-        bm25, tokens = None, _tokens([f"{p.title}. {p.abstract}" for p in papers]) if papers else []
-        if any(tokens):  # a corpus without one indexable word matches nothing
-            bm25 = bm25s.BM25(k1=1.5, b=0.75)
-            bm25.index(tokens, show_progress=False)
+        bm25 = None
+        if papers:
+            tokens = bm25s.tokenize([f"{p.title}. {p.abstract}" for p in papers], stopwords="en", return_ids=True,
+                                    show_progress=False)
+            if any(tokens.vocab):  # a corpus without one indexable word matches nothing
+                bm25 = bm25s.BM25(k1=1.5, b=0.75)
+                bm25.index(tokens, show_progress=False)
         return cls(ids=[p.id for p in papers], titles=[normalise(p.title) for p in papers],
                    dates=array.reshape(-1, 4), bm25=bm25)
 
@@ -213,12 +216,19 @@ class Index:
         return list(self._by_title.get(normalise(title or ""), [])) if normalise(title or "") else []
 
     def scores(self, query: str) -> np.ndarray:
+        """BM25 of ``query`` for every paper (a term repeated in the query counts again)."""
         if self._bm25 is None:
             return np.zeros(len(self.ids))
-        terms = [t for t in _tokens([query])[0] if t in self._bm25.vocab_dict]
-        if not terms:
+        vocab = self._bm25.vocab_dict
+        token_ids = np.array([vocab[t] for t in _tokens([query])[0] if t in vocab], dtype=np.int64)
+        if not token_ids.size:
             return np.zeros(len(self.ids))
-        return np.asarray(self._bm25.get_scores(terms), dtype=np.float64)
+        # The summed postings of the query's terms (bm25s stores one posting list per term).
+        data, indices, indptr = (self._bm25.scores[k] for k in ("data", "indices", "indptr"))
+        spans = [(indptr[t], indptr[t + 1]) for t in token_ids]
+        return np.bincount(np.concatenate([indices[a:b] for a, b in spans]),
+                           weights=np.concatenate([data[a:b] for a, b in spans]).astype(np.float64),
+                           minlength=len(self.ids))
 
     def top(self, query: str, *, k: int, allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
         """The ``k`` best (id, score) pairs among the ``allowed`` papers, best first; ties by id."""
