@@ -160,3 +160,26 @@ def artefacts_delete_for_study(*, study: Study, **_signal) -> int:
     their scores stay. Returns how many artefacts were deleted."""
     deleted, _ = PipelineArtefact.objects.filter(rating__target__study=study).delete()
     return deleted
+
+
+def artefacts_reencrypt(**_signal) -> tuple[str, int, int]:
+    """Re-encrypt every pipeline artefact not yet under the first key of ANCHOR_ENCRYPTION_KEYS
+    (connected to ``material_reencrypt``, sent by ``rotate_encryption_key``); one transaction per
+    batch, so an interrupted run leaves every row readable and a second run finishes it."""
+    from django.db import connection
+
+    from ratings.encryption import encrypted_with_primary
+
+    table = connection.ops.quote_name(PipelineArtefact._meta.db_table)
+    ids = list(PipelineArtefact.objects.order_by("pk").values_list("pk", flat=True))
+    done = current = 0
+    for start in range(0, len(ids), 500):
+        batch = ids[start:start + 500]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SELECT id, data, gate FROM {table} WHERE id IN ({', '.join(['%s'] * len(batch))})", batch)
+            stale = [pk for pk, data, gate in cursor.fetchall()
+                     if not (encrypted_with_primary(data) and encrypted_with_primary(gate))]
+            rows = list(PipelineArtefact.objects.filter(pk__in=stale).select_for_update())
+            PipelineArtefact.objects.bulk_update(rows, ["data", "gate"])
+        done, current = done + len(rows), current + len(batch) - len(rows)
+    return "pipeline artefact(s)", done, current

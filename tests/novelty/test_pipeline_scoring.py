@@ -284,3 +284,23 @@ def test_deleting_the_material_deletes_the_artefacts_and_keeps_the_rating(job, n
     assert not PipelineArtefact.objects.filter(rating__target__study=novelty_study).exists()
     rating = Rating.objects.get(scoring_job=job, target=target)
     assert rating.item_scores.count() == 2  # the scores stay for the report
+
+
+def test_key_rotation_reencrypts_the_artefacts(job, novelty_study, settings, capsys):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    from ratings.encryption import derived_key
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    default = derived_key(settings.SECRET_KEY).decode()  # the fixtures' texts were stored with it
+    settings.ANCHOR_ENCRYPTION_KEYS = [old, default]
+    target = Target.objects.get(study=novelty_study, external_id="P1")
+    score_target(job_id=job.pk, target_id=target.pk, backend=ScriptedBackend(claims=CLAIMS, comparison=_cite))
+    settings.ANCHOR_ENCRYPTION_KEYS = [new, old, default]
+    call_command("rotate_encryption_key")
+    assert "4 pipeline artefact(s) re-encrypted with the first key, 0 already current" in capsys.readouterr().out
+    call_command("rotate_encryption_key")
+    assert "0 pipeline artefact(s) re-encrypted with the first key, 4 already current" in capsys.readouterr().out
+    settings.ANCHOR_ENCRYPTION_KEYS = [new]  # the old key can go
+    assert PipelineArtefact.objects.get(rating__target=target, stage="judgement").data["summary"]

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from ratings.services.encryption_keys import target_texts_reencrypt
+from ratings.services.encryption_keys import material_reencrypt, target_texts_reencrypt
 
 
 class Command(BaseCommand):
@@ -12,3 +12,5 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         done, current = target_texts_reencrypt()
         self.stdout.write(f"{done} target text(s) re-encrypted with the first key, {current} already current")
+        for _, (label, done, current) in material_reencrypt.send(sender=None):
+            self.stdout.write(f"{done} {label} re-encrypted with the first key, {current} already current")
