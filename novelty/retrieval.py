@@ -241,9 +241,9 @@ class Index:
         """The ``k`` best (id, score) pairs among the ``allowed`` papers, best first; ties by id."""
         if k < 1 or not self.ids:
             return []
-        scores = self.scores(query)
+        scores = self.scores(query)  # a fresh array: masked in place
         if allowed is not None:
-            scores = np.where(allowed, scores, 0.0)
+            scores[~allowed] = 0.0
         candidates = np.flatnonzero(scores > 0)
         if candidates.size > k:
             kth = np.partition(scores[candidates], candidates.size - k)[candidates.size - k]
