@@ -251,6 +251,8 @@ ANCHOR_LLM_BASE_URL = env("ANCHOR_LLM_BASE_URL", default="")
 ANCHOR_LLM_N_CTX = env.int("ANCHOR_LLM_N_CTX", default=4096)
 ANCHOR_LLM_THREADS = env.int("ANCHOR_LLM_THREADS", default=2)
 ANCHOR_LLM_MAX_RETRIES = env.int("ANCHOR_LLM_MAX_RETRIES", default=3)
+# Novelty pipeline: where each study corpus's BM25 index is saved (default: VAR_DIR/novelty-index).
+ANCHOR_NOVELTY_INDEX_DIR = env("ANCHOR_NOVELTY_INDEX_DIR", default="")
 
 # Reports: bootstrap resamples, and the size (item scores) up to which a report is computed in
 # the request; larger ones go to a Celery worker (default queue) and are cached until the ratings change.

@@ -8,7 +8,7 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from instruments import api as instruments_api
-from novelty.api import LiteratureListUploadApi
+from novelty.api import LiteratureListUploadApi, ScoringJobArtefactsApi
 from scaledev.api import ScaleDevelopmentApi
 from reports.api import ReportRunApi, StudyReportApi
 from ratings.urls import api_urlpatterns as ratings_api
@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/v1/", include((ratings_api, "ratings-api"))),
     path("api/v1/studies/<slug:slug>/report/", StudyReportApi.as_view(), name="api-study-report"),
     path("api/v1/studies/<slug:slug>/literature/", LiteratureListUploadApi.as_view(), name="api-study-literature"),
+    path("api/v1/jobs/<int:job_id>/artefacts/", ScoringJobArtefactsApi.as_view(), name="api-scoring-job-artefacts"),
     path("api/v1/studies/<slug:slug>/scale-development/", ScaleDevelopmentApi.as_view(),
          name="api-scale-development"),
     path("api/v1/report-runs/<int:run_id>/", ReportRunApi.as_view(), name="api-report-run"),

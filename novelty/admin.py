@@ -7,7 +7,7 @@ from .models import LiteraturePaper, PipelineArtefact
 
 @admin.register(LiteraturePaper)
 class LiteraturePaperAdmin(admin.ModelAdmin):
-    list_display = ["external_id", "study", "year", "title", "venue"]
+    list_display = ["external_id", "study", "date", "title", "venue"]
     list_filter = ["study", "year"]
     search_fields = ["external_id", "title", "abstract"]
 

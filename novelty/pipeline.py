@@ -6,6 +6,13 @@ with length bounds and, for citations, the retrieved ids), so output always pars
 then drop claims not grounded in the paper and citations of papers that were not retrieved.
 The judgement items are scored from the model's distribution over their labels (``rate``),
 on material that holds the paper and the per-claim comparisons.
+
+Retrieval sees prior work only (see ``retrieval``), each distinct claim is compared once, and
+contradictions are flagged, never repaired: a comparison labelled "novel" that cites an
+anticipating paper (or "anticipated" citing none), and a conclusion of "novel" when every
+comparison says "anticipated" (or "not novel" when every one says "novel"). A paper whose
+every claim fails the claims gate, or that has no date to tell prior work by, is not rated:
+``NoveltyPipelineError`` says why, and its rating stays missing (never a default score).
 """
 
 import copy
@@ -16,14 +23,24 @@ from typing import Any
 
 from ratings.llm import LlmBackend, TargetRating, request_from_spec
 
-from .gates import FUZZY_THRESHOLD, MIN_SOURCE_WORDS, citations_gate, claims_gate, split_sentences
-from .retrieval import METHOD, Hit, Index, Paper
+from .gates import (
+    FUZZY_THRESHOLD, MIN_SOURCE_WORDS, citations_gate, claims_gate, content_words, split_sentences,
+)
+from .retrieval import METHOD, NEAR_DUPLICATE_THRESHOLD, Corpus, Hit, normalise, parse_date
 
-RUNNER_VERSION = "novelty-pipeline-1"
+RUNNER_VERSION = "novelty-pipeline-2"
+ANTICIPATED = ("anticipated", "partially anticipated")
 CLAIM_TEXT_CHARS = 200
 EXPLANATION_CHARS = 240
 SUMMARY_CHARS = 200
 MAX_GENERATION_TOKENS = 2048
+
+
+class NoveltyPipelineError(ValueError):
+    """The pipeline cannot rate this paper honestly (the message says why); the rating stays missing.
+    ``tokens_evaluated`` is what the stages run so far cost."""
+
+    tokens_evaluated: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +49,7 @@ class Submission:
     title: str
     abstract: str
     introduction: str = ""
-    year: int | None = None
+    date: str | None = None  # YYYY, YYYY-MM or YYYY-MM-DD
 
     @property
     def text(self) -> str:
@@ -77,11 +94,15 @@ class PipelineResult:
         return sum(s.tokens_evaluated for s in self.stages)
 
     def provenance(self) -> dict[str, Any]:
+        """Counts only (no material: provenance is not encrypted and stays after deletion)."""
+        judgement = next(s for s in self.stages if s.stage == "judgement")
         return {"pipeline": {
             "runner": RUNNER_VERSION, "retrieval": METHOD, "claim_gate_threshold": FUZZY_THRESHOLD,
+            "near_duplicate_threshold": NEAR_DUPLICATE_THRESHOLD,
             "tokens_by_stage": {s.stage: s.tokens_evaluated for s in self.stages},
-            "gates": {s.stage: {k: v for k, v in s.gate.items() if k != "dropped_items"}
+            "gates": {s.stage: {k: v for k, v in s.gate.items() if k not in ("dropped_items", "checks")}
                       for s in self.stages if s.gate},
+            "consistency": judgement.data["consistency"],
         }}
 
 
@@ -127,10 +148,11 @@ def _bounded(schema: Mapping[str, Any], *, strings: int, max_items: int | None =
 
 
 def quotable_sentences(submission: Submission, *, limit: int = 60) -> list[str]:
-    """The title and the sentences of abstract and introduction, as written (first ``limit``)."""
-    found = [submission.title.strip()] if submission.title.strip() else []
+    """The sentences of abstract and introduction, as written (first ``limit``); not the title,
+    which names the paper and claims nothing a reviewer could check."""
+    title, found = normalise(submission.title), []
     for part in (submission.abstract, submission.introduction):
-        found += [s for s in split_sentences(part) if len(s.split()) >= MIN_SOURCE_WORDS]
+        found += [s for s in split_sentences(part) if len(s.split()) >= MIN_SOURCE_WORDS and normalise(s) != title]
     return list(dict.fromkeys(found))[:limit]
 
 
@@ -147,29 +169,93 @@ def extract_claims(spec, submission: Submission, backend: LlmBackend, limits: Li
     longest = max((len(q) for q in quotes), default=chars)
     out = backend.generate_structured(instructions=spec.llm_instructions, prompt=prompt, schema=schema,
                                       max_tokens=_token_budget(max_claims * (chars + longest + 48)))
-    raw = list((out.value or {}).get("claims", []))[:max_claims]
-    gate = claims_gate(raw, submission.text)
+    raw = [c for c in (out.value or {}).get("claims", []) if isinstance(c, dict)][:max_claims]
+    gate = claims_gate(raw, submission.text, title=submission.title)
     claims = [{"index": i, **claim} for i, claim in enumerate(gate.kept)]
     return StageOutput("claims", {"claims": claims, "generated": raw}, out.tokens_evaluated, gate.counts())
 
 
-def retrieve(spec, submission: Submission, claims: Sequence[dict], corpus: Sequence[Paper],
+def _no_claim_error(claims_out: StageOutput) -> NoveltyPipelineError:
+    gate = claims_out.gate
+    reasons = ", ".join(f"{n} {reason}" for reason, n in gate["dropped_by_reason"].items()) or "none generated"
+    return NoveltyPipelineError(f"every claim was dropped by the claims gate ({gate['dropped']} of "
+                                f"{len(claims_out.data['generated'])} generated: {reasons}); the paper is not rated")
+
+
+def submission_date(submission: Submission, *, required: bool):
+    if submission.date in (None, ""):
+        if required:
+            raise NoveltyPipelineError("the submission has no `date` (or `year`) in its metadata, so prior work "
+                                       "cannot be told from concurrent and later work; the paper is not rated")
+        return None
+    try:
+        return parse_date(submission.date)
+    except ValueError as exc:
+        raise NoveltyPipelineError(f"the submission's date: {exc}") from None
+
+
+def retrieve(spec, submission: Submission, claims: Sequence[dict], corpus: Corpus,
              limits: Limits) -> tuple[StageOutput, list[list[Hit]]]:
+    """The top papers per claim among the corpus's prior work; one search per distinct query."""
     stage = _stage(spec, "related_work")
     k = limits.top_k or int(stage.params.get("top_k", 5))
-    exclude = bool(stage.params.get("exclude_after_submission", True)) and submission.year is not None
-    index = Index(corpus, before_year=submission.year if exclude else None)
-    hits = [index.search(f"{c['claim']} {c.get('source_sentence', '')}", k=k) for c in claims]
-    data = {"method": METHOD, "top_k": k, "corpus_size": len(corpus), "submission_year": submission.year,
-            "excluded_after_submission": index.excluded,
-            "future_filter": "applied" if exclude else "not applied: the submission has no year",
+    prior_only = bool(stage.params.get("exclude_after_submission", True))
+    date = submission_date(submission, required=prior_only)
+    exclusions = corpus.exclusions(submission_id=submission.id, title=submission.title,
+                                   abstract=submission.abstract, date=date if prior_only else None)
+    searched: dict[str, list[Hit]] = {}
+    hits = []
+    for claim in claims:
+        query = f"{claim['claim']} {claim.get('source_sentence', '')}"
+        if query not in searched:
+            searched[query] = corpus.search(query, k=k, exclusions=exclusions)
+        hits.append(searched[query])
+    data = {"method": METHOD, "top_k": k, "corpus_size": len(corpus), "corpus_fingerprint": corpus.fingerprint,
+            "submission_date": str(date) if date else None,
+            "date_rule": ("strictly earlier at the finest precision both dates have" if prior_only
+                          else "not applied (exclude_after_submission: false)"),
+            "excluded": exclusions.to_dict(),
+            "excluded_total": int((~exclusions.allowed).sum()), "searches": len(searched),
             "per_claim": [{"claim_index": c["index"], "papers": [h.to_dict() for h in claim_hits]}
                           for c, claim_hits in zip(claims, hits)]}
     return StageOutput("related_work", data), hits
 
 
+def cited_passage(claim: str, abstract: str) -> dict:
+    """The sentence of a cited abstract that shares the most content words with ``claim``
+    (the first of equals): chosen by Anchor, not by the model, so a reviewer can check it."""
+    words = content_words(claim)
+    best, shared = "", -1
+    for sentence in split_sentences(abstract) or [abstract]:
+        overlap = len(words & content_words(sentence))
+        if overlap > shared:
+            best, shared = sentence, overlap
+    return {"passage": best, "shared_content_words": max(shared, 0)}
+
+
+def comparison_contradiction(label: str | None, cited: Sequence[str]) -> str | None:
+    """Why a comparison's label contradicts its citations, or None."""
+    if label == "novel" and cited:
+        return f"labelled novel but cites {len(cited)} anticipating paper(s)"
+    if label in ANTICIPATED and not cited:
+        return f"labelled {label} but cites no paper"
+    return None
+
+
+def conclusion_contradiction(conclusion: str | None, comparisons: Sequence[dict]) -> str | None:
+    """Why the conclusion contradicts the comparisons (all of one label), or None."""
+    labels = [c.get("label") for c in comparisons]
+    if not labels:
+        return None
+    if conclusion == "novel" and all(label == "anticipated" for label in labels):
+        return f"concluded novel although all {len(labels)} comparison(s) say anticipated"
+    if conclusion == "not novel" and all(label == "novel" for label in labels):
+        return f"concluded not novel although all {len(labels)} comparison(s) say novel"
+    return None
+
+
 def _related_text(hits: Sequence[Hit]) -> str:
-    return "\n".join(f"[{h.paper.id}] {h.paper.title} ({h.paper.year}). {h.paper.abstract}" for h in hits)
+    return "\n".join(f"[{h.paper.id}] {h.paper.title} ({h.paper.date}). {h.paper.abstract}" for h in hits)
 
 
 def compare(spec, claims: Sequence[dict], hits: Sequence[Sequence[Hit]], backend: LlmBackend,
@@ -180,7 +266,8 @@ def compare(spec, claims: Sequence[dict], hits: Sequence[Sequence[Hit]], backend
         ids = [h.paper.id for h in claim_hits]
         if not ids:
             results.append({"claim_index": claim["index"], "label": "novel", "anticipated_by": [],
-                            "explanation": "No related work was retrieved for this claim.", "generated": False})
+                            "explanation": "No prior work was retrieved for this claim.", "cited_passages": [],
+                            "contradiction": None, "generated": False})
             continue
         schema = _bounded(stage.output_schema, strings=limits.chars(EXPLANATION_CHARS), enum_ids=ids)
         out = backend.generate_structured(
@@ -192,10 +279,14 @@ def compare(spec, claims: Sequence[dict], hits: Sequence[Sequence[Hit]], backend
         gate = citations_gate(list(value.get("anticipated_by", [])), ids)
         kept += len(gate.kept)
         dropped += [{"claim_index": claim["index"], **d} for d in gate.dropped]
-        results.append({"claim_index": claim["index"], "label": value.get("label"),
+        abstracts = {h.paper.id: h.paper.abstract for h in claim_hits}
+        label = value.get("label")
+        results.append({"claim_index": claim["index"], "label": label,
                         "anticipated_by": list(gate.kept), "explanation": value.get("explanation", ""),
-                        "generated": True})
-    gate = {"name": "cited_ids_retrieved", "kept": kept, "dropped": len(dropped), "dropped_items": dropped}
+                        "cited_passages": [{"id": i, **cited_passage(claim["claim"], abstracts[i])} for i in gate.kept],
+                        "contradiction": comparison_contradiction(label, gate.kept), "generated": True})
+    gate = {"name": "cited_ids_retrieved", "checks": ["every cited id is among the papers retrieved for the claim"],
+            "kept": kept, "dropped": len(dropped), "dropped_items": dropped}
     return StageOutput("comparison", {"comparisons": results}, tokens, gate)
 
 
@@ -220,17 +311,37 @@ def judge(spec, submission: Submission, claims: Sequence[dict], comparisons: Seq
         schema=_bounded(stage.output_schema, strings=limits.chars(SUMMARY_CHARS)),
         max_tokens=_token_budget(limits.chars(SUMMARY_CHARS)))
     rating = backend.rate(request_from_spec(spec, material=material, material_name="paper and comparisons"))
-    data = {"summary": (summary.value or {}).get("summary", ""), "material": material}
+    data = {"summary": (summary.value or {}).get("summary", ""), "material": material,
+            "consistency": consistency(spec, rating, comparisons)}
     return StageOutput("judgement", data, summary.tokens_evaluated + rating.tokens_evaluated), rating
 
 
-def run_pipeline(*, spec, submission: Submission, corpus: Sequence[Paper], backend: LlmBackend,
+def consistency(spec, rating: TargetRating, comparisons: Sequence[dict]) -> dict:
+    """The contradictions of one run (claim indexes and labels, no text)."""
+    flagged = [{"claim_index": c["claim_index"], "label": c.get("label"), "cited": len(c.get("anticipated_by", [])),
+                "reason": c["contradiction"]} for c in comparisons if c.get("contradiction")]
+    conclusion = None
+    if any(item.code == "conclusion" for item in rating.items):
+        conclusion = spec.item("conclusion").scale.label(rating.item("conclusion").mode)
+    contradiction = conclusion_contradiction(conclusion, comparisons)
+    return {"comparisons": len(comparisons), "comparisons_contradicting_citations": flagged,
+            "conclusion": conclusion, "conclusion_contradicts_comparisons": contradiction,
+            "any": bool(flagged or contradiction)}
+
+
+def run_pipeline(*, spec, submission: Submission, corpus: Corpus, backend: LlmBackend,
                  limits: Limits | None = None) -> PipelineResult:
-    """Run the four stages for ``submission``; the returned rating counts every stage's tokens."""
+    """Run the four stages for ``submission``; the returned rating counts every stage's tokens.
+    Raises ``NoveltyPipelineError`` when the paper cannot be rated (see the module)."""
     limits = limits or Limits()
     started = time.perf_counter()
+    submission_date(submission, required=bool(_stage(spec, "related_work").params.get("exclude_after_submission", True)))
     claims_out = extract_claims(spec, submission, backend, limits)
     claims = claims_out.data["claims"]
+    if not claims:
+        error = _no_claim_error(claims_out)
+        error.tokens_evaluated = claims_out.tokens_evaluated
+        raise error
     related_out, hits = retrieve(spec, submission, claims, corpus, limits)
     comparison_out = compare(spec, claims, hits, backend, limits)
     judgement_out, rating = judge(spec, submission, claims, comparison_out.data["comparisons"], backend, limits)

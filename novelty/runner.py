@@ -7,29 +7,28 @@ from django.conf import settings
 
 from ratings.services.pipelines import PipelineOutcome
 
+from .index_store import study_corpus
 from .models import PipelineArtefact
 from .pipeline import Limits, PipelineResult, Submission, run_pipeline
-from .retrieval import Paper
-from .selectors import corpus_for_study, pipeline_review
+from .selectors import pipeline_review
 
 STAGE_CODES = ("claims", "related_work", "comparison", "judgement")
 
 
-def submission_year(metadata: dict) -> int | None:
-    """The submission's year from the target's metadata: ``year``, else the start of ``date``."""
-    for key, value in (("year", metadata.get("year")), ("date", metadata.get("date"))):
-        text = str(value or "").strip()
-        if key == "date":
-            text = text[:4]
-        if text.isdigit():
-            return int(text)
+def submission_date(metadata: dict) -> str | None:
+    """The submission's date from the target's metadata: ``date`` (YYYY, YYYY-MM or
+    YYYY-MM-DD), else ``year``; None when neither is given (the pipeline then refuses)."""
+    for key in ("date", "year"):
+        text = str(metadata.get(key) or "").strip()
+        if text:
+            return text
     return None
 
 
 def submission_from_target(target) -> Submission:
     meta = target.metadata or {}
     return Submission(id=target.external_id, title=str(meta.get("title", "")), abstract=target.text,
-                      introduction=str(meta.get("introduction", "")), year=submission_year(meta))
+                      introduction=str(meta.get("introduction", "")), date=submission_date(meta))
 
 
 def limits_from_settings() -> Limits:
@@ -54,7 +53,7 @@ class NoveltyRunner:
         return spec.kind == "pipeline" and tuple(s.code for s in spec.stages) == STAGE_CODES
 
     def run(self, *, target, version, backend) -> PipelineOutcome:
-        corpus: list[Paper] = corpus_for_study(study_id=target.study_id)
+        corpus = study_corpus(study_id=target.study_id)
         result = run_pipeline(spec=version.spec, submission=submission_from_target(target), corpus=corpus,
                               backend=backend, limits=limits_from_settings())
         return PipelineOutcome(rating=result.rating, provenance=result.provenance(),

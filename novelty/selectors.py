@@ -3,12 +3,6 @@
 from ratings.models import Rating
 
 from .models import LiteraturePaper, PipelineArtefact
-from .retrieval import Paper
-
-
-def corpus_for_study(*, study_id: int) -> list[Paper]:
-    return [Paper(id=p.external_id, title=p.title, abstract=p.abstract, year=p.year, venue=p.venue)
-            for p in LiteraturePaper.objects.filter(study_id=study_id).order_by("external_id")]
 
 
 def pipeline_review(*, target, version) -> dict | None:
@@ -30,10 +24,25 @@ def pipeline_review(*, target, version) -> dict | None:
     comparisons = {row["claim_index"]: row for row in stages["comparison"].data["comparisons"]}
     claims = [{**claim, "papers": papers.get(claim["index"], []), "comparison": comparisons.get(claim["index"], {})}
               for claim in stages["claims"].data["claims"]]
+    related = stages["related_work"].data
     return {"claims": claims, "summary": stages["judgement"].data.get("summary", ""),
             "claims_gate": stages["claims"].gate, "citations_gate": stages["comparison"].gate,
-            "excluded_after_submission": stages["related_work"].data.get("excluded_after_submission", []),
-            "submission_year": stages["related_work"].data.get("submission_year")}
+            "excluded": [{"reason": reason, **row} for reason, row in related.get("excluded", {}).items()
+                         if row.get("count")],
+            "submission_date": related.get("submission_date"),
+            "consistency": stages["judgement"].data.get("consistency", {})}
+
+
+def artefacts_for_job(*, job):
+    """The ratings of ``job`` that have stage artefacts, in target order (the caller has scoped
+    the job to its user; ``artefacts_of`` reads each one's stages)."""
+    ids = PipelineArtefact.objects.filter(rating__scoring_job=job).values("rating_id")
+    return (Rating.objects.filter(pk__in=ids).select_related("target", "rater", "instrument_version__instrument")
+            .order_by("target__external_id"))
+
+
+def artefacts_of(rating) -> list:
+    return list(PipelineArtefact.objects.filter(rating=rating).order_by("position"))
 
 
 def literature_for_study(*, study):

@@ -9,9 +9,10 @@ from django.db import transaction
 from ratings.models import Rater, Study
 from ratings.tabular import ImportRejected, Row, RowError
 
-from .models import LiteraturePaper, PipelineArtefact
+from .models import LiteraturePaper, PipelineArtefact, paper_sha256
+from .retrieval import parse_date
 
-FIELDS = ("id", "title", "abstract", "year", "venue")
+FIELDS = ("id", "title", "abstract", "date", "year", "venue")
 MAX_ID_LENGTH = 200
 MAX_TITLE_LENGTH = 1000
 
@@ -37,22 +38,42 @@ def _text(values: dict, name: str, *, required: bool = True, limit: int | None =
     return text
 
 
-def _year(values: dict) -> int:
-    raw = values.get("year")
-    text = "" if raw is None or isinstance(raw, bool) else str(raw).strip()
-    if not text.isdigit() or not 1000 <= int(text) <= 9999:
-        raise ValueError(f"`year` must be a four-digit year, not {raw!r}")
-    return int(text)
+def _date(values: dict) -> str:
+    """The paper's date from ``date`` (YYYY, YYYY-MM or YYYY-MM-DD) or ``year``; both must agree."""
+    raw_date, raw_year = values.get("date"), values.get("year")
+    has_date = raw_date is not None and str(raw_date).strip() != ""
+    has_year = raw_year is not None and str(raw_year).strip() != ""
+    if not has_date and not has_year:
+        raise ValueError("`date` (YYYY, YYYY-MM or YYYY-MM-DD) is missing; `year` is accepted instead")
+    try:
+        date = parse_date(raw_date) if has_date else None
+    except ValueError as exc:
+        raise ValueError(f"`date`: {exc}") from None
+    if has_year:
+        try:
+            year = parse_date(raw_year)
+        except ValueError:
+            year = None
+        if year is None or year.precision != 1:
+            raise ValueError(f"`year` must be a four-digit year, not {raw_year!r}")
+        if date is not None and year.year != date.year:
+            raise ValueError(f"`year` {raw_year!r} disagrees with `date` {raw_date!r}")
+        date = date or year
+    return str(date)
 
 
 def _parse(row: Row) -> dict:
     unknown = sorted(set(row.values) - set(FIELDS))
     if unknown:
         raise ValueError(f"unknown column(s) {', '.join(unknown)}; a paper has {', '.join(FIELDS)}")
-    return {"external_id": _text(row.values, "id", limit=MAX_ID_LENGTH),
+    data = {"external_id": _text(row.values, "id", limit=MAX_ID_LENGTH),
             "title": _text(row.values, "title", limit=MAX_TITLE_LENGTH),
-            "abstract": _text(row.values, "abstract"), "year": _year(row.values),
+            "abstract": _text(row.values, "abstract"), "date": _date(row.values),
             "venue": _text(row.values, "venue", required=False, limit=300)}
+    data["year"] = int(data["date"][:4])
+    data["content_sha256"] = paper_sha256(external_id=data["external_id"], title=data["title"],
+                                          abstract=data["abstract"], date=data["date"])
+    return data
 
 
 def _validate(rows: list[Row]) -> list[dict]:
@@ -75,8 +96,10 @@ def _validate(rows: list[Row]) -> list[dict]:
 
 @transaction.atomic
 def literature_import(*, study: Study, rows: list[Row]) -> LiteratureImportResult:
-    """Add papers (``id, title, abstract, year, venue``) to ``study``'s corpus in one
-    transaction; ``ImportRejected`` names every bad row and nothing is written.
+    """Add papers (``id, title, abstract, date, venue``; ``year`` instead of ``date`` is accepted)
+    to ``study``'s corpus in one transaction; ``ImportRejected`` names every bad row and nothing
+    is written. The study's retrieval index is rebuilt on its next use (its key, the corpus
+    fingerprint, changes with any paper's id, title, abstract or date).
 
     Re-importing the same rows changes nothing; a known id with other fields is updated (the
     pipeline artefacts already stored keep the titles and scores they were made with).
@@ -96,7 +119,8 @@ def literature_import(*, study: Study, rows: list[Row]) -> LiteratureImportResul
     for paper in new + changed:
         paper.full_clean(validate_unique=False)
     LiteraturePaper.objects.bulk_create(new, batch_size=2000)
-    LiteraturePaper.objects.bulk_update(changed, ["title", "abstract", "year", "venue"], batch_size=2000)
+    LiteraturePaper.objects.bulk_update(changed, ["title", "abstract", "date", "year", "venue", "content_sha256"],
+                                        batch_size=2000)
     return LiteratureImportResult(created=len(new), updated=len(changed),
                                   unchanged=len(parsed) - len(new) - len(changed))
 
@@ -136,3 +160,26 @@ def artefacts_delete_for_study(*, study: Study, **_signal) -> int:
     their scores stay. Returns how many artefacts were deleted."""
     deleted, _ = PipelineArtefact.objects.filter(rating__target__study=study).delete()
     return deleted
+
+
+def artefacts_reencrypt(**_signal) -> tuple[str, int, int]:
+    """Re-encrypt every pipeline artefact not yet under the first key of ANCHOR_ENCRYPTION_KEYS
+    (connected to ``material_reencrypt``, sent by ``rotate_encryption_key``); one transaction per
+    batch, so an interrupted run leaves every row readable and a second run finishes it."""
+    from django.db import connection
+
+    from ratings.encryption import encrypted_with_primary
+
+    table = connection.ops.quote_name(PipelineArtefact._meta.db_table)
+    ids = list(PipelineArtefact.objects.order_by("pk").values_list("pk", flat=True))
+    done = current = 0
+    for start in range(0, len(ids), 500):
+        batch = ids[start:start + 500]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SELECT id, data, gate FROM {table} WHERE id IN ({', '.join(['%s'] * len(batch))})", batch)
+            stale = [pk for pk, data, gate in cursor.fetchall()
+                     if not (encrypted_with_primary(data) and encrypted_with_primary(gate))]
+            rows = list(PipelineArtefact.objects.filter(pk__in=stale).select_for_update())
+            PipelineArtefact.objects.bulk_update(rows, ["data", "gate"])
+        done, current = done + len(rows), current + len(batch) - len(rows)
+    return "pipeline artefact(s)", done, current

@@ -64,4 +64,4 @@ class ScoringStartForm(forms.Form):
 
     def __init__(self, *args, study, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["instrument"].queryset = study.instrument_versions.filter(kind="scale").select_related("instrument")
+        self.fields["instrument"].queryset = study.instrument_versions.select_related("instrument")  # pipelines too

@@ -11,7 +11,14 @@ For each LLM rater (the pipeline instrument's, and the holistic baseline's on th
   human reviews answering `reasoning_aligned` yes, with a Wilson interval.
 Pairs of one target share the LLM's answer, so the kappa and percent-agreement intervals treat
 them as independent and are somewhat narrow when targets have several reviewers.
+
+- consistency (pipeline only): per LLM rater (one model file), the share of papers whose run
+  holds a contradiction (a comparison whose label contradicts its citations, or a conclusion
+  that contradicts every comparison), with a Wilson interval, read from each rating's
+  provenance; ratings stored before these checks existed are counted as unchecked.
 """
+
+from pathlib import Path
 
 import pandas as pd
 
@@ -71,6 +78,36 @@ def reasoning_alignment(humans: pd.DataFrame) -> dict:
             **attempt(lambda: pm.proportion_ci(int((answers == 1).sum()), len(answers)))}
 
 
+def consistency_counts(study, version) -> dict:
+    """Contradictions of the pipeline's runs with ``version``, per LLM rater (one model file)."""
+    rows = (Rating.objects.filter(target__study=study, instrument_version=version, source=Rating.Source.LLM,
+                                  status=Rating.Status.SUBMITTED)
+            .values_list("rater__name", "rater__model_path", "rater__model_sha256", "provenance").order_by("rater__name"))
+    out: dict[str, dict] = {}
+    for rater, model_path, model_sha256, provenance in rows:
+        entry = out.setdefault(rater, {"model": Path(model_path or "").name, "model_sha256": model_sha256,
+                                       "papers": 0, "unchecked": 0, "papers_with_contradiction": 0,
+                                       "papers_with_label_citation_contradiction": 0,
+                                       "papers_with_conclusion_contradiction": 0,
+                                       "comparisons": 0, "comparisons_contradicting_citations": 0})
+        checked = ((provenance or {}).get("pipeline") or {}).get("consistency")
+        if checked is None:
+            entry["unchecked"] += 1
+            continue
+        flagged = len(checked.get("comparisons_contradicting_citations", []))
+        entry["papers"] += 1
+        entry["papers_with_contradiction"] += bool(checked.get("any"))
+        entry["papers_with_label_citation_contradiction"] += flagged > 0
+        entry["papers_with_conclusion_contradiction"] += bool(checked.get("conclusion_contradicts_comparisons"))
+        entry["comparisons"] += int(checked.get("comparisons", 0))
+        entry["comparisons_contradicting_citations"] += flagged
+    for entry in out.values():
+        entry["share_with_contradiction"] = (
+            attempt(lambda e=entry: pm.proportion_ci(e["papers_with_contradiction"], e["papers"])) if entry["papers"]
+            else {"error": "No run of this version was checked for contradictions."})
+    return {"instrument_version": str(version), "by_rater": out}
+
+
 def novelty_section(study, version, items: pd.DataFrame) -> dict:
     """The section for a pipeline version with novelty and conclusion items (``items`` is the
     version's `item_scores_frame`)."""
@@ -78,7 +115,8 @@ def novelty_section(study, version, items: pd.DataFrame) -> dict:
     categories = list(version.spec.item("conclusion").scale.values)
     out = {"reference": "human reviewers' ratings with " + str(version),
            "human_reviewers": sorted(humans["rater"].unique().tolist()),
-           "reasoning_alignment": reasoning_alignment(humans), "pipeline": {}, "holistic_baseline": {}}
+           "reasoning_alignment": reasoning_alignment(humans), "pipeline": {}, "holistic_baseline": {},
+           "consistency": consistency_counts(study, version)}
     for llm in sorted(items[items["rater_kind"] == "llm"]["rater"].unique()):
         out["pipeline"][llm] = _system(items, llm, humans, categories)
     for baseline in _baseline_versions(study):
@@ -108,10 +146,32 @@ def novelty_tables(report: dict, cell) -> list[dict]:
                          cell(conclusion.get("cohen_kappa")), cell(score["ICC2"]), cell(score["pearson_r"]),
                          cell(score["spearman_rho"]),
                          cell(section["reasoning_alignment"]) if system == "pipeline" else "n/a (no reasoning shown)"])
-    return [{"title": "Novelty: LLM against human reviewers",
+    return [_table_main(section, rows), *_table_consistency(section, cell)]
+
+
+def _table_consistency(section: dict, cell) -> list[dict]:
+    consistency = section.get("consistency") or {}
+    rows = [[rater, e["model"], str(e["papers"]), cell(e["share_with_contradiction"]),
+             str(e["papers_with_label_citation_contradiction"]), str(e["papers_with_conclusion_contradiction"]),
+             f"{e['comparisons_contradicting_citations']} of {e['comparisons']}", str(e["unchecked"])]
+            for rater, e in consistency.get("by_rater", {}).items()]
+    if not rows:
+        return []
+    return [{"title": f"Novelty pipeline: contradictions ({consistency['instrument_version']})",
+             "headers": ["LLM rater", "model", "papers checked", "share with a contradiction",
+                         "label vs citations", "conclusion vs comparisons", "comparisons contradicting citations",
+                         "unchecked"],
+             "rows": rows,
+             "note": "A comparison contradicts its citations when labelled novel while citing an anticipating paper, "
+                     "or anticipated while citing none; a conclusion contradicts the comparisons when it is "
+                     "\"novel\" and all say anticipated, or \"not novel\" and all say novel. Share: Wilson interval."}]
+
+
+def _table_main(section: dict, rows: list) -> dict:
+    return {"title": "Novelty: LLM against human reviewers",
              "headers": ["system", "LLM rater", "conclusion agreement", "Cohen's kappa", "ICC(A,1) novelty",
                          "Pearson r", "Spearman rho", "reasoning aligned"],
              "rows": rows,
              "note": "Conclusion: every (target, reviewer) pair against the LLM's conclusion; scores: the LLM's "
                      "expected novelty against the mean reviewer; reasoning: share of reviews marking the "
-                     "pipeline's reasoning aligned (Wilson interval)."}]
+                     "pipeline's reasoning aligned (Wilson interval)."}

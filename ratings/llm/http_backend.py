@@ -113,7 +113,7 @@ class HttpBackend:
         used = int(usage.get("prompt_tokens", 0)) + int(usage.get("completion_tokens", 0))
         content = (choice.get("message") or {}).get("content") or ""
         return parse_structured(content, choice.get("finish_reason"), used,
-                                self.provenance(decoding))
+                                self.provenance(decoding), schema=schema)
 
     # -- requests -------------------------------------------------------------------------
 

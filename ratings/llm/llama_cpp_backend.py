@@ -7,7 +7,6 @@ and the order of steps depends only on the request, so the same request gives th
 whatever the model did before.
 """
 
-import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -24,7 +23,7 @@ from .model_files import model_sha256, resolve_model_path
 from .request import DecodingParams, ItemPrompt, RatingRequest
 from .results import ItemScore, Provenance, StructuredResult, TargetRating, WindowInfo
 from .scoring import item_score, mode_score, restrict_to_values
-from .structured import parse_structured
+from .structured import parse_structured, schema_grammar
 from .windows import WINDOW_POLICY, plan_windows
 
 
@@ -110,7 +109,7 @@ class LlamaCppBackend:
 
         decoding = decoding or DecodingParams()
         try:
-            grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
+            grammar = LlamaGrammar.from_string(schema_grammar(schema), verbose=False)
         except Exception as exc:  # noqa: BLE001 - the converter raises assorted errors
             raise LlmPermanentError(f"The JSON schema cannot be turned into a grammar: {exc}")
         model = self._model
@@ -126,7 +125,7 @@ class LlamaCppBackend:
             used = model.evaluated - before
         choice = out["choices"][0]
         return parse_structured(choice["text"], choice.get("finish_reason"), used,
-                                 self.provenance(decoding))
+                                 self.provenance(decoding), schema=schema)
 
     # -- planning -------------------------------------------------------------------------
 

@@ -1,11 +1,17 @@
 """Re-encrypting stored material with the current first key (key rotation)."""
 
 from django.db import connection, transaction
+from django.dispatch import Signal
 
 from ratings.encryption import encrypted_with_primary, perturbation_decrypted, perturbation_encrypted
 from ratings.models import Rater, Target
 
 BATCH = 500
+
+# Sent by ``rotate_encryption_key`` after the target texts, so apps that keep encrypted copies of
+# material (the novelty pipeline's artefacts) re-encrypt them too; each receiver returns
+# (label, re-encrypted, already current).
+material_reencrypt = Signal()
 
 
 def target_texts_reencrypt() -> tuple[int, int]:

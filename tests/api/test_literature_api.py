@@ -12,8 +12,14 @@ def test_upload_csv_then_list(api, study):
     assert response.json() == {"created": 2, "updated": 0, "unchanged": 0}
     listed = api.get(URL).json()
     assert listed["count"] == 2
-    assert listed["results"][0] == {"id": "L1", "title": "Tides", "abstract": "Forecasting tides.", "year": 2020,
-                                    "venue": "V"}
+    assert listed["results"][0] == {"id": "L1", "title": "Tides", "abstract": "Forecasting tides.", "date": "2020",
+                                    "year": 2020, "venue": "V"}
+
+
+def test_upload_with_dates(api, study):
+    response = api.post(URL, [{"id": "L1", "title": "T", "abstract": "A", "date": "2016-11-04"}], format="json")
+    assert response.status_code == 201, response.content
+    assert api.get(URL).json()["results"][0]["date"] == "2016-11-04"
 
 
 def test_bad_rows_store_nothing(api, study):

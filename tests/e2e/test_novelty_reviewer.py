@@ -55,6 +55,19 @@ def test_reviewer_reads_the_pipeline_output_and_rates_with_the_keyboard(live_ser
     assert page.locator("tr.cited-paper").count() == 1
     assert "Sparse attention transformers for week-ahead" not in review  # L10 is dated 2027
 
+    # A reviewer can check the "anticipated by": the cited paper's abstract opens in place, and
+    # the passage of it that shares most words with the claim is quoted beside the label.
+    abstract = page.locator("tr.cited-paper details.abstract")
+    assert not abstract.locator("p").is_visible()  # collapsed until asked for
+    abstract.locator("summary").click()
+    assert "reduces error by a third compared with recurrent networks" in abstract.locator("p").inner_text()
+    assert "attends only to the dominant tidal constituents" in page.inner_text("blockquote.cited-passage")
+    page.click("#pipeline-checks > summary")
+    excluded = page.inner_text("#pipeline-excluded")
+    assert "submission dated 2025" in excluded and "1 not strictly earlier than the submission" in excluded
+    assert "(L10)" in excluded
+    page.locator("fieldset.item").first.focus()
+
     for key in ("2", "1", "1"):  # novelty: slightly novel; conclusion: not novel; reasoning aligned: yes
         page.keyboard.press(key)
     page.wait_for_selector("#save-status:has-text('Draft saved')")

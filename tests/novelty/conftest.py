@@ -28,3 +28,14 @@ def novelty_study(db, novelty_version):
     targets_import(study=study, rows=read_rows((DEMO / "submissions.jsonl").read_text(), "jsonl"), fmt="jsonl")
     literature_import(study=study, rows=read_rows((DEMO / "literature.jsonl").read_text(), "jsonl"))
     return study
+
+
+@pytest.fixture(autouse=True)
+def _index_dir(settings, tmp_path):
+    """Each test's retrieval indexes in its own folder, and none left in memory from another test."""
+    from novelty.index_store import cache_clear
+
+    settings.ANCHOR_NOVELTY_INDEX_DIR = str(tmp_path / "novelty-index")
+    cache_clear()
+    yield
+    cache_clear()

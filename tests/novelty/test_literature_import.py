@@ -42,6 +42,8 @@ def test_bad_rows_reject_the_whole_file(study, write_file):
 
 def test_missing_columns_unknown_columns_and_unknown_study(study, write_file):
     with pytest.raises(CommandError, match="the header lacks column"):
+        call_command("import_literature", "lit", str(write_file("a.csv", "id,title\nA,T\n")))
+    with pytest.raises(CommandError, match="`date` .* is missing; `year` is accepted instead"):
         call_command("import_literature", "lit", str(write_file("a.csv", "id,title,abstract\nA,T,X\n")))
     with pytest.raises(CommandError, match="unknown column"):
         call_command("import_literature", "lit", str(write_file("b.jsonl", '{"id": "A", "title": "T", '
@@ -67,3 +69,28 @@ def test_novelty_demo_setup_is_idempotent(db, django_user_model, capsys):
         call_command("setup_novelty_demo")
     assert "3 submissions, 10 papers in its corpus" in capsys.readouterr().out
     assert Assignment.objects.filter(rater__user=user, instrument_version__instrument__slug="novelty-assessment").count() == 3
+
+
+def test_dates_at_any_precision_and_year_still_accepted(study, write_file):
+    path = write_file("papers.csv", "id,title,abstract,date,year\n"
+                                    "D1,One,An abstract.,2016-11-04,\n"
+                                    "D2,Two,An abstract.,2016-10,2016\n"
+                                    "D3,Three,An abstract.,,2015\n")
+    call_command("import_literature", "lit", str(path))
+    papers = {p.external_id: p for p in LiteraturePaper.objects.filter(study=study)}
+    assert {k: (p.date, p.year) for k, p in papers.items()} == {
+        "D1": ("2016-11-04", 2016), "D2": ("2016-10", 2016), "D3": ("2015", 2015)}
+    assert len({p.content_sha256 for p in papers.values()}) == 3
+
+
+@pytest.mark.parametrize("row, message", [
+    pytest.param("X,T,A.,2016-02-30,", "`date`: '2016-02-30' is not a calendar date", id="not-a-day"),
+    pytest.param("X,T,A.,2016-11,2015", "`year` '2015' disagrees with `date` '2016-11'", id="disagree"),
+    pytest.param("X,T,A.,,", "`date` (YYYY, YYYY-MM or YYYY-MM-DD) is missing", id="missing"),
+    pytest.param("X,T,A.,11/2016,", "`date`: a date is YYYY, YYYY-MM or YYYY-MM-DD, not '11/2016'", id="format"),
+])
+def test_bad_dates_are_named(study, write_file, row, message):
+    path = write_file("papers.csv", "id,title,abstract,date,year\n" + row + "\n")
+    with pytest.raises(CommandError, match="line 2") as error:
+        call_command("import_literature", "lit", str(path))
+    assert message in str(error.value)

@@ -124,4 +124,37 @@ def test_html_and_csv_show_the_section(db, builtin_text, report):
     html = render_html(full)
     assert "Novelty: LLM against human reviewers" in html and "holistic baseline" in html
     assert "0.700 [" in html  # the pipeline's conclusion agreement, 7 of 10
+    assert "Novelty pipeline: contradictions (novelty-assessment@1.1.0)" in html
+    assert "No run of this version was checked for contradictions." in html  # stored without the checks
     assert "novelty,reasoning_alignment," in render_csv(full)
+
+
+def test_contradictions_are_counted_per_version_and_model(db, builtin_text):
+    """Four pipeline runs by one model: two with a contradiction (one label vs citations, one
+    conclusion vs comparisons), one clean, one stored before the checks existed (unchecked)."""
+    version = instrument_load(text=builtin_text("novelty-assessment")).version
+    study, _ = study_get_or_create(slug="nov-c")
+    targets_import(study=study, rows=read_rows("id,text\nA,a.\nB,b.\nC,c.\nD,d.\n", "csv"), fmt="csv")
+    rater = Rater.objects.create(name="llm-p", kind=Rater.Kind.LLM, model_path="/models/big.gguf", model_sha256="1" * 64)
+    flags = {"A": {"comparisons": 3, "comparisons_contradicting_citations": [{"claim_index": 1}],
+                   "conclusion_contradicts_comparisons": None, "any": True},
+             "B": {"comparisons": 2, "comparisons_contradicting_citations": [],
+                   "conclusion_contradicts_comparisons": "concluded novel although all 2 say anticipated", "any": True},
+             "C": {"comparisons": 4, "comparisons_contradicting_citations": [], "conclusion_contradicts_comparisons": None,
+                   "any": False},
+             "D": None}
+    for target in study.targets.all():
+        checked = flags[target.external_id]
+        Rating.objects.create(rater=rater, target=target, instrument_version=version, source="llm",
+                              provenance={"pipeline": {"consistency": checked}} if checked else {})
+    section = study_report(study, instrument_version=version, n_boot=20)["novelty"]["consistency"]
+    entry = section["by_rater"]["llm-p"]
+    assert section["instrument_version"] == "novelty-assessment@1.1.0"
+    assert (entry["model"], entry["papers"], entry["unchecked"]) == ("big.gguf", 3, 1)
+    assert entry["papers_with_contradiction"] == 2
+    assert (entry["papers_with_label_citation_contradiction"], entry["papers_with_conclusion_contradiction"]) == (1, 1)
+    assert (entry["comparisons"], entry["comparisons_contradicting_citations"]) == (9, 1)
+    low, high = _wilson(2, 3)
+    share = entry["share_with_contradiction"]
+    assert (share["estimate"], share["n"]) == (pytest.approx(2 / 3, abs=1e-12), 3)
+    assert (share["ci_low"], share["ci_high"]) == (pytest.approx(low, abs=1e-9), pytest.approx(high, abs=1e-9))

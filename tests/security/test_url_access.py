@@ -45,6 +45,7 @@ ROUTES = {
     "api/v1/batches/": (API, 405),
     "api/v1/jobs/<int:job_id>/": (API, 200),
     "api/v1/jobs/<int:job_id>/results/": (API, 200),
+    "api/v1/jobs/<int:job_id>/artefacts/": (API, 200),  # the novelty pipeline's stage outputs
     "api/v1/jobs/<int:job_id>/cancel/": (API, 405),
     "jobs/<int:job_id>/": (PAGE, 200),
     "rate/": (PAGE, 200),

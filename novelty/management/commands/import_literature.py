@@ -21,7 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args, study, file, format, **options):
         try:
             fmt = format_for(file, format)
-            rows = read_file(file, fmt, required=("id", "title", "abstract", "year"))
+            rows = read_file(file, fmt, required=("id", "title", "abstract"))
             study_obj = Study.objects.filter(slug=study).first()
             if study_obj is None:
                 raise CommandError(f"no study {study!r}; import its targets (the submissions) first")

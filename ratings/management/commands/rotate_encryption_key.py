@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from ratings.services.encryption_keys import perturbation_edits_reencrypt, target_texts_reencrypt
+from ratings.services.encryption_keys import material_reencrypt, perturbation_edits_reencrypt, target_texts_reencrypt
 
 
 class Command(BaseCommand):
@@ -14,3 +14,5 @@ class Command(BaseCommand):
         self.stdout.write(f"{done} target text(s) re-encrypted with the first key, {current} already current")
         raters = perturbation_edits_reencrypt()
         self.stdout.write(f"{raters} content-edit rater(s) re-encrypted")
+        for _, (label, done, current) in material_reencrypt.send(sender=None):
+            self.stdout.write(f"{done} {label} re-encrypted with the first key, {current} already current")
