@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ._base import ResultMixin
-from .consistency import Missing, _prepare
+from .consistency import Missing, _prepare, _smc
 from .factor import FactorMethod, extract, oblimin
 
 
@@ -16,8 +16,12 @@ from .factor import FactorMethod, extract, oblimin
 class OmegaResult(ResultMixin):
     """Omega coefficients with the factor solution they come from.
 
-    ``estimate`` is omega total; ``omega_hierarchical`` is None for a one-factor model.
-    Intervals are not closed-form: use `bootstrap_ci` (``ci_low``/``ci_high`` are NaN).
+    ``estimate`` is omega total; ``omega_hierarchical`` is None for a one-factor model
+    (a general factor is only distinguishable from group factors when there are group
+    factors); ``psych_omega_h`` is the number ``psych::omega`` prints as omega_h in every case,
+    for a single factor :math:`(\sum\lambda)^2/\mathbf{1}'R\mathbf{1}` with its warning
+    "Omega_h for 1 factor is not meaningful". Intervals are not closed-form: use
+    `bootstrap_ci` (``ci_low``/``ci_high`` are NaN).
     """
 
     estimate: float
@@ -32,6 +36,11 @@ class OmegaResult(ResultMixin):
     g_loadings: dict
     group_loadings: pd.DataFrame | None
     method: str
+    psych_omega_h: float = float("nan")
+    omega_limit: float = float("nan")
+    ecv: float = float("nan")
+    g6: float = float("nan")
+    omega_group: pd.DataFrame | None = None
 
 
 def _corr(c: np.ndarray) -> np.ndarray:
@@ -111,13 +120,15 @@ def omega(wide, *, n_factors: int | None = None,
     n = int(x.shape[0])
     if n_factors == 1:
         om, lam = _omega_total_from_cov(r, fm)
+        extra = _psych_extras(r, lam, np.zeros((len(names), 0)), names)
         return OmegaResult(estimate=om, ci_low=float("nan"), ci_high=float("nan"), n=n,
                            n_items=len(names), omega_total=om, omega_hierarchical=None,
                            n_factors=1, factor_method=fm,
                            g_loadings=dict(zip(names, lam.tolist())), group_loadings=None,
                            method=f"McDonald (1999) omega total, one-factor {fm} model of the "
-                                  "correlation matrix, psych::omega formula; no interval "
-                                  "(use bootstrap_ci)")
+                                  "correlation matrix, psych::omega formula; "
+                                  f"{missing} correlations; no interval (use bootstrap_ci)",
+                           **extra)
     g, group = _schmid_leiman(r, n_factors, fm)
     flipped = [names[i] for i in np.nonzero(g < 0)[0]]
     if flipped:
@@ -130,11 +141,41 @@ def omega(wide, *, n_factors: int | None = None,
     om_h = float(g.sum() ** 2 / vt)
     groups = pd.DataFrame(group, index=names, columns=[f"F{i + 1}" for i in range(n_factors)])
     method = (f"Schmid-Leiman on {fm} extraction with oblimin rotation ({n_factors} group "
-              "factors), psych::omega formulas; no interval (use bootstrap_ci)")
+              f"factors), psych::omega formulas; {missing} correlations; no interval "
+              "(use bootstrap_ci)")
     if flipped:
         method += f"; reversed for negative g loadings: {flipped}"
     return OmegaResult(estimate=om_t, ci_low=float("nan"), ci_high=float("nan"), n=n,
                        n_items=len(names), omega_total=om_t, omega_hierarchical=om_h,
                        n_factors=n_factors, factor_method=fm,
                        g_loadings=dict(zip(names, g.tolist())), group_loadings=groups,
-                       method=method)
+                       method=method, **_psych_extras(r, g, group, names))
+
+
+def _psych_extras(r: np.ndarray, g: np.ndarray, group: np.ndarray, names: list) -> dict:
+    """psych::omega's omega_h, omega.lim, ECV, G6 and omega.group for a (flipped) solution."""
+    vt = r.sum()
+    p = r.shape[0]
+    u2 = 1 - g ** 2 - (group ** 2).sum(axis=1)
+    gsq = g.sum() ** 2
+    ev_g, ev_group = (g ** 2).sum(), (group ** 2).sum(axis=0)
+    rows = {"g": {"total": 1 - u2.sum() / vt, "general": gsq / vt,
+                  "group": 0.0, "items": list(names)}}
+    grs = 0.0
+    if group.shape[1]:
+        sub = np.abs(group).argmax(axis=1)
+        for f in range(group.shape[1]):
+            idx = np.nonzero(sub == f)[0]
+            if not len(idx):
+                continue
+            vgr = r[np.ix_(idx, idx)].sum()
+            gr = group[idx, f].sum()
+            grs += gr ** 2
+            gen = g[idx].sum() ** 2
+            rows[f"F{f + 1}"] = {"total": (gr ** 2 + gen) / vgr, "general": gen / vgr,
+                                 "group": gr ** 2 / vgr, "items": [names[i] for i in idx]}
+    rows["g"]["group"] = grs / vt
+    return {"psych_omega_h": float(gsq / vt), "omega_limit": float(gsq / (vt - u2.sum())),
+            "ecv": float(ev_g / (ev_g + ev_group.sum())),
+            "g6": float((vt + _smc(r).sum() - p) / vt),
+            "omega_group": pd.DataFrame.from_dict(rows, orient="index")}

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from scipy import stats
 
-from ._base import ResultMixin, check_conf
+from ._base import ResultMixin, check_conf, check_level
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,8 @@ class CorrelationResult(ResultMixin):
     n: int
     pvalue: float
     method: str
+    statistic: float = float("nan")
+    df: float = float("nan")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +79,24 @@ def _check_spread(x, y):
 
 
 def pearson_r(x, y, *, confidence: float = 0.95) -> CorrelationResult:
-    r"""Pearson's r with the Fisher z interval, :math:`\tanh(z \pm q/\sqrt{n-3})`.
+    r"""Pearson's r with its t test and the Fisher z interval, as ``cor.test``.
+
+    The test statistic is :math:`t = r\sqrt{(n-2)/(1-r^2)}` on n - 2 degrees of freedom
+    (``statistic``, ``df``; ``cor.test``'s ``statistic`` and ``parameter``) with its two-sided
+    ``pvalue``; the interval is :math:`\tanh(\mathrm{atanh}\,r \pm q/\sqrt{n-3})`.
+
+    Parameters
+    ----------
+    x, y : array-like
+        Paired scores; a pair with a missing value is dropped (pairwise deletion).
+    confidence : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    CorrelationResult
+        ``estimate``, ``ci_low``, ``ci_high``, ``n`` (complete pairs), ``pvalue``,
+        ``statistic`` (t), ``df``, ``method``.
 
     References
     ----------
@@ -85,8 +105,9 @@ def pearson_r(x, y, *, confidence: float = 0.95) -> CorrelationResult:
 
     Examples
     --------
-    >>> round(pearson_r([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]).estimate, 4)  # cor.test(x, y)
-    0.8
+    >>> res = pearson_r([1, 2, 3, 4, 5], [2, 1, 4, 3, 5])  # cor.test(x, y)
+    >>> round(res.estimate, 4), round(res.statistic, 4), res.df
+    (0.8, 2.3094, 3.0)
     """
     check_conf(confidence)
     x, y = _pair(x, y, 4)
@@ -94,16 +115,39 @@ def pearson_r(x, y, *, confidence: float = 0.95) -> CorrelationResult:
     res = stats.pearsonr(x, y)
     r = float(res.statistic)
     lo, hi = _fisher(r, 1 / np.sqrt(len(x) - 3), confidence)
+    df = len(x) - 2
+    t = r * np.sqrt(df / (1 - r * r)) if abs(r) < 1 else float(np.sign(r) * np.inf)
     return CorrelationResult(estimate=r, ci_low=lo, ci_high=hi, n=len(x),
                              pvalue=float(res.pvalue),
-                             method="Pearson r; Fisher z interval (as cor.test)")
+                             method="Pearson r; t test on n-2 df and Fisher z interval (as "
+                                    "cor.test); pairs with a missing value dropped",
+                             statistic=float(t), df=float(df))
 
 
-def spearman_rho(x, y, *, confidence: float = 0.95) -> CorrelationResult:
-    r"""Spearman's rho with the Fieller, Hartley & Pearson (1957) interval.
+def spearman_rho(x, y, *, confidence: float = 0.95,
+                 interval: Literal["fieller", "fisher"] = "fieller") -> CorrelationResult:
+    r"""Spearman's rho with the Fieller, Hartley & Pearson (1957) or plain Fisher interval.
 
-    Fisher z with :math:`SE = \sqrt{1.06/(n-3)}`; the estimate equals
-    ``cor(x, y, method = "spearman")`` (ties get mid-ranks).
+    The estimate equals ``cor(x, y, method = "spearman")`` (ties get mid-ranks); ``pvalue`` is
+    scipy's t approximation. The interval is Fisher's z transform with
+    :math:`SE = \sqrt{1.06/(n-3)}` (``interval="fieller"``, the default) or the plain
+    :math:`1/\sqrt{n-3}` of Pearson's r (``interval="fisher"``). Fieller et al. showed by
+    simulation that the sampling variance of atanh(rho) is about 1.06/(n-3), so the plain
+    Fisher interval is too narrow for rank correlations; it is offered because some software
+    (and many papers) use it, and ``method`` names which one was used.
+
+    Parameters
+    ----------
+    x, y : array-like
+        Paired scores (at least five complete pairs); pairs with a missing value are dropped.
+    confidence : float
+        Coverage of the interval.
+    interval : {"fieller", "fisher"}
+        The standard error of atanh(rho), as above.
+
+    Returns
+    -------
+    CorrelationResult
 
     References
     ----------
@@ -115,8 +159,15 @@ def spearman_rho(x, y, *, confidence: float = 0.95) -> CorrelationResult:
     >>> round(spearman_rho([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]).estimate, 4)
     0.8
     """
+    check_level(interval, ("fieller", "fisher"), "interval")
+    if interval == "fisher":
+        return _rank_correlation(x, y, stats.spearmanr, variance=1.0, lost_df=3,
+                                 confidence=confidence,
+                                 method="Spearman rho; plain Fisher z interval, SE 1/sqrt(n-3); "
+                                        "pairs with a missing value dropped")
     return _rank_correlation(x, y, stats.spearmanr, variance=1.06, lost_df=3, confidence=confidence,
-                             method="Spearman rho; Fieller et al. (1957) z interval")
+                             method="Spearman rho; Fieller et al. (1957) z interval, SE "
+                                    "sqrt(1.06/(n-3)); pairs with a missing value dropped")
 
 
 def kendall_tau(x, y, *, confidence: float = 0.95) -> CorrelationResult:
@@ -135,7 +186,8 @@ def kendall_tau(x, y, *, confidence: float = 0.95) -> CorrelationResult:
     0.6
     """
     return _rank_correlation(x, y, stats.kendalltau, variance=0.437, lost_df=4, confidence=confidence,
-                             method="Kendall tau-b; Fieller et al. (1957) z interval")
+                             method="Kendall tau-b; Fieller et al. (1957) z interval; pairs with a "
+                                    "missing value dropped")
 
 
 def _rank_correlation(x, y, correlate, *, variance: float, lost_df: int, confidence: float,
