@@ -27,6 +27,8 @@ class KappaResult(ResultMixin):
     observed_agreement: float
     expected_agreement: float
     method: str
+    z: float = float("nan")
+    pvalue: float = float("nan")
 
 
 def agreement_weights(q: int, weights: Weights) -> np.ndarray:
@@ -69,8 +71,34 @@ def cohen_kappa(a: Sequence, b: Sequence, *, categories: Sequence | None = None,
     .. math:: \mathrm{var}(\kappa_w) = \frac{\sum_{ij} p_{ij}[w_{ij} - (\bar w_{i.} +
               \bar w_{.j})(1-\kappa_w)]^2 - [\kappa_w - p_e(1-\kappa_w)]^2}{n (1-p_e)^2}
 
-    and the interval is :math:`\kappa_w \pm z\,SE`, never clipped. Pairs with a missing value
-    are dropped.
+    and the interval is :math:`\kappa_w \pm z\,SE`, never clipped. ``z`` and ``pvalue`` test
+    H0: kappa = 0 with the variance under the null (Fleiss, Cohen & Everitt 1969):
+
+    .. math:: \mathrm{var}_0(\kappa_w) = \frac{\sum_{ij} p_{i.}p_{.j}[w_{ij} - (\bar w_{i.} +
+              \bar w_{.j})]^2 - p_e^2}{n (1-p_e)^2},\quad z = \kappa_w / \sqrt{\mathrm{var}_0}
+
+    with a two-sided normal p-value: ``irr::kappa2``'s ``statistic`` and ``p.value`` for
+    unweighted kappa. (For weighted kappa irr puts the unweighted :math:`p_e` in this formula;
+    here the weighted one is used, as Fleiss, Cohen & Everitt write it.) Pairs with a missing
+    value are dropped (pairwise deletion, as irr's ``na.omit``).
+
+    Parameters
+    ----------
+    a, b : sequences
+        The two raters' categories for the same targets, in the same order; None/NaN missing.
+    categories : sequence, optional
+        The ordered categories (default: the sorted values present). Weights use the
+        categories' positions.
+    weights : {"none", "linear", "quadratic"}
+        Agreement weights, as above.
+    confidence : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    KappaResult
+        ``estimate``, ``ci_low``, ``ci_high``, ``n``, ``standard_error``, observed and expected
+        agreement, ``z``, ``pvalue``, ``method``.
 
     References
     ----------
@@ -81,8 +109,9 @@ def cohen_kappa(a: Sequence, b: Sequence, *, categories: Sequence | None = None,
 
     Examples
     --------
-    >>> round(cohen_kappa([1, 2, 3, 3, 2, 1], [1, 2, 3, 2, 2, 1]).estimate, 4)  # irr::kappa2
-    0.75
+    >>> res = cohen_kappa([1, 2, 3, 3, 2, 1], [1, 2, 3, 2, 2, 1])  # irr::kappa2(cbind(a, b))
+    >>> round(res.estimate, 4), round(res.z, 4)
+    (0.75, 2.7136)
     """
     check_level(weights, WEIGHTS, "weights")
     check_conf(confidence)
@@ -107,7 +136,32 @@ def cohen_kappa(a: Sequence, b: Sequence, *, categories: Sequence | None = None,
 
 def kappa_from_table(table: np.ndarray, *, weights: Weights = "none",
                      confidence: float = 0.95) -> KappaResult:
-    """Cohen's kappa from a q x q contingency table of counts (see `cohen_kappa`)."""
+    """Cohen's kappa from a q x q contingency table of counts (see `cohen_kappa`).
+
+    Parameters
+    ----------
+    table : 2-D array
+        Counts, rows the first rater's categories, columns the second's, in the same order.
+    weights : {"none", "linear", "quadratic"}
+        Agreement weights on the category positions.
+    confidence : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    KappaResult
+
+    References
+    ----------
+    Fleiss, J. L., Cohen, J., & Everitt, B. S. (1969). Psychological Bulletin, 72(5), 323-327.
+
+    Examples
+    --------
+    Fleiss, Levin & Paik (2003) Table 18.1 (``psych::cohen.kappa`` gives kappa 0.6765):
+
+    >>> round(kappa_from_table([[75, 1, 4], [5, 4, 1], [0, 0, 10]]).estimate, 4)
+    0.6765
+    """
     check_level(weights, WEIGHTS, "weights")
     t = np.asarray(table, dtype=float)
     if t.ndim != 2 or t.shape[0] != t.shape[1]:
@@ -126,6 +180,10 @@ def kappa_from_table(table: np.ndarray, *, weights: Weights = "none",
     inner = (p * (w - (wr[:, None] + wc[None, :]) * (1 - kappa)) ** 2).sum()
     var = (inner - (kappa - pe * (1 - kappa)) ** 2) / (n * (1 - pe) ** 2)
     se = float(np.sqrt(max(var, 0.0)))
+    inner0 = (np.outer(pr, pc) * (w - (wr[:, None] + wc[None, :])) ** 2).sum()
+    var0 = (inner0 - pe ** 2) / (n * (1 - pe) ** 2)
+    z0 = float(kappa / np.sqrt(var0)) if var0 > 0 else float("nan")
+    p0 = float(2 * stats.norm.sf(abs(z0))) if var0 > 0 else float("nan")
     z = stats.norm.ppf(1 - (1 - confidence) / 2)
     label = {"none": "Cohen (1960)", "linear": "Cohen (1968), linear weights",
              "quadratic": "Cohen (1968), quadratic weights"}[weights]
@@ -133,4 +191,5 @@ def kappa_from_table(table: np.ndarray, *, weights: Weights = "none",
                        ci_high=float(kappa + z * se), n=int(n), weights=weights,
                        standard_error=se, observed_agreement=po, expected_agreement=pe,
                        method=f"{label}; Fleiss-Cohen-Everitt (1969) standard error, "
-                              "normal interval")
+                              "normal interval; z test with the null variance; targets "
+                              "missing either rating dropped", z=z0, pvalue=p0)
