@@ -344,10 +344,10 @@ def percent_agreement(data: pd.DataFrame, *, target: str = "target", rater: str 
 
 
 def _doctest_raw4raters() -> pd.DataFrame:
-    """Krippendorff (2011) reliability data (irrCAC's ``cac.raw4raters``) as a long frame."""
-    rows = [[1, 2, 3, 3, 2, 1, 4, 1, 2, None, None, None],
-            [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, None, 3],
-            [None, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, None],
-            [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, None]]
-    return pd.DataFrame([(t, r, v) for r, row in enumerate(rows) for t, v in enumerate(row)
+    """irrCAC's ``cac.raw4raters`` (12 units x 4 raters, Krippendorff 2011's reliability data
+    with the raters as irrCAC arranges them) as a long frame."""
+    units = [[1, 1, None, 1], [2, 2, 3, 2], [3, 3, 3, 3], [3, 3, 3, 3], [2, 2, 2, 2],
+             [1, 2, 3, 4], [4, 4, 4, 4], [1, 1, 2, 1], [2, 2, 2, 2], [None, 5, 5, 5],
+             [None, None, 1, 1], [None, None, 3, None]]
+    return pd.DataFrame([(t, r, v) for t, row in enumerate(units) for r, v in enumerate(row)
                          if v is not None], columns=["target", "rater", "score"])

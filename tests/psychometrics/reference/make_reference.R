@@ -133,6 +133,30 @@ if (!is.na(irr_version)) {
                      agree_5 = agree(sf, tolerance = 5)$value)
 }
 
+# --- irrCAC (1.0): Conger's kappa and Krippendorff's alpha with Gwet's standard errors -----
+# Not packaged for Debian 12 either: library(irrCAC) when installed, else the functions
+# conger.kappa.raw, krippen.alpha.raw (and the weights) sourced from IRRCAC_SOURCE_DIR.
+if (requireNamespace("irrCAC", quietly = TRUE)) {
+  library(irrCAC); irrcac_version <- as.character(packageVersion("irrCAC"))
+} else if (nzchar(Sys.getenv("IRRCAC_SOURCE_DIR"))) {
+  for (f in list.files(Sys.getenv("IRRCAC_SOURCE_DIR"), "[.][Rr]$", full.names = TRUE)) source(f)
+  irrcac_version <- "1.0 (R sources of conger.kappa.raw, krippen.alpha.raw)"
+} else irrcac_version <- NA
+if (!is.na(irrcac_version)) {
+  ref$versions$irrCAC <- irrcac_version
+  # Krippendorff (2011) reliability data = irrCAC's cac.raw4raters (12 units x 4 raters).
+  raw4 <- matrix(c(1, 1, NA, 1,  2, 2, 3, 2,  3, 3, 3, 3,  3, 3, 3, 3,  2, 2, 2, 2,
+                   1, 2, 3, 4,  4, 4, 4, 4,  1, 1, 2, 1,  2, 2, 2, 2,  NA, 5, 5, 5,
+                   NA, NA, 1, 1,  NA, NA, 3, NA), ncol = 4, byrow = TRUE)
+  est <- function(x) as.list(x$est[, c("pa", "pe", "coeff.val", "coeff.se", "lcb", "ucb", "p.value")])
+  ref$irrcac_raw4 <- list(
+    conger = est(conger.kappa.raw(raw4)),
+    conger_quadratic = est(conger.kappa.raw(raw4, weights = "quadratic")),
+    krippen = est(krippen.alpha.raw(raw4)),
+    krippen_quadratic = est(krippen.alpha.raw(raw4, weights = "quadratic")))
+  ref$irrcac_diagnoses_conger <- est(conger.kappa.raw(as.matrix(diag)))
+}
+
 # --- cor.test: t and df -------------------------------------------------------------------
 ref$cor_N1N2_200$pearson_t <- unname(ct$statistic)
 ref$cor_N1N2_200$pearson_df <- unname(ct$parameter)
