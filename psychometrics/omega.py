@@ -14,7 +14,7 @@ from .factor import FactorMethod, extract, oblimin
 
 @dataclass(frozen=True, slots=True)
 class OmegaResult(ResultMixin):
-    """Omega coefficients with the factor solution they come from.
+    r"""Omega coefficients with the factor solution they come from.
 
     ``estimate`` is omega total; ``omega_hierarchical`` is None for a one-factor model
     (a general factor is only distinguishable from group factors when there are group

@@ -128,7 +128,11 @@ if (!is.na(irr_version)) {
     detail_z = unname(fk$detail[, 2]), detail_p = unname(fk$detail[, 3]),
     fleiss_exact = fx$value, light_kappa = lk$value, light_z = lk$statistic,
     light_p = lk$p.value, kappa2_12 = k12$value, kappa2_12_z = k12$statistic,
-    kappa2_12_p = k12$p.value, agree = agree(diag)$value)
+    kappa2_12_p = k12$p.value, agree = agree(diag)$value,
+    # irr's kappa2 relabels factor levels when a rater leaves a category unused (rater6 never
+    # says "1. Depression"), so kappam.light's value is off here; psych's average of the
+    # pairwise Cohen kappas is Light's kappa.
+    psych_av_kappa = psych::cohen.kappa(diag)$av.kappa)
   ref$irr_sf <- list(agree_0 = agree(sf)$value, agree_4 = agree(sf, tolerance = 4)$value,
                      agree_5 = agree(sf, tolerance = 5)$value)
 }
