@@ -15,6 +15,7 @@ from .kappa_multi import (AllRaterAgreementResult, FleissTestResult, LightKappaR
                           all_rater_agreement, fleiss_kappa_test, light_kappa)
 from .krippendorff import KrippendorffResult, krippendorff_alpha, krippendorff_alpha_matrix
 from .multirater import AgreementResult, fleiss_kappa, gwet_ac1, gwet_ac2, percent_agreement
+from .multilevel import MultilevelOmegaResult, multilevel_omega
 from .omega import OmegaResult, omega
 from .proportion import ProportionResult, proportion_ci
 from .scale_development import ScaleDevelopmentResult, SelectionRule, develop_scale, item_analysis
@@ -34,4 +35,5 @@ __all__ = [
     "ScaleDevelopmentResult", "SelectionRule", "develop_scale", "item_analysis",
     "AllRaterAgreementResult", "FleissTestResult", "LightKappaResult", "all_rater_agreement",
     "conger_kappa", "fleiss_kappa_test", "krippendorff_alpha_gwet", "light_kappa",
+    "MultilevelOmegaResult", "multilevel_omega",
 ]

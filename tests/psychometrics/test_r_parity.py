@@ -232,3 +232,49 @@ def test_krippendorff_gwet_estimate_equals_krippendorff(level):
     if level == "ratio":
         assert (round(ours.estimate, 3), round(ours.standard_error, 3),
                 round(ours.ci_low, 3)) == (0.797, 0.140, 0.484)
+
+
+# --- semTools::compRelSEM on a two-level CFA (lavaan's Demo.twolevel, y1-y3) -------------
+@pytest.fixture(scope="module")
+def twolevel():
+    from tests.psychometrics.conftest import REFERENCE
+    data = pd.read_csv(REFERENCE / "demo_twolevel.csv")
+    return pm.multilevel_omega(data, cluster="cluster")
+
+
+def test_multilevel_fit_matches_lavaan(twolevel, r_ref):
+    ref = r_ref["twolevel"]
+    assert twolevel.n == ref["n"] and twolevel.n_clusters == ref["clusters"]
+    # Same maximum of the likelihood as lavaan (its optimiser's tolerance, about 1e-6).
+    assert twolevel.loglik == pytest.approx(ref["loglik"], abs=1e-5)
+    assert twolevel.loglik_config == pytest.approx(ref["config_loglik"], abs=1e-5)
+    np.testing.assert_allclose(list(twolevel.loadings_within.values()), ref["lambda_within"], atol=1e-4)
+    np.testing.assert_allclose(list(twolevel.loadings_between.values()), ref["lambda_between"], atol=1e-4)
+    np.testing.assert_allclose(list(twolevel.residuals_within.values()), ref["theta_within"], atol=1e-4)
+    np.testing.assert_allclose(list(twolevel.residuals_between.values()), ref["theta_between"], atol=1e-4)
+    # lavaan's saturated model (EM) stops earlier than ours: our maximum is at least as high.
+    assert twolevel.loglik_saturated >= ref["h1_loglik"] - 1e-9
+    np.testing.assert_allclose(twolevel.sigma_within, ref["sampstat_within"], atol=3e-4)
+    np.testing.assert_allclose(twolevel.sigma_between, ref["sampstat_between"], atol=3e-4)
+    assert twolevel.mean_inverse_cluster_size == pytest.approx(ref["mean_inverse_cluster_size"], abs=1e-15)
+
+
+@pytest.mark.parametrize("ours,theirs", [
+    ("omega_within", "omega_within_block"), ("omega_between_block", "omega_between_block"),
+    ("omega_between", "omega_B"), ("icc_scale", "IRR"), ("omega_within_config", "config_omega_W"),
+    ("omega_2l", "config_omega_2L"), ("omega_between_config", "config_omega_B")])
+def test_multilevel_omega_comprelsem(twolevel, r_ref, ours, theirs):
+    # The denominators use lavaan's saturated-model covariances, known to about 2e-4 there.
+    assert getattr(twolevel, ours) == pytest.approx(r_ref["twolevel"][theirs], abs=5e-5)
+
+
+def test_multilevel_omega_listwise_and_errors():
+    from tests.psychometrics.conftest import REFERENCE
+    data = pd.read_csv(REFERENCE / "demo_twolevel.csv")
+    data.loc[0, "y1"] = np.nan
+    res = pm.multilevel_omega(data, cluster="cluster", items=["y1", "y2", "y3"])
+    assert res.n_dropped == 1 and res.n == 2499 and "1 row(s)" in res.method
+    with pytest.raises(ValueError, match="at least three items"):
+        pm.multilevel_omega(data, cluster="cluster", items=["y1", "y2"])
+    with pytest.raises(ValueError, match="not in the data"):
+        pm.multilevel_omega(data, cluster="patient")
