@@ -278,3 +278,29 @@ def test_multilevel_omega_listwise_and_errors():
         pm.multilevel_omega(data, cluster="cluster", items=["y1", "y2"])
     with pytest.raises(ValueError, match="not in the data"):
         pm.multilevel_omega(data, cluster="patient")
+
+
+# --- ICC on the data users have (issue 22): targets rated once, incomplete designs ----------
+def _sf_plus(extra_rows):
+    from tests.psychometrics.conftest import SHROUT_FLEISS, to_long
+    return to_long(np.vstack([SHROUT_FLEISS] + [np.array([r], dtype=float) for r in extra_rows]))
+
+
+@pytest.mark.parametrize("kwargs,dropped", [
+    pytest.param({"single_rated": "drop"}, 2, id="drop-single-rated"),
+    pytest.param({"incomplete": "listwise"}, 3, id="listwise"),
+])
+def test_icc_drops_targets_with_a_count(kwargs, dropped, r_ref):
+    # Shrout & Fleiss (1979) plus two targets rated once and one rated by two judges.
+    data = _sf_plus([[5, np.nan, np.nan, np.nan], [np.nan, 3, np.nan, np.nan], [4, 5, np.nan, np.nan]])
+    with pytest.raises(ValueError, match="single_rated='drop'"):
+        pm.icc(data)
+    res = pm.icc(data, **kwargs)
+    assert res.n_dropped == dropped and f"{dropped} target(s)" in res.method
+    if kwargs.get("incomplete") == "listwise":
+        # Only the six complete targets remain: psych::ICC(sf) exactly.
+        np.testing.assert_allclose([f.estimate for f in res.forms], r_ref["icc_sf"]["ICC"], atol=1e-12)
+        assert res.balanced
+    else:
+        assert res.n == 7 and not res.balanced and "design-based" in res.method
+        assert all(f"{dropped} target(s) rated only once dropped" in f.method for f in res.forms)
