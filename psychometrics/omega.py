@@ -91,6 +91,39 @@ def omega(wide, *, n_factors: int | None = None,
     factors, and the estimated group loadings are reported for comparison with the key.
     ``fm`` chooses the extraction: minimum residual (psych's default) or maximum likelihood.
 
+    Besides omega the result carries what ``psych::omega`` prints: ``psych_omega_h`` (its
+    ``omega_h``, also for one factor, where psych warns it is "not meaningful"),
+    ``omega_limit`` (``omega.lim`` = :math:`(\sum g)^2 / (\mathbf{1}'R\mathbf{1} - \sum u^2)`,
+    omega_h of a test of infinitely many such items), ``ecv`` (explained common variance of
+    the general factor, :math:`\sum g^2 / \sum h^2`), ``g6`` (Guttman's lambda 6) and
+    ``omega_group`` (``omega.group``: total, general and group omega of the whole scale and of
+    each group factor's items, items assigned to the group factor with the largest loading).
+
+    The number of factors is refused above half the number of items (at least two items per
+    factor): a group factor defined by one item cannot be told apart from that item's unique
+    variance, so the Schmid-Leiman solution, and with it omega_h, is not identified (psych
+    only warns and returns a number).
+
+    Parameters
+    ----------
+    wide : DataFrame or 2-D array
+        Observations x items (at least three), numeric, NaN for missing.
+    n_factors : int, optional
+        Group factors for omega hierarchical (default 1, or the number of ``subscales``).
+    subscales : mapping of name to item names, optional
+        Sets the number of group factors; every listed item must be a column.
+    fm : {"minres", "ml"}
+        Factor extraction.
+    missing : {"pairwise", "listwise"}
+        Pairwise-complete correlations (psych's ``use = "pairwise"``) or complete rows only.
+
+    Returns
+    -------
+    OmegaResult
+        ``estimate`` (= ``omega_total``), ``omega_hierarchical`` (None for one factor),
+        ``n``, ``n_items``, ``n_factors``, ``g_loadings``, ``group_loadings``, the psych
+        extras above and ``method`` (extraction, rotation, treatment of missing answers).
+
     References
     ----------
     McDonald, R. P. (1999). Test Theory: A Unified Treatment. Erlbaum.
@@ -103,7 +136,17 @@ def omega(wide, *, n_factors: int | None = None,
     --------
     ``psych::omega(bfi_keyed[, c(A1:A5, C1:C5, E1:E5)], nfactors = 3)`` on psychTools' bfi
     (complete cases, reverse-keyed) gives omega_h = 0.549 and omega total = 0.854; the test
-    suite checks this.
+    suite checks this. ``psych::omega(bfi_keyed[, N1:N5], nfactors = 1)`` gives omega total
+    0.8222 and omega_h 0.8213:
+
+    >>> import pandas as pd
+    >>> from pathlib import Path
+    >>> import psychometrics
+    >>> path = (Path(psychometrics.__file__).parent.parent / "tests" / "psychometrics"
+    ...         / "reference" / "bfi_keyed_complete.csv")
+    >>> res = omega(pd.read_csv(path)[["N1", "N2", "N3", "N4", "N5"]])
+    >>> round(res.omega_total, 4), round(res.psych_omega_h, 4), res.omega_hierarchical
+    (0.8222, 0.8213, None)
     """
     x, names, c = _prepare(wide, missing, min_items=3)
     if subscales is not None:

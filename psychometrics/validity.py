@@ -176,6 +176,18 @@ def kendall_tau(x, y, *, confidence: float = 0.95) -> CorrelationResult:
     Fisher z with :math:`SE = \sqrt{0.437/(n-4)}`; the estimate equals
     ``cor(x, y, method = "kendall")`` (tau-b).
 
+    Parameters
+    ----------
+    x, y : array-like
+        Paired scores (at least five complete pairs); pairs with a missing value are dropped.
+    confidence : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    CorrelationResult
+        ``estimate`` (tau-b), ``ci_low``, ``ci_high``, ``n``, ``pvalue`` (scipy's), ``method``.
+
     References
     ----------
     Fieller, E. C., Hartley, H. O., & Pearson, E. S. (1957). Biometrika, 44, 470-481.
@@ -211,6 +223,20 @@ def disattenuated_r(x, y, *, reliability_x: float, reliability_y: float,
     reliabilities as known (Hunter & Schmidt 2004); the estimate may exceed 1, which signals
     that a reliability is underestimated, and is not clipped.
 
+    Parameters
+    ----------
+    x, y : array-like
+        Paired scores; pairs with a missing value are dropped.
+    reliability_x, reliability_y : float
+        Reliabilities of the two scores, in (0, 1].
+    confidence : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    CorrelationResult
+        The corrected ``estimate`` and interval, ``n``, ``pvalue`` of the uncorrected r.
+
     References
     ----------
     Spearman, C. (1904). The proof and measurement of association between two things. American
@@ -242,6 +268,21 @@ def bland_altman(x, y, *, confidence: float = 0.95, agreement: float = 0.95
     (z for ``agreement``, 1.96 by default) with approximate intervals
     :math:`\pm t\sqrt{3 s_d^2/n}` (Bland & Altman 1986, 1999).
 
+    Parameters
+    ----------
+    x, y : array-like
+        Two measurements of the same targets; pairs with a missing value are dropped.
+    confidence : float
+        Coverage of the intervals of the bias and the limits.
+    agreement : float
+        Share of differences the limits of agreement should cover (0.95: mean +- 1.96 SD).
+
+    Returns
+    -------
+    BlandAltmanResult
+        ``estimate`` (bias), ``ci_low``, ``ci_high``, ``n``, ``sd_difference``, ``loa_low``,
+        ``loa_high`` and their intervals, ``method``.
+
     References
     ----------
     Bland, J. M., & Altman, D. G. (1986). Statistical methods for assessing agreement between
@@ -272,7 +313,8 @@ def bland_altman(x, y, *, confidence: float = 0.95, agreement: float = 0.95
                              loa_low_ci=(float(lo - t * se_loa), float(lo + t * se_loa)),
                              loa_high_ci=(float(hi - t * se_loa), float(hi + t * se_loa)),
                              method="Bland & Altman (1986) limits of agreement; "
-                                    "Bland & Altman (1999) approximate intervals")
+                                    "Bland & Altman (1999) approximate intervals; pairs with a "
+                                    "missing value dropped")
 
 
 def t_mean(values: np.ndarray, confidence: float, method: str) -> MeanResult:
@@ -288,6 +330,23 @@ def t_mean(values: np.ndarray, confidence: float, method: str) -> MeanResult:
 def mean_absolute_error(x, y, *, confidence: float = 0.95) -> MeanResult:
     r"""Mean absolute error :math:`\frac{1}{n}\sum|x_i - y_i|` with a t interval.
 
+    Parameters
+    ----------
+    x, y : array-like
+        Paired scores (e.g. human and LLM); pairs with a missing value are dropped.
+    confidence : float
+        Coverage of the t interval over targets.
+
+    Returns
+    -------
+    MeanResult
+        ``estimate``, ``ci_low``, ``ci_high``, ``n``, ``method``.
+
+    References
+    ----------
+    Willmott, C. J., & Matsuura, K. (2005). Advantages of the mean absolute error (MAE) over
+    the root mean square error (RMSE). Climate Research, 30, 79-82.
+
     Examples
     --------
     >>> mean_absolute_error([1, 2, 3], [1, 3, 5]).estimate
@@ -295,4 +354,5 @@ def mean_absolute_error(x, y, *, confidence: float = 0.95) -> MeanResult:
     """
     check_conf(confidence)
     x, y = _pair(x, y, 2)
-    return t_mean(np.abs(x - y), confidence, "mean absolute error; t interval")
+    return t_mean(np.abs(x - y), confidence,
+                  "mean absolute error; t interval; pairs with a missing value dropped")
