@@ -13,7 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from ._base import ResultMixin, check_conf, long_to_matrix
-from .kappa import cohen_kappa
+from .kappa import kappa_from_table
 from .proportion import proportion_ci
 
 
@@ -65,7 +65,11 @@ class AllRaterAgreementResult(ResultMixin):
 
 def _complete(data, target, rater, score):
     """targets x raters object matrix of complete targets, and how many were dropped."""
-    x, _, raters = long_to_matrix(data, target=target, rater=rater, score=score, numeric=False)
+    numeric = (isinstance(data, pd.DataFrame) and score in data.columns
+               and pd.api.types.is_numeric_dtype(data[score]))
+    # Numeric scores pivot to a float array (fast); categories of any type to objects.
+    x, _, raters = long_to_matrix(data, target=target, rater=rater, score=score,
+                                  numeric=numeric)
     if len(raters) < 2:
         raise ValueError(f"Agreement needs at least two raters, got {len(raters)}.")
     full = ~pd.isna(x).any(axis=1)
@@ -248,7 +252,8 @@ def light_kappa(data: pd.DataFrame, *, target: str = "target", rater: str = "rat
     kappas, log_d = {}, []
     for a in range(nr - 1):
         for b in range(a + 1, nr):
-            kappas[f"{raters[a]} vs {raters[b]}"] = cohen_kappa(x[:, a], x[:, b]).estimate
+            table = np.bincount(codes[:, a] * q + codes[:, b], minlength=q * q).reshape(q, q)
+            kappas[f"{raters[a]} vs {raters[b]}"] = kappa_from_table(table).estimate
             d = per_rater[a].sum() * per_rater[b].sum() - float(per_rater[a] @ per_rater[b])
             log_d.append(np.log(d) if d > 0 else -np.inf)
     value = float(np.mean(list(kappas.values())))

@@ -104,9 +104,14 @@ class _TwoLevel:
         return -0.5 * (self.N * self.p * np.log(2 * np.pi) + f)
 
 
-def _minimise(fun, x0):
-    res = optimize.minimize(fun, x0, jac=True, method="BFGS",
-                            options={"gtol": 1e-9, "maxiter": 5000})
+def _minimise(fun, x0, scale):
+    """BFGS on the -2 log L per observation (so the tolerance does not grow with n)."""
+    def scaled(x):
+        f, g = fun(x)
+        return f / scale, g / scale
+    res = optimize.minimize(scaled, x0, jac=True, method="BFGS",
+                            options={"gtol": 1e-10, "maxiter": 5000})
+    res.fun = res.fun * scale
     if not np.isfinite(res.fun):
         raise ValueError("The two-level model could not be fitted (no positive definite "
                          "solution was found).")
@@ -140,7 +145,7 @@ def _saturated(m: _TwoLevel):
             return 1e300, np.zeros_like(x)
         return f, np.concatenate([(2 * gw @ lw)[idx], (2 * gb @ lb)[idx]])
 
-    res = _minimise(fun, x0)
+    res = _minimise(fun, x0, m.N)
     lw, lb = unpack(res.x)
     return lw @ lw.T, lb @ lb.T, res.fun
 
@@ -165,7 +170,7 @@ def _separate(m: _TwoLevel, sw, sb):
             return 1e300, np.zeros_like(x)
         return f, np.concatenate([2 * gw @ lw, np.diag(gw), 2 * gb @ lb, np.diag(gb)])
 
-    res = _minimise(fun, np.concatenate([lw, tw, lb, tb]))
+    res = _minimise(fun, np.concatenate([lw, tw, lb, tb]), m.N)
     lw, tw, lb, tb = np.split(res.x, 4)
     s = np.sign(lw.sum()) or 1.0
     t = np.sign(lb.sum()) or 1.0
@@ -197,7 +202,7 @@ def _config(m: _TwoLevel, sw, sb):
         return f, np.concatenate([glam[1:], [lam @ gw @ lam, lam @ gb @ lam],
                                   np.diag(gw), np.diag(gb)])
 
-    res = _minimise(fun, x0)
+    res = _minimise(fun, x0, m.N)
     lam, pw, pb, tw, tb = unpack(res.x)
     return lam, pw, pb, res.fun
 
