@@ -18,6 +18,7 @@ from instruments.definition.scoring import keyed
 from . import frames
 from . import novelty as novelty_report
 from .item_analysis_section import section_item_analysis
+from .multilevel import multilevel_consistency
 from .robustness import section_robustness
 from .stats import agreement, attempt, jsonable, correlation_with_ci, icc_forms, pair_icc2, pairwise_kappa
 
@@ -160,11 +161,15 @@ def _too_few(n: int):
 def _section_consistency(data: Data) -> dict:
     items = data.items
     humans = items[items["rater_kind"] == "human"]
+    human_matrix = _keyed_item_matrix(data, humans, ["target", "rater"], "score")
     out = {"human": {"observations": "one row per submitted human rating (target x rater), "
                                      "answers; reverse-keyed items keyed",
-                     "scales": _consistency(data, _keyed_item_matrix(
-                         data, humans, ["target", "rater"], "score"))},
+                     "scales": _consistency(data, human_matrix)},
            "llm": {}}
+    if data.targets["cluster"].notna().any():  # a cluster field: two-level omega (issue 16)
+        out["human"]["multilevel_omega"] = multilevel_consistency(
+            human_matrix, data.targets["cluster"],
+            {s.code: list(s.items) for s in data.spec.subscales})
     for rater in data.llms:
         rows = items[items["rater"] == rater].copy()
         rows["value"] = rows["expected_score"].fillna(rows["score"])
