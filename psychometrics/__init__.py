@@ -5,14 +5,18 @@ results out, each with ``estimate``, ``ci_low``, ``ci_high``, ``n``, ``method`` 
 ``to_dict()``. Nothing here imports Django.
 """
 from .bootstrap import BootstrapResult, bootstrap_ci
+from .cac import conger_kappa, krippendorff_alpha_gwet
 from .calibration import ECEResult, brier_score, expected_calibration_error
 from .cfa import CFAResult, cfa_one_factor
 from .consistency import AlphaResult, cronbach_alpha, item_statistics
 from .icc import ICC_NAMES, ICCForm, ICCResult, icc, icc_matrix
 from .icc_oneway import ICCOneWayResult, icc_oneway
 from .kappa import KappaResult, cohen_kappa, kappa_from_table
+from .kappa_multi import (AllRaterAgreementResult, FleissTestResult, LightKappaResult,
+                          all_rater_agreement, fleiss_kappa_test, light_kappa)
 from .krippendorff import KrippendorffResult, krippendorff_alpha, krippendorff_alpha_matrix
 from .multirater import AgreementResult, fleiss_kappa, gwet_ac1, gwet_ac2, percent_agreement
+from .multilevel import MultilevelOmegaResult, multilevel_omega
 from .omega import OmegaResult, omega
 from .proportion import ProportionResult, proportion_ci
 from .scale_development import ScaleDevelopmentResult, SelectionRule, develop_scale, item_analysis
@@ -31,4 +35,7 @@ __all__ = [
     "percent_agreement", "spearman_rho", "ProportionResult", "proportion_ci",
     "ScaleDevelopmentResult", "SelectionRule", "develop_scale", "item_analysis",
     "ICCOneWayResult", "icc_oneway",
+    "AllRaterAgreementResult", "FleissTestResult", "LightKappaResult", "all_rater_agreement",
+    "conger_kappa", "fleiss_kappa_test", "krippendorff_alpha_gwet", "light_kappa",
+    "MultilevelOmegaResult", "multilevel_omega",
 ]

@@ -120,10 +120,25 @@ def bootstrap_ci(data, statistic: Callable, *, n_boot: int = 2000, confidence: f
 
     Parameters
     ----------
-    data : array or DataFrame, one row per target.
-    statistic : callable taking a subset of ``data`` (same type, rows resampled) and
-        returning a float.
-    n_boot : number of resamples. seed : seed for ``numpy.random.default_rng``.
+    data : array or DataFrame
+        One row per target.
+    statistic : callable
+        Takes a subset of ``data`` (same type, rows resampled) and returns a float.
+    n_boot : int
+        Number of resamples.
+    confidence : float
+        Coverage of the interval.
+    method : {"bca", "percentile"}
+        Interval method.
+    seed : int, optional
+        Seed for ``numpy.random.default_rng``.
+    clusters : sequence, optional
+        One cluster label per row; whole clusters are resampled.
+
+    Returns
+    -------
+    BootstrapResult
+        ``estimate`` (the statistic on all data), ``ci_low``, ``ci_high``, ``n``, ``method``.
 
     References
     ----------

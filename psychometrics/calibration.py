@@ -54,6 +54,21 @@ def brier_score(probs, observed, *, scale: Sequence | None = None,
     ``probs`` is targets x scale points (rows sum to 1), ``observed`` the human score (a
     scale point, ``scale`` default 1..K). t interval over targets.
 
+    Parameters
+    ----------
+    probs : 2-D array-like
+        Targets x scale points, each row a probability distribution (the LLM's).
+    observed : sequence
+        The human score of each target, a scale point.
+    scale : sequence, optional
+        The scale points in column order (default 1..K).
+    confidence : float
+        Coverage of the t interval over targets.
+
+    Returns
+    -------
+    MeanResult
+
     References
     ----------
     Brier, G. W. (1950). Verification of forecasts expressed in terms of probability.
@@ -82,6 +97,29 @@ def expected_calibration_error(probs, observed, *, scale: Sequence | None = None
     over ``n_bins`` equal-width bins of the confidence max_k p_ik, with accuracy the share of
     targets whose most probable scale point equals the human score. Percentile bootstrap
     interval over targets.
+
+    Parameters
+    ----------
+    probs : 2-D array-like
+        Targets x scale points, each row a probability distribution.
+    observed : sequence
+        The human score of each target, a scale point.
+    scale : sequence, optional
+        The scale points in column order (default 1..K).
+    n_bins : int
+        Equal-width confidence bins.
+    n_boot : int
+        Bootstrap resamples for the interval (0: none, NaN limits).
+    seed : int, optional
+        Seed of the bootstrap.
+    confidence : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    ECEResult
+        ``estimate``, ``ci_low``, ``ci_high``, ``n``, ``n_bins``, ``bins`` (count, mean
+        confidence and accuracy per bin), ``method``.
 
     References
     ----------

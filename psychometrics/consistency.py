@@ -1,4 +1,5 @@
-"""Internal consistency: Cronbach's alpha with Feldt interval, item-total statistics."""
+"""Internal consistency: Cronbach's alpha (Feldt and Duhachek intervals, Guttman's lambda 6,
+average r, signal/noise) and the item statistics ``psych::alpha`` reports."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from scipy import stats
 from ._base import ResultMixin, as_float_matrix, check_conf, check_level
 
 Missing = Literal["pairwise", "listwise"]
+ConstantItems = Literal["refuse", "drop"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,13 +27,36 @@ class AlphaResult(ResultMixin):
     standardized: float
     missing: str
     method: str
+    g6: float = float("nan")
+    average_r: float = float("nan")
+    median_r: float = float("nan")
+    signal_noise: float = float("nan")
+    standard_error: float = float("nan")
+    duhachek_low: float = float("nan")
+    duhachek_high: float = float("nan")
+    dropped_items: tuple = ()
 
 
-def _prepare(wide, missing: Missing,
-             min_items: int = 2) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """Validated observations x items array, the item names and the item covariance matrix."""
+def _prepare(wide, missing: Missing, min_items: int = 2,
+             constant_items: ConstantItems = "refuse",
+             dropped: list | None = None) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Validated observations x items array, the item names and the item covariance matrix.
+
+    A constant item is refused, or (``constant_items="drop"``, psych's behaviour) removed and
+    its name appended to ``dropped``.
+    """
     check_level(missing, ("pairwise", "listwise"), "missing")
+    check_level(constant_items, ("refuse", "drop"), "constant_items")
     x, names = as_float_matrix(wide, what="Item scores")
+    if constant_items == "drop":
+        keep = []
+        for j in range(x.shape[1]):
+            col = x[:, j][~np.isnan(x[:, j])]
+            if col.size >= 2 and not (col == col[0]).all():
+                keep.append(j)
+            elif dropped is not None:
+                dropped.append(names[j])
+        x, names = x[:, keep], [names[j] for j in keep]
     nan = np.isnan(x)
     complete = not nan.any()
     if not complete:
@@ -85,18 +110,86 @@ def _alpha_from_cov(c: np.ndarray) -> float:
     return k / (k - 1) * (1 - np.trace(c) / c.sum())
 
 
-def cronbach_alpha(wide, *, missing: Missing = "pairwise",
-                   confidence: float = 0.95) -> AlphaResult:
-    r"""Cronbach's alpha for an observations x items matrix.
+def _smc(r: np.ndarray) -> np.ndarray:
+    """Squared multiple correlation of each item with the others, 1 - 1/diag(R^-1)."""
+    try:
+        inv = np.linalg.inv(r)
+    except np.linalg.LinAlgError:
+        inv = np.linalg.pinv(r)
+    return 1.0 - 1.0 / np.diag(inv)
+
+
+def _duhachek_q(c: np.ndarray) -> float:
+    """Duhachek & Iacobucci (2004) Q: n * var(alpha) asymptotically (psych::alpha's ``Q``)."""
+    k = c.shape[0]
+    total = c.sum()
+    tr = np.trace(c)
+    cc = c @ c
+    return float(2 * k ** 2 / ((k - 1) ** 2 * total ** 3)
+                 * (total * (np.trace(cc) + tr ** 2) - 2 * tr * cc.sum()))
+
+
+def _alpha_stats(c: np.ndarray) -> dict:
+    """psych::alpha's per-scale statistics (``alpha.1``) from a covariance matrix."""
+    k = c.shape[0]
+    d = np.sqrt(np.diag(c))
+    r = c / np.outer(d, d)
+    sum_r = r.sum()
+    lower = r[np.tril_indices(k, -1)]
+    av_r = (sum_r - k) / (k * (k - 1))
+    return {"alpha": _alpha_from_cov(c), "std_alpha": (1 - k / sum_r) * k / (k - 1),
+            "g6": 1 - (k - _smc(r).sum()) / sum_r, "average_r": av_r,
+            "signal_noise": k * av_r / (1 - av_r), "q": _duhachek_q(c),
+            "var_r": float(np.var(lower, ddof=1)) if lower.size > 1 else float("nan"),
+            "median_r": float(np.median(lower))}
+
+
+def cronbach_alpha(wide, *, missing: Missing = "pairwise", confidence: float = 0.95,
+                   constant_items: ConstantItems = "refuse") -> AlphaResult:
+    r"""Cronbach's alpha for an observations x items matrix, with what ``psych::alpha`` reports.
 
     .. math:: \alpha = \frac{k}{k-1}\left(1 - \frac{\sum_i \sigma^2_i}{\sigma^2_X}\right)
 
-    from the item covariance matrix (pairwise-complete covariances by default, as
+    from the item covariance matrix C (pairwise-complete covariances by default, as
     ``psych::alpha`` and ``pingouin.cronbach_alpha``; ``missing="listwise"`` drops incomplete
-    rows first). The interval is Feldt's (1965) F-based one:
-    :math:`1 - (1-\hat\alpha) F_{1-a/2}` to :math:`1 - (1-\hat\alpha) F_{a/2}` with
-    (n-1, (n-1)(k-1)) degrees of freedom, n the number of rows actually used (after listwise
-    deletion). The standardised alpha uses the correlation matrix instead.
+    rows first). Besides alpha the result carries psych's ``total`` row, computed on the
+    correlation matrix R: the standardised alpha (``std.alpha``), Guttman's lambda 6
+    :math:`G_6 = 1 - \sum_i(1 - smc_i)/\mathbf{1}'R\mathbf{1}` (``G6(smc)``), the average and
+    median inter-item correlation (``average_r``, ``median_r``), the signal/noise ratio
+    :math:`k\bar r/(1-\bar r)` (``S/N``) and the Duhachek & Iacobucci (2004) asymptotic
+    standard error (``ase``):
+
+    .. math:: \mathrm{ase}^2 = \frac{2k^2}{n(k-1)^2(\mathbf{1}'C\mathbf{1})^3}
+              \left[\mathbf{1}'C\mathbf{1}\,(\mathrm{tr}\,C^2 + (\mathrm{tr}\,C)^2)
+              - 2\,\mathrm{tr}\,C\;\mathbf{1}'C^2\mathbf{1}\right]
+
+    with its normal interval :math:`\alpha \pm z\,\mathrm{ase}` (``duhachek_low``,
+    ``duhachek_high``; psych prints it with z = 1.96, unclipped; here the upper limit is
+    clipped at alpha's maximum, 1, and ``method`` says so when that happens). ``ci_low``/``ci_high`` are Feldt's (1965)
+    F-based interval, :math:`1 - (1-\hat\alpha) F_{1-a/2}` to :math:`1 - (1-\hat\alpha) F_{a/2}`
+    with (n-1, (n-1)(k-1)) degrees of freedom, n the rows actually used.
+
+    Parameters
+    ----------
+    wide : DataFrame or 2-D array
+        Observations x items, numeric; NaN marks a missing answer.
+    missing : {"pairwise", "listwise"}
+        Pairwise-complete covariances (psych's and pingouin's default) or complete rows only.
+    confidence : float
+        Coverage of the Feldt and Duhachek intervals.
+    constant_items : {"refuse", "drop"}
+        A constant item has no variance, so alpha of the scale as specified does not exist.
+        The default refuses with a ``ValueError`` naming the item; ``"drop"`` removes it and
+        computes alpha of the remaining items, as ``psych::alpha`` does (with a warning there,
+        listed in ``dropped_items`` and ``method`` here).
+
+    Returns
+    -------
+    AlphaResult
+        ``estimate`` (alpha), Feldt ``ci_low``/``ci_high``, ``n`` rows, ``n_items``,
+        ``standardized``, ``g6``, ``average_r``, ``median_r``, ``signal_noise``,
+        ``standard_error`` (ase), ``duhachek_low``/``duhachek_high``, ``dropped_items``,
+        ``method`` (which covariances: the treatment of incomplete rows).
 
     References
     ----------
@@ -104,54 +197,113 @@ def cronbach_alpha(wide, *, missing: Missing = "pairwise",
     Psychometrika, 16(3), 297-334.
     Feldt, L. S. (1965). The approximate sampling distribution of Kuder-Richardson
     reliability coefficient twenty. Psychometrika, 30(3), 357-370.
+    Guttman, L. (1945). A basis for analyzing test-retest reliability. Psychometrika, 10,
+    255-282.
+    Duhachek, A., & Iacobucci, D. (2004). Alpha's standard error (ASE): an accurate and
+    precise confidence interval estimate. Journal of Applied Psychology, 89(5), 792-808.
 
     Examples
     --------
     >>> import numpy as np
     >>> x = np.array([[1, 2, 2], [2, 3, 3], [3, 3, 4], [4, 5, 4], [5, 4, 5]])
-    >>> round(cronbach_alpha(x).estimate, 6)  # psych::alpha(x)$total$raw_alpha
+    >>> res = cronbach_alpha(x)
+    >>> round(res.estimate, 6)  # psych::alpha(x)$total$raw_alpha
     0.933333
+    >>> round(res.g6, 6), round(res.average_r, 6), round(res.standard_error, 6)  # G6, r, ase
+    (0.966656, 0.844515, 0.043065)
     """
     check_conf(confidence)
-    x, _, c = _prepare(wide, missing)
+    dropped: list = []
+    x, _, c = _prepare(wide, missing, constant_items=constant_items, dropped=dropped)
     n, k = x.shape
-    alpha = float(_alpha_from_cov(c))
-    d = np.sqrt(np.diag(c))
-    std_alpha = float(_alpha_from_cov(c / np.outer(d, d)))
+    st = _alpha_stats(c)
+    alpha = float(st["alpha"])
     a = 1 - confidence
     df1, df2 = n - 1, (n - 1) * (k - 1)
     lo, hi = 1 - (1 - alpha) * stats.f.ppf([1 - a / 2, a / 2], df1, df2)
+    ase = float(np.sqrt(st["q"] / n))
+    z = float(stats.norm.ppf(1 - a / 2))
+    d_hi = alpha + z * ase
+    method = (f"Cronbach (1951), {missing} covariances; Feldt (1965) interval; "
+              "Duhachek & Iacobucci (2004) standard error")
+    if d_hi > 1:
+        d_hi = 1.0
+        method += "; Duhachek upper limit clipped at 1 (psych prints alpha + 1.96 ase unclipped)"
+    if dropped:
+        method += f"; constant item(s) dropped as psych::alpha does: {dropped}"
     return AlphaResult(estimate=alpha, ci_low=float(lo), ci_high=float(hi), n=int(n),
-                       n_items=int(k), standardized=std_alpha, missing=missing,
-                       method=f"Cronbach (1951), {missing} covariances; Feldt (1965) interval")
+                       n_items=int(k), standardized=float(st["std_alpha"]), missing=missing,
+                       method=method, g6=float(st["g6"]), average_r=float(st["average_r"]),
+                       median_r=st["median_r"], signal_noise=float(st["signal_noise"]),
+                       standard_error=ase, duhachek_low=alpha - z * ase,
+                       duhachek_high=d_hi, dropped_items=tuple(dropped))
 
 
-def item_statistics(wide, *, missing: Missing = "pairwise",
-                    with_omega: bool = True) -> pd.DataFrame:
-    r"""Corrected item-total correlation and alpha (and omega total) if the item is dropped.
+def item_statistics(wide, *, missing: Missing = "pairwise", with_omega: bool = True,
+                    constant_items: ConstantItems = "refuse") -> pd.DataFrame:
+    r"""Corrected item-total correlation and the scale's statistics when each item is dropped.
 
     ``r_drop`` is the correlation of the item with the sum of the other items (``psych::alpha``
-    ``r.drop``), computed from the covariance matrix:
+    ``item.stats$r.drop``), computed from the covariance matrix:
     :math:`r = (\mathbf{1}'C_{i,-i}) / \sqrt{C_{ii}\,\mathbf{1}'C_{-i,-i}\mathbf{1}}`.
-    ``alpha_if_dropped`` is alpha of the remaining items (``psych::alpha`` ``alpha.drop``);
-    ``omega_if_dropped`` is the one-factor omega total of the remaining items.
+    The ``*_if_dropped`` columns are ``psych::alpha``'s ``alpha.drop`` table, the statistics of
+    `cronbach_alpha` on the remaining items: ``alpha_if_dropped`` (``raw_alpha``),
+    ``std_alpha_if_dropped`` (``std.alpha``), ``g6_if_dropped`` (``G6(smc)``),
+    ``average_r_if_dropped`` (``average_r``), ``signal_noise_if_dropped`` (``S/N``),
+    ``alpha_se_if_dropped`` (``alpha se``, Duhachek & Iacobucci), ``var_r_if_dropped``
+    (``var.r``) and ``median_r_if_dropped`` (``med.r``). ``omega_if_dropped`` is the
+    one-factor omega total of the remaining items (NaN below three).
+
+    Parameters
+    ----------
+    wide : DataFrame or 2-D array
+        Observations x items (at least three), NaN for missing.
+    missing : {"pairwise", "listwise"}
+        As in `cronbach_alpha`.
+    with_omega : bool
+        Also fit a one-factor model to each set of remaining items.
+    constant_items : {"refuse", "drop"}
+        As in `cronbach_alpha`.
+
+    Returns
+    -------
+    DataFrame
+        One row per item, indexed by item name.
 
     References
     ----------
-    Revelle, W. psych: Procedures for Psychological, Psychometric, and Personality Research.
+    Revelle, W. (2022). psych: Procedures for Psychological, Psychometric, and Personality
+    Research (R package 2.2.9), ``alpha``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1, 2, 2, 1], [2, 3, 3, 2], [3, 3, 4, 4], [4, 5, 4, 3], [5, 4, 5, 5]])
+    >>> stats = item_statistics(x, with_omega=False)  # psych::alpha(x)$alpha.drop
+    >>> round(float(stats.loc["0", "alpha_if_dropped"]), 6), round(float(stats.loc["0", "g6_if_dropped"]), 6)
+    (0.888, 0.99176)
     """
-    _, names, c = _prepare(wide, missing, min_items=3)
+    x, names, c = _prepare(wide, missing, min_items=3, constant_items=constant_items)
+    n = x.shape[0]
     k = c.shape[0]
     rows = []
     for i in range(k):
         rest = np.delete(np.arange(k), i)
         cr = c[np.ix_(rest, rest)]
         r_drop = c[i, rest].sum() / np.sqrt(c[i, i] * cr.sum())
+        st = _alpha_stats(cr)
         row = {"item": names[i], "r_drop": float(r_drop),
-               "alpha_if_dropped": float(_alpha_from_cov(cr))}
+               "alpha_if_dropped": float(st["alpha"]),
+               "std_alpha_if_dropped": float(st["std_alpha"]),
+               "g6_if_dropped": float(st["g6"]),
+               "average_r_if_dropped": float(st["average_r"]),
+               "signal_noise_if_dropped": float(st["signal_noise"]),
+               "alpha_se_if_dropped": float(np.sqrt(st["q"] / n)),
+               "var_r_if_dropped": st["var_r"], "median_r_if_dropped": st["median_r"]}
         if with_omega:
             from .omega import _omega_total_from_cov
             row["omega_if_dropped"] = _omega_total_from_cov(cr)[0] if len(rest) >= 3 \
                 else float("nan")
         rows.append(row)
     return pd.DataFrame(rows).set_index("item")
+

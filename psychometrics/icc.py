@@ -1,7 +1,8 @@
 """Intraclass correlation coefficients: the six Shrout-Fleiss / McGraw-Wong forms."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -51,6 +52,7 @@ class ICCResult(ResultMixin):
     variance_components: dict
     confidence: float
     method: str
+    n_dropped: int = 0
 
     def __getitem__(self, name: str) -> ICCForm:
         for form in self.forms:
@@ -63,8 +65,13 @@ class ICCResult(ResultMixin):
         return pd.DataFrame([f.to_dict() for f in self.forms]).set_index("name")
 
 
+Incomplete = Literal["design", "listwise"]
+SingleRated = Literal["error", "drop"]
+
+
 def icc(data: pd.DataFrame, *, target: str = "target", rater: str = "rater",
-        score: str = "score", confidence: float = 0.95) -> ICCResult:
+        score: str = "score", confidence: float = 0.95, incomplete: Incomplete = "design",
+        single_rated: SingleRated = "error") -> ICCResult:
     r"""Six intraclass correlations from long-format ratings (target, rater, score).
 
     For a complete n x k design the mean squares of the two-way ANOVA (targets MSR, raters
@@ -90,17 +97,39 @@ def icc(data: pd.DataFrame, *, target: str = "target", rater: str = "rater",
     the balanced formulas applied to the mean squares implied by the components. The
     ``method`` field says which path was taken. With complete data both paths agree exactly.
 
+    Incomplete data: with ``incomplete="design"`` (the default) every rating is used through
+    the incomplete-design estimators above. A target rated only once carries no information
+    on within-target variation and is refused unless ``single_rated="drop"``, which drops
+    such targets before the analysis; ``n_dropped`` counts them and ``method`` says so.
+    ``incomplete="listwise"`` instead keeps only the targets rated by every rater (a
+    complete design, the exact Shrout-Fleiss formulas; what
+    ``pingouin.intraclass_corr(..., nan_policy="omit")`` does), again counted.
+
     Parameters
     ----------
-    data : DataFrame in long format, one row per rating; missing scores are dropped.
-    target, rater, score : column names.
-    confidence : coverage of the confidence intervals.
+    data : DataFrame
+        Long format, one row per rating; missing scores are dropped.
+    target, rater, score : str
+        Column names.
+    confidence : float
+        Coverage of the confidence intervals.
+    incomplete : {"design", "listwise"}
+        Use every rating (incomplete-design estimators) or only the complete targets.
+    single_rated : {"error", "drop"}
+        What to do with targets rated once under ``incomplete="design"``.
+
+    Returns
+    -------
+    ICCResult
+        ``forms`` (the six ICCs, each with F test and interval; index by name), ``n``,
+        ``k``, ``n_ratings``, ``balanced``, ``mean_squares``, ``variance_components``,
+        ``n_dropped``, ``method`` (the design path and the treatment of incomplete targets).
 
     Raises
     ------
     ValueError
-        Fewer than two raters or targets, a target rated once, non-numeric scores, no
-        variance at all.
+        Fewer than two raters or targets, a target rated once (unless dropped), non-numeric
+        scores, no variance at all.
 
     References
     ----------
@@ -122,18 +151,63 @@ def icc(data: pd.DataFrame, *, target: str = "target", rater: str = "rater",
     """
     check_conf(confidence)
     x, _, _ = long_to_matrix(data, target=target, rater=rater, score=score)
-    return icc_matrix(x, confidence=confidence)
+    return icc_matrix(x, confidence=confidence, incomplete=incomplete, single_rated=single_rated)
 
 
-def icc_matrix(x: np.ndarray, *, confidence: float = 0.95) -> ICCResult:
-    """The six ICCs from a targets x raters array with NaN for missing ratings (see `icc`)."""
+def icc_matrix(x: np.ndarray, *, confidence: float = 0.95, incomplete: Incomplete = "design",
+               single_rated: SingleRated = "error") -> ICCResult:
+    """The six ICCs from a targets x raters array with NaN for missing ratings (see `icc`).
+
+    Parameters
+    ----------
+    x : 2-D array
+        Targets x raters, NaN where a rater did not rate a target.
+    confidence, incomplete, single_rated
+        As in `icc`.
+
+    Returns
+    -------
+    ICCResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9],
+    ...               [6, 2, 4, 7], [5, np.nan, np.nan, np.nan]])
+    >>> res = icc_matrix(x, single_rated="drop")  # psych::ICC(sf)'s ICC3 = 0.7148
+    >>> round(res["ICC3"].estimate, 4), res.n_dropped
+    (0.7148, 1)
+    """
     check_conf(confidence)
+    if incomplete not in ("design", "listwise"):
+        raise ValueError(f"incomplete must be 'design' or 'listwise', got {incomplete!r}.")
+    if single_rated not in ("error", "drop"):
+        raise ValueError(f"single_rated must be 'error' or 'drop', got {single_rated!r}.")
     x = np.asarray(x, dtype=float)
     if x.ndim != 2:
         raise ValueError("Ratings must be a two-dimensional targets x raters array.")
     observed = ~np.isnan(x)
     x = x[observed.any(axis=1)][:, observed.any(axis=0)]
     observed = ~np.isnan(x)
+    dropped, note = 0, ""
+    if incomplete == "listwise" and not observed.all():
+        full = observed.all(axis=1)
+        dropped = int((~full).sum())
+        x, observed = x[full], observed[full]
+        note = (f"; listwise: {dropped} target(s) not rated by every rater dropped "
+                "(as pingouin's nan_policy='omit')")
+    elif single_rated == "drop":
+        once = observed.sum(axis=1) < 2
+        if once.any():
+            dropped = int(once.sum())
+            x = x[~once]
+            x = x[:, (~np.isnan(x)).any(axis=0)]
+            observed = ~np.isnan(x)
+            note = f"; {dropped} target(s) rated only once dropped"
+    if dropped:
+        res = icc_matrix(x, confidence=confidence)
+        return replace(res, n_dropped=dropped, method=res.method + note,
+                       forms=tuple(replace(f, method=f.method + note) for f in res.forms))
     n, k = x.shape
     if k < 2:
         raise ValueError(f"ICC needs at least two raters, got {k}.")
@@ -142,19 +216,21 @@ def icc_matrix(x: np.ndarray, *, confidence: float = 0.95) -> ICCResult:
     m = observed.sum(axis=1)
     if (m < 2).any():
         raise ValueError(f"{int((m < 2).sum())} target(s) were rated only once; every target "
-                         "needs at least two ratings for an ICC.")
+                         "needs at least two ratings for an ICC (pass single_rated='drop' to "
+                         "drop them, or incomplete='listwise' to keep complete targets only; "
+                         "command line: --drop-single-rated).")
     if observed.all():
         ms, comps = _balanced_ms(x)
         kk = float(k)
         method = ("two-way ANOVA mean squares, complete design (Shrout & Fleiss 1979; "
-                  "McGraw & Wong 1996)")
+                  "McGraw & Wong 1996); every target rated by every rater")
         df_resid = (n - 1) * (k - 1)
         df_w = n * (k - 1)
     else:
         ms, comps, kk, df_resid, df_w = _unbalanced_ms(x, observed)
         method = ("variance components for an incomplete design (Henderson method III, "
                   "one-way with n0); k = harmonic mean of ratings per target; "
-                  "approximate confidence limits")
+                  "approximate confidence limits; every rating used (design-based)")
     if not (ms["MSW"] > 0 or ms["MSE"] > 0) and ms["MSR"] == 0:
         raise ValueError("All ratings are identical; the ICC is undefined.")
     if ms["MSE"] <= 0 or ms["MSW"] <= 0:

@@ -27,6 +27,8 @@ class KappaResult(ResultMixin):
     observed_agreement: float
     expected_agreement: float
     method: str
+    z: float = float("nan")
+    pvalue: float = float("nan")
 
 
 def agreement_weights(q: int, weights: Weights) -> np.ndarray:
@@ -70,7 +72,34 @@ def cohen_kappa(a: Sequence, b: Sequence, *, categories: Sequence | None = None,
               \bar w_{.j})(1-\kappa_w)]^2 - [\kappa_w - p_e(1-\kappa_w)]^2}{n (1-p_e)^2}
 
     and the interval is :math:`\kappa_w \pm z\,SE`, truncated to kappa's range [-1, 1] (the
-    ``method`` says when a limit was truncated). Pairs with a missing value are dropped.
+    ``method`` says when a limit was truncated). ``z`` and ``pvalue`` test
+    H0: kappa = 0 with the variance under the null (Fleiss, Cohen & Everitt 1969):
+
+    .. math:: \mathrm{var}_0(\kappa_w) = \frac{\sum_{ij} p_{i.}p_{.j}[w_{ij} - (\bar w_{i.} +
+              \bar w_{.j})]^2 - p_e^2}{n (1-p_e)^2},\quad z = \kappa_w / \sqrt{\mathrm{var}_0}
+
+    with a two-sided normal p-value: ``irr::kappa2``'s ``statistic`` and ``p.value`` for
+    unweighted kappa. (For weighted kappa irr puts the unweighted :math:`p_e` in this formula;
+    here the weighted one is used, as Fleiss, Cohen & Everitt write it.) Pairs with a missing
+    value are dropped (pairwise deletion, as irr's ``na.omit``).
+
+    Parameters
+    ----------
+    a, b : sequences
+        The two raters' categories for the same targets, in the same order; None/NaN missing.
+    categories : sequence, optional
+        The ordered categories (default: the sorted values present). Weights use the
+        categories' positions.
+    weights : {"none", "linear", "quadratic"}
+        Agreement weights, as above.
+    confidence : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    KappaResult
+        ``estimate``, ``ci_low``, ``ci_high``, ``n``, ``standard_error``, observed and expected
+        agreement, ``z``, ``pvalue``, ``method``.
 
     References
     ----------
@@ -81,11 +110,15 @@ def cohen_kappa(a: Sequence, b: Sequence, *, categories: Sequence | None = None,
 
     Examples
     --------
-    >>> round(cohen_kappa([1, 2, 3, 3, 2, 1], [1, 2, 3, 2, 2, 1]).estimate, 4)  # irr::kappa2
-    0.75
+    >>> res = cohen_kappa([1, 2, 3, 3, 2, 1], [1, 2, 3, 2, 2, 1])  # irr::kappa2(cbind(a, b))
+    >>> round(res.estimate, 4), round(res.z, 4)
+    (0.75, 2.7136)
     """
     check_level(weights, WEIGHTS, "weights")
     check_conf(confidence)
+    fast = _numeric_table(a, b, categories)
+    if fast is not None:
+        return kappa_from_table(fast, weights=weights, confidence=confidence)
     a = pd.Series(list(a) if not isinstance(a, pd.Series) else a.to_numpy(), dtype=object)
     b = pd.Series(list(b) if not isinstance(b, pd.Series) else b.to_numpy(), dtype=object)
     if len(a) != len(b):
@@ -97,17 +130,63 @@ def cohen_kappa(a: Sequence, b: Sequence, *, categories: Sequence | None = None,
     if n < 2:
         raise ValueError("Cohen's kappa needs at least two targets rated by both raters.")
     cats = _categories([a, b], categories)
-    index = {c: i for i, c in enumerate(cats)}
     q = len(cats)
-    ia = np.fromiter((index[v] for v in a), dtype=np.int64, count=n)
-    ib = np.fromiter((index[v] for v in b), dtype=np.int64, count=n)
+    # Categorical codes instead of a per-value dict lookup: the same mapping, in C.
+    ia = pd.Categorical(a, categories=cats).codes.astype(np.int64)
+    ib = pd.Categorical(b, categories=cats).codes.astype(np.int64)
     table = np.bincount(ia * q + ib, minlength=q * q).reshape(q, q)
     return kappa_from_table(table, weights=weights, confidence=confidence)
 
 
+def _numeric_table(a, b, categories):
+    """The contingency table of two numeric score arrays (NaN missing), or None when the
+    scores are not plain numbers; same table as the general path, without object arrays."""
+    if categories is not None:
+        return None
+    fa = np.asarray(a.to_numpy() if isinstance(a, pd.Series) else a)
+    fb = np.asarray(b.to_numpy() if isinstance(b, pd.Series) else b)
+    if fa.dtype.kind not in "iuf" or fb.dtype.kind not in "iuf" or fa.ndim != 1 \
+            or fa.shape != fb.shape:
+        return None
+    fa, fb = fa.astype(float), fb.astype(float)
+    keep = ~(np.isnan(fa) | np.isnan(fb))
+    fa, fb = fa[keep], fb[keep]
+    if len(fa) < 2:
+        return None  # the general path raises the error with its message
+    cats = np.unique(np.concatenate([fa, fb]))
+    q = len(cats)
+    ia, ib = np.searchsorted(cats, fa), np.searchsorted(cats, fb)
+    return np.bincount(ia * q + ib, minlength=q * q).reshape(q, q)
+
+
 def kappa_from_table(table: np.ndarray, *, weights: Weights = "none",
                      confidence: float = 0.95) -> KappaResult:
-    """Cohen's kappa from a q x q contingency table of counts (see `cohen_kappa`)."""
+    """Cohen's kappa from a q x q contingency table of counts (see `cohen_kappa`).
+
+    Parameters
+    ----------
+    table : 2-D array
+        Counts, rows the first rater's categories, columns the second's, in the same order.
+    weights : {"none", "linear", "quadratic"}
+        Agreement weights on the category positions.
+    confidence : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    KappaResult
+
+    References
+    ----------
+    Fleiss, J. L., Cohen, J., & Everitt, B. S. (1969). Psychological Bulletin, 72(5), 323-327.
+
+    Examples
+    --------
+    Fleiss, Levin & Paik (2003) Table 18.1 (``psych::cohen.kappa`` gives kappa 0.6765):
+
+    >>> round(kappa_from_table([[75, 1, 4], [5, 4, 1], [0, 0, 10]]).estimate, 4)
+    0.6765
+    """
     check_level(weights, WEIGHTS, "weights")
     t = np.asarray(table, dtype=float)
     if t.ndim != 2 or t.shape[0] != t.shape[1]:
@@ -126,6 +205,10 @@ def kappa_from_table(table: np.ndarray, *, weights: Weights = "none",
     inner = (p * (w - (wr[:, None] + wc[None, :]) * (1 - kappa)) ** 2).sum()
     var = (inner - (kappa - pe * (1 - kappa)) ** 2) / (n * (1 - pe) ** 2)
     se = float(np.sqrt(max(var, 0.0)))
+    inner0 = (np.outer(pr, pc) * (w - (wr[:, None] + wc[None, :])) ** 2).sum()
+    var0 = (inner0 - pe ** 2) / (n * (1 - pe) ** 2)
+    z0 = float(kappa / np.sqrt(var0)) if var0 > 0 else float("nan")
+    p0 = float(2 * stats.norm.sf(abs(z0))) if var0 > 0 else float("nan")
     z = stats.norm.ppf(1 - (1 - confidence) / 2)
     label = {"none": "Cohen (1960)", "linear": "Cohen (1968), linear weights",
              "quadratic": "Cohen (1968), quadratic weights"}[weights]
@@ -133,4 +216,5 @@ def kappa_from_table(table: np.ndarray, *, weights: Weights = "none",
     return KappaResult(estimate=float(kappa), ci_low=low, ci_high=high, n=int(n), weights=weights,
                        standard_error=se, observed_agreement=po, expected_agreement=pe,
                        method=f"{label}; Fleiss-Cohen-Everitt (1969) standard error, "
-                              f"normal interval{clipped}")
+                              "normal interval; z test with the null variance; targets "
+                              f"missing either rating dropped{clipped}", z=z0, pvalue=p0)

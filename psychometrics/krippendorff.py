@@ -46,6 +46,29 @@ def krippendorff_alpha(data: pd.DataFrame, *, target: str = "target", rater: str
     are ignored. The optional confidence interval is a percentile bootstrap over targets
     (``n_boot`` resamples); with ``n_boot=0`` ``ci_low``/``ci_high`` are NaN.
 
+    Parameters
+    ----------
+    data : DataFrame
+        Long format (target, rater, score); raters need not rate every target. Units with a
+        single value are not pairable and are left out (Krippendorff's treatment).
+    target, rater, score : str
+        Column names.
+    level : {"nominal", "ordinal", "interval", "ratio"}
+        The metric.
+    n_boot : int
+        Bootstrap resamples over units for the interval (0: no interval). For irrCAC's
+        closed-form standard error and p-value see `krippendorff_alpha_gwet`.
+    confidence : float
+        Coverage of the interval.
+    seed : int, optional
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    KrippendorffResult
+        ``estimate``, ``ci_low``, ``ci_high``, ``n`` (pairable units), ``n_pairable``
+        (values in them), ``level``, observed and expected disagreement, ``method``.
+
     References
     ----------
     Krippendorff, K. (2011). Computing Krippendorff's alpha-reliability. Annenberg School for
@@ -72,7 +95,34 @@ def krippendorff_alpha(data: pd.DataFrame, *, target: str = "target", rater: str
 def krippendorff_alpha_matrix(x: np.ndarray, *, level: Level = "nominal", n_boot: int = 0,
                               confidence: float = 0.95,
                               seed: int | None = 0) -> KrippendorffResult:
-    """Krippendorff's alpha from a units x raters array with NaN for missing (see above)."""
+    """Krippendorff's alpha from a units x raters array with NaN for missing.
+
+    Parameters
+    ----------
+    x : 2-D array
+        Units x raters, NaN where a rater gave no value.
+    level, n_boot, confidence, seed
+        As in `krippendorff_alpha`.
+
+    Returns
+    -------
+    KrippendorffResult
+
+    References
+    ----------
+    Krippendorff, K. (2011). Computing Krippendorff's alpha-reliability.
+
+    Examples
+    --------
+    Krippendorff (2011), interval metric: 0.849 (``irr::kripp.alpha(t(x), "interval")``):
+
+    >>> import numpy as np
+    >>> x = np.array([[1, 1, np.nan, 1], [2, 2, 3, 2], [3, 3, 3, 3], [3, 3, 3, 3],
+    ...               [2, 2, 2, 2], [1, 2, 3, 4], [4, 4, 4, 4], [1, 1, 2, 1], [2, 2, 2, 2],
+    ...               [np.nan, 5, 5, 5], [np.nan, np.nan, 1, 1], [np.nan, np.nan, 3, np.nan]])
+    >>> round(krippendorff_alpha_matrix(x, level="interval").estimate, 3)
+    0.849
+    """
     check_level(level, LEVELS, "level")
     check_conf(confidence)
     x = np.asarray(x, dtype=float)

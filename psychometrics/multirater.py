@@ -30,6 +30,22 @@ class AgreementResult(ResultMixin):
     expected_agreement: float
     weights: str
     method: str
+    statistic: float = float("nan")
+    pvalue: float = float("nan")
+
+
+def _with_test(res: AgreementResult) -> AgreementResult:
+    """Add irrCAC 1.0's test of H0: coefficient = 0: t = estimate / SE on n - 1 df, two-sided
+    p = 2 (1 - T(|t|)) (``p.value`` of gwet.ac1.raw, fleiss.kappa.raw, pa.coeff.raw; irrCAC's
+    later development sources print the one-sided 1 - T(t))."""
+    import dataclasses
+    if not res.standard_error > 0:
+        return res
+    t = res.estimate / res.standard_error
+    return dataclasses.replace(res, statistic=float(t),
+                               pvalue=float(2 * special.stdtr(res.n - 1, -abs(t))),
+                               method=res.method + "; two-sided t test of 0 on n-1 df (irrCAC "
+                                                   "1.0 p.value)")
 
 
 def _count_matrix(data, target, rater, score, categories):
@@ -137,7 +153,32 @@ def fleiss_kappa(data: pd.DataFrame, *, target: str = "target", rater: str = "ra
 
     where :math:`r_{ik}` raters put target i in category k and
     :math:`r^*_{ik} = \sum_l w_{kl} r_{il}`. With every target rated by the same number of
-    raters and no weights this is exactly Fleiss (1971). Interval: Gwet (2008) variance.
+    raters and no weights this is exactly Fleiss (1971) and irrCAC's ``fleiss.kappa.raw``.
+    Interval: Gwet (2008) variance. For irr's ``kappam.fleiss`` z test (variance under the
+    null, complete targets), per-category kappas and the exact version see
+    `fleiss_kappa_test`.
+    Parameters
+    ----------
+    data : DataFrame
+        Long format, one row per rating: target, rater and score columns. Raters need not rate
+        every target: a target's pairs come from the raters who rated it, and targets rated
+        once count in the chance-agreement margins but not in the observed agreement (Gwet
+        2014), as irrCAC's ``*.raw`` functions.
+    target, rater, score : str
+        Column names.
+    categories : sequence, optional
+        The ordered categories (default: the sorted values present).
+    weights : {"none", "linear", "quadratic"}
+        Agreement weights on the category positions.
+    confidence : float
+        Coverage of the interval.
+    Returns
+    -------
+    AgreementResult
+        ``estimate``, ``ci_low``, ``ci_high`` (t interval with n - 1 df), ``n`` (targets rated
+        at least once), ``standard_error`` (Gwet 2008), ``observed_agreement``,
+        ``expected_agreement``, ``statistic`` and ``pvalue`` (irrCAC 1.0's two-sided t test of 0),
+        ``weights``, ``method``.
 
     References
     ----------
@@ -148,10 +189,16 @@ def fleiss_kappa(data: pd.DataFrame, *, target: str = "target", rater: str = "ra
     Examples
     --------
     Fleiss (1971) psychiatric diagnoses, 30 patients x 6 raters: 0.430
-    (``irr::kappam.fleiss(diagnoses)``).
+    (``irr::kappam.fleiss(diagnoses)``). On the Krippendorff (2011) data
+    ``irrCAC::fleiss.kappa.raw(cac.raw4raters)`` gives 0.761 with p-value 0.00042:
+
+    >>> from psychometrics.multirater import _doctest_raw4raters
+    >>> res = fleiss_kappa(_doctest_raw4raters())
+    >>> round(res.estimate, 3), round(res.pvalue, 5)
+    (0.761, 0.00042)
     """
-    return _run(data, target, rater, score, categories, weights, "fleiss", confidence,
-                "Fleiss (1971) generalised to missing ratings (Gwet 2014)")
+    return _with_test(_run(data, target, rater, score, categories, weights, "fleiss", confidence,
+                           "Fleiss (1971) generalised to missing ratings (Gwet 2014)"))
 
 
 def gwet_ac1(data: pd.DataFrame, *, target: str = "target", rater: str = "rater",
@@ -162,7 +209,27 @@ def gwet_ac1(data: pd.DataFrame, *, target: str = "target", rater: str = "rater"
     .. math:: AC_1 = \frac{p_a - p_e}{1 - p_e},\quad
               p_e = \frac{1}{q-1}\sum_k \pi_k (1 - \pi_k)
 
-    with :math:`p_a` and :math:`\pi_k` as in `fleiss_kappa`.
+    with :math:`p_a` and :math:`\pi_k` as in `fleiss_kappa` (irrCAC's ``gwet.ac1.raw``).
+    Parameters
+    ----------
+    data : DataFrame
+        Long format, one row per rating: target, rater and score columns. Raters need not rate
+        every target: a target's pairs come from the raters who rated it, and targets rated
+        once count in the chance-agreement margins but not in the observed agreement (Gwet
+        2014), as irrCAC's ``*.raw`` functions.
+    target, rater, score : str
+        Column names.
+    categories : sequence, optional
+        The categories (default: the values present).
+    confidence : float
+        Coverage of the interval.
+    Returns
+    -------
+    AgreementResult
+        ``estimate``, ``ci_low``, ``ci_high`` (t interval with n - 1 df), ``n`` (targets rated
+        at least once), ``standard_error`` (Gwet 2008), ``observed_agreement``,
+        ``expected_agreement``, ``statistic`` and ``pvalue`` (irrCAC 1.0's two-sided t test of 0),
+        ``weights``, ``method``.
 
     References
     ----------
@@ -171,10 +238,16 @@ def gwet_ac1(data: pd.DataFrame, *, target: str = "target", rater: str = "rater"
 
     Examples
     --------
-    Krippendorff (2011) data as ``irrCAC::cac.raw4raters``: ``gwet.ac1.raw`` gives 0.7754.
+    Krippendorff (2011) data as ``irrCAC::cac.raw4raters``: ``gwet.ac1.raw`` gives 0.7754,
+    standard error 0.143 and p-value 0.00021:
+
+    >>> from psychometrics.multirater import _doctest_raw4raters
+    >>> res = gwet_ac1(_doctest_raw4raters())
+    >>> round(res.estimate, 4), round(res.standard_error, 3), round(res.pvalue, 5)
+    (0.7754, 0.143, 0.00021)
     """
-    return _run(data, target, rater, score, categories, "none", "gwet", confidence,
-                "Gwet (2008) AC1")
+    return _with_test(_run(data, target, rater, score, categories, "none", "gwet", confidence,
+                           "Gwet (2008) AC1"))
 
 
 def gwet_ac2(data: pd.DataFrame, *, target: str = "target", rater: str = "rater",
@@ -186,16 +259,48 @@ def gwet_ac2(data: pd.DataFrame, *, target: str = "target", rater: str = "rater"
     .. math:: AC_2 = \frac{p_a - p_e}{1 - p_e},\quad
               p_e = \frac{T_w}{q(q-1)}\sum_k \pi_k (1 - \pi_k)
 
-    with :math:`T_w = \sum_{kl} w_{kl}` and weighted :math:`p_a` (see `fleiss_kappa`).
+    with :math:`T_w = \sum_{kl} w_{kl}` and weighted :math:`p_a` (see `fleiss_kappa`);
+    irrCAC's ``gwet.ac1.raw(ratings, weights = "quadratic")``.
+    Parameters
+    ----------
+    data : DataFrame
+        Long format, one row per rating: target, rater and score columns. Raters need not rate
+        every target: a target's pairs come from the raters who rated it, and targets rated
+        once count in the chance-agreement margins but not in the observed agreement (Gwet
+        2014), as irrCAC's ``*.raw`` functions.
+    target, rater, score : str
+        Column names.
+    categories : sequence, optional
+        The ordered categories (default: the sorted values present); weights use positions.
+    weights : {"linear", "quadratic"}
+        Agreement weights.
+    confidence : float
+        Coverage of the interval.
+    Returns
+    -------
+    AgreementResult
+        ``estimate``, ``ci_low``, ``ci_high`` (t interval with n - 1 df), ``n`` (targets rated
+        at least once), ``standard_error`` (Gwet 2008), ``observed_agreement``,
+        ``expected_agreement``, ``statistic`` and ``pvalue`` (irrCAC 1.0's two-sided t test of 0),
+        ``weights``, ``method``.
 
     References
     ----------
     Gwet, K. L. (2014). Handbook of Inter-Rater Reliability (4th ed.), ch. 5.
+
+    Examples
+    --------
+    ``irrCAC::gwet.ac1.raw(cac.raw4raters, weights = "quadratic")`` gives AC2 0.914, p 3e-06:
+
+    >>> from psychometrics.multirater import _doctest_raw4raters
+    >>> res = gwet_ac2(_doctest_raw4raters(), weights="quadratic")
+    >>> round(res.estimate, 3), round(res.pvalue, 6)
+    (0.914, 3e-06)
     """
     if weights not in ("linear", "quadratic"):
         raise ValueError(f"AC2 weights must be 'linear' or 'quadratic', got {weights!r}.")
-    return _run(data, target, rater, score, categories, weights, "gwet", confidence,
-                "Gwet (2014) AC2")
+    return _with_test(_run(data, target, rater, score, categories, weights, "gwet", confidence,
+                           "Gwet (2014) AC2"))
 
 
 def percent_agreement(data: pd.DataFrame, *, target: str = "target", rater: str = "rater",
@@ -205,7 +310,27 @@ def percent_agreement(data: pd.DataFrame, *, target: str = "target", rater: str 
     .. math:: p_a = \frac{1}{n'}\sum_{i: r_i \ge 2}\sum_k \frac{r_{ik}(r_{ik} - 1)}
               {r_i(r_i - 1)}
 
-    With two raters this is the share of targets on which they agree.
+    This is the *pairwise* agreement (irrCAC's ``pa.coeff.raw``): with two raters, the share of
+    targets on which they agree; with more, the share of agreeing rater pairs. The share of
+    targets on which *all* raters agree (``irr::agree``) is `all_rater_agreement`.
+    Parameters
+    ----------
+    data : DataFrame
+        Long format, one row per rating: target, rater and score columns. Raters need not rate
+        every target: a target's pairs come from the raters who rated it, and targets rated
+        once count in the chance-agreement margins but not in the observed agreement (Gwet
+        2014), as irrCAC's ``*.raw`` functions.
+    target, rater, score : str
+        Column names.
+    confidence : float
+        Coverage of the interval.
+    Returns
+    -------
+    AgreementResult
+        ``estimate``, ``ci_low``, ``ci_high`` (t interval with n - 1 df), ``n`` (targets rated
+        at least once), ``standard_error`` (Gwet 2008), ``observed_agreement``,
+        ``expected_agreement``, ``statistic`` and ``pvalue`` (irrCAC 1.0's two-sided t test of 0),
+        ``weights``, ``method``.
 
     References
     ----------
@@ -213,7 +338,22 @@ def percent_agreement(data: pd.DataFrame, *, target: str = "target", rater: str 
 
     Examples
     --------
-    Two raters agreeing on 5 of 6 targets: 0.8333 (``irr::agree``).
+    Two raters agreeing on 5 of 6 targets: 0.8333 (``irr::agree`` gives 83.3%). On the
+    Krippendorff (2011) data ``irrCAC::pa.coeff.raw(cac.raw4raters)`` gives 0.8182:
+
+    >>> from psychometrics.multirater import _doctest_raw4raters
+    >>> round(percent_agreement(_doctest_raw4raters()).estimate, 4)
+    0.8182
     """
-    return _run(data, target, rater, score, None, "none", "raw", confidence,
-                "pairwise percent agreement (no chance correction)")
+    return _with_test(_run(data, target, rater, score, None, "none", "raw", confidence,
+                           "pairwise percent agreement (no chance correction)"))
+
+
+def _doctest_raw4raters() -> pd.DataFrame:
+    """irrCAC's ``cac.raw4raters`` (12 units x 4 raters, Krippendorff 2011's reliability data
+    with the raters as irrCAC arranges them) as a long frame."""
+    units = [[1, 1, None, 1], [2, 2, 3, 2], [3, 3, 3, 3], [3, 3, 3, 3], [2, 2, 2, 2],
+             [1, 2, 3, 4], [4, 4, 4, 4], [1, 1, 2, 1], [2, 2, 2, 2], [None, 5, 5, 5],
+             [None, None, 1, 1], [None, None, 3, None]]
+    return pd.DataFrame([(t, r, v) for t, row in enumerate(units) for r, v in enumerate(row)
+                         if v is not None], columns=["target", "rater", "score"])

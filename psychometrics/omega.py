@@ -8,16 +8,20 @@ import numpy as np
 import pandas as pd
 
 from ._base import ResultMixin
-from .consistency import Missing, _prepare
+from .consistency import Missing, _prepare, _smc
 from .factor import FactorMethod, extract, oblimin
 
 
 @dataclass(frozen=True, slots=True)
 class OmegaResult(ResultMixin):
-    """Omega coefficients with the factor solution they come from.
+    r"""Omega coefficients with the factor solution they come from.
 
-    ``estimate`` is omega total; ``omega_hierarchical`` is None for a one-factor model.
-    Intervals are not closed-form: use `bootstrap_ci` (``ci_low``/``ci_high`` are NaN).
+    ``estimate`` is omega total; ``omega_hierarchical`` is None for a one-factor model
+    (a general factor is only distinguishable from group factors when there are group
+    factors); ``psych_omega_h`` is the number ``psych::omega`` prints as omega_h in every case,
+    for a single factor :math:`(\sum\lambda)^2/\mathbf{1}'R\mathbf{1}` with its warning
+    "Omega_h for 1 factor is not meaningful". Intervals are not closed-form: use
+    `bootstrap_ci` (``ci_low``/``ci_high`` are NaN).
     """
 
     estimate: float
@@ -32,6 +36,11 @@ class OmegaResult(ResultMixin):
     g_loadings: dict
     group_loadings: pd.DataFrame | None
     method: str
+    psych_omega_h: float = float("nan")
+    omega_limit: float = float("nan")
+    ecv: float = float("nan")
+    g6: float = float("nan")
+    omega_group: pd.DataFrame | None = None
 
 
 def _corr(c: np.ndarray) -> np.ndarray:
@@ -82,6 +91,39 @@ def omega(wide, *, n_factors: int | None = None,
     factors, and the estimated group loadings are reported for comparison with the key.
     ``fm`` chooses the extraction: minimum residual (psych's default) or maximum likelihood.
 
+    Besides omega the result carries what ``psych::omega`` prints: ``psych_omega_h`` (its
+    ``omega_h``, also for one factor, where psych warns it is "not meaningful"),
+    ``omega_limit`` (``omega.lim`` = :math:`(\sum g)^2 / (\mathbf{1}'R\mathbf{1} - \sum u^2)`,
+    omega_h of a test of infinitely many such items), ``ecv`` (explained common variance of
+    the general factor, :math:`\sum g^2 / \sum h^2`), ``g6`` (Guttman's lambda 6) and
+    ``omega_group`` (``omega.group``: total, general and group omega of the whole scale and of
+    each group factor's items, items assigned to the group factor with the largest loading).
+
+    The number of factors is refused above half the number of items (at least two items per
+    factor): a group factor defined by one item cannot be told apart from that item's unique
+    variance, so the Schmid-Leiman solution, and with it omega_h, is not identified (psych
+    only warns and returns a number).
+
+    Parameters
+    ----------
+    wide : DataFrame or 2-D array
+        Observations x items (at least three), numeric, NaN for missing.
+    n_factors : int, optional
+        Group factors for omega hierarchical (default 1, or the number of ``subscales``).
+    subscales : mapping of name to item names, optional
+        Sets the number of group factors; every listed item must be a column.
+    fm : {"minres", "ml"}
+        Factor extraction.
+    missing : {"pairwise", "listwise"}
+        Pairwise-complete correlations (psych's ``use = "pairwise"``) or complete rows only.
+
+    Returns
+    -------
+    OmegaResult
+        ``estimate`` (= ``omega_total``), ``omega_hierarchical`` (None for one factor),
+        ``n``, ``n_items``, ``n_factors``, ``g_loadings``, ``group_loadings``, the psych
+        extras above and ``method`` (extraction, rotation, treatment of missing answers).
+
     References
     ----------
     McDonald, R. P. (1999). Test Theory: A Unified Treatment. Erlbaum.
@@ -94,7 +136,17 @@ def omega(wide, *, n_factors: int | None = None,
     --------
     ``psych::omega(bfi_keyed[, c(A1:A5, C1:C5, E1:E5)], nfactors = 3)`` on psychTools' bfi
     (complete cases, reverse-keyed) gives omega_h = 0.549 and omega total = 0.854; the test
-    suite checks this.
+    suite checks this. ``psych::omega(bfi_keyed[, N1:N5], nfactors = 1)`` gives omega total
+    0.8222 and omega_h 0.8213:
+
+    >>> import pandas as pd
+    >>> from pathlib import Path
+    >>> import psychometrics
+    >>> path = (Path(psychometrics.__file__).parent.parent / "tests" / "psychometrics"
+    ...         / "reference" / "bfi_keyed_complete.csv")
+    >>> res = omega(pd.read_csv(path)[["N1", "N2", "N3", "N4", "N5"]])
+    >>> round(res.omega_total, 4), round(res.psych_omega_h, 4), res.omega_hierarchical
+    (0.8222, 0.8213, None)
     """
     x, names, c = _prepare(wide, missing, min_items=3)
     if subscales is not None:
@@ -111,13 +163,15 @@ def omega(wide, *, n_factors: int | None = None,
     n = int(x.shape[0])
     if n_factors == 1:
         om, lam = _omega_total_from_cov(r, fm)
+        extra = _psych_extras(r, lam, np.zeros((len(names), 0)), names)
         return OmegaResult(estimate=om, ci_low=float("nan"), ci_high=float("nan"), n=n,
                            n_items=len(names), omega_total=om, omega_hierarchical=None,
                            n_factors=1, factor_method=fm,
                            g_loadings=dict(zip(names, lam.tolist())), group_loadings=None,
                            method=f"McDonald (1999) omega total, one-factor {fm} model of the "
-                                  "correlation matrix, psych::omega formula; no interval "
-                                  "(use bootstrap_ci)")
+                                  "correlation matrix, psych::omega formula; "
+                                  f"{missing} correlations; no interval (use bootstrap_ci)",
+                           **extra)
     g, group = _schmid_leiman(r, n_factors, fm)
     flipped = [names[i] for i in np.nonzero(g < 0)[0]]
     if flipped:
@@ -130,11 +184,41 @@ def omega(wide, *, n_factors: int | None = None,
     om_h = float(g.sum() ** 2 / vt)
     groups = pd.DataFrame(group, index=names, columns=[f"F{i + 1}" for i in range(n_factors)])
     method = (f"Schmid-Leiman on {fm} extraction with oblimin rotation ({n_factors} group "
-              "factors), psych::omega formulas; no interval (use bootstrap_ci)")
+              f"factors), psych::omega formulas; {missing} correlations; no interval "
+              "(use bootstrap_ci)")
     if flipped:
         method += f"; reversed for negative g loadings: {flipped}"
     return OmegaResult(estimate=om_t, ci_low=float("nan"), ci_high=float("nan"), n=n,
                        n_items=len(names), omega_total=om_t, omega_hierarchical=om_h,
                        n_factors=n_factors, factor_method=fm,
                        g_loadings=dict(zip(names, g.tolist())), group_loadings=groups,
-                       method=method)
+                       method=method, **_psych_extras(r, g, group, names))
+
+
+def _psych_extras(r: np.ndarray, g: np.ndarray, group: np.ndarray, names: list) -> dict:
+    """psych::omega's omega_h, omega.lim, ECV, G6 and omega.group for a (flipped) solution."""
+    vt = r.sum()
+    p = r.shape[0]
+    u2 = 1 - g ** 2 - (group ** 2).sum(axis=1)
+    gsq = g.sum() ** 2
+    ev_g, ev_group = (g ** 2).sum(), (group ** 2).sum(axis=0)
+    rows = {"g": {"total": 1 - u2.sum() / vt, "general": gsq / vt,
+                  "group": 0.0, "items": list(names)}}
+    grs = 0.0
+    if group.shape[1]:
+        sub = np.abs(group).argmax(axis=1)
+        for f in range(group.shape[1]):
+            idx = np.nonzero(sub == f)[0]
+            if not len(idx):
+                continue
+            vgr = r[np.ix_(idx, idx)].sum()
+            gr = group[idx, f].sum()
+            grs += gr ** 2
+            gen = g[idx].sum() ** 2
+            rows[f"F{f + 1}"] = {"total": (gr ** 2 + gen) / vgr, "general": gen / vgr,
+                                 "group": gr ** 2 / vgr, "items": [names[i] for i in idx]}
+    rows["g"]["group"] = grs / vt
+    return {"psych_omega_h": float(gsq / vt), "omega_limit": float(gsq / (vt - u2.sum())),
+            "ecv": float(ev_g / (ev_g + ev_group.sum())),
+            "g6": float((vt + _smc(r).sum() - p) / vt),
+            "omega_group": pd.DataFrame.from_dict(rows, orient="index")}

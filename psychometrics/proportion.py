@@ -27,6 +27,20 @@ def proportion_ci(successes: int, n: int, *, confidence: float = 0.95) -> Propor
     Unlike the Wald interval it stays inside [0, 1] and keeps close to nominal coverage for
     small n and proportions near 0 or 1 (Newcombe, 1998, method 3).
 
+    Parameters
+    ----------
+    successes : int
+        Count of successes (0 to n).
+    n : int
+        Count of trials (at least one).
+    confidence : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    ProportionResult
+        ``estimate``, ``ci_low``, ``ci_high``, ``n``, ``successes``, ``method``.
+
     References
     ----------
     Wilson, E. B. (1927). Probable inference, the law of succession, and statistical

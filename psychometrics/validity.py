@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from scipy import stats
 
-from ._base import ResultMixin, check_conf, truncate
+from ._base import ResultMixin, check_conf, check_level, truncate
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,8 @@ class CorrelationResult(ResultMixin):
     method: str
     out_of_range: str = ""
     """Why the estimate lies beyond the coefficient's logical bound, when it does."""
+    statistic: float = float("nan")
+    df: float = float("nan")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +81,24 @@ def _check_spread(x, y):
 
 
 def pearson_r(x, y, *, confidence: float = 0.95) -> CorrelationResult:
-    r"""Pearson's r with the Fisher z interval, :math:`\tanh(z \pm q/\sqrt{n-3})`.
+    r"""Pearson's r with its t test and the Fisher z interval, as ``cor.test``.
+
+    The test statistic is :math:`t = r\sqrt{(n-2)/(1-r^2)}` on n - 2 degrees of freedom
+    (``statistic``, ``df``; ``cor.test``'s ``statistic`` and ``parameter``) with its two-sided
+    ``pvalue``; the interval is :math:`\tanh(\mathrm{atanh}\,r \pm q/\sqrt{n-3})`.
+
+    Parameters
+    ----------
+    x, y : array-like
+        Paired scores; a pair with a missing value is dropped (pairwise deletion).
+    confidence : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    CorrelationResult
+        ``estimate``, ``ci_low``, ``ci_high``, ``n`` (complete pairs), ``pvalue``,
+        ``statistic`` (t), ``df``, ``method``.
 
     References
     ----------
@@ -87,8 +107,9 @@ def pearson_r(x, y, *, confidence: float = 0.95) -> CorrelationResult:
 
     Examples
     --------
-    >>> round(pearson_r([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]).estimate, 4)  # cor.test(x, y)
-    0.8
+    >>> res = pearson_r([1, 2, 3, 4, 5], [2, 1, 4, 3, 5])  # cor.test(x, y)
+    >>> round(res.estimate, 4), round(res.statistic, 4), res.df
+    (0.8, 2.3094, 3.0)
     """
     check_conf(confidence)
     x, y = _pair(x, y, 4)
@@ -96,16 +117,39 @@ def pearson_r(x, y, *, confidence: float = 0.95) -> CorrelationResult:
     res = stats.pearsonr(x, y)
     r = float(res.statistic)
     lo, hi = _fisher(r, 1 / np.sqrt(len(x) - 3), confidence)
+    df = len(x) - 2
+    t = r * np.sqrt(df / (1 - r * r)) if abs(r) < 1 else float(np.sign(r) * np.inf)
     return CorrelationResult(estimate=r, ci_low=lo, ci_high=hi, n=len(x),
                              pvalue=float(res.pvalue),
-                             method="Pearson r; Fisher z interval (as cor.test)")
+                             method="Pearson r; t test on n-2 df and Fisher z interval (as "
+                                    "cor.test); pairs with a missing value dropped",
+                             statistic=float(t), df=float(df))
 
 
-def spearman_rho(x, y, *, confidence: float = 0.95) -> CorrelationResult:
-    r"""Spearman's rho with the Fieller, Hartley & Pearson (1957) interval.
+def spearman_rho(x, y, *, confidence: float = 0.95,
+                 interval: Literal["fieller", "fisher"] = "fieller") -> CorrelationResult:
+    r"""Spearman's rho with the Fieller, Hartley & Pearson (1957) or plain Fisher interval.
 
-    Fisher z with :math:`SE = \sqrt{1.06/(n-3)}`; the estimate equals
-    ``cor(x, y, method = "spearman")`` (ties get mid-ranks).
+    The estimate equals ``cor(x, y, method = "spearman")`` (ties get mid-ranks); ``pvalue`` is
+    scipy's t approximation. The interval is Fisher's z transform with
+    :math:`SE = \sqrt{1.06/(n-3)}` (``interval="fieller"``, the default) or the plain
+    :math:`1/\sqrt{n-3}` of Pearson's r (``interval="fisher"``). Fieller et al. showed by
+    simulation that the sampling variance of atanh(rho) is about 1.06/(n-3), so the plain
+    Fisher interval is too narrow for rank correlations; it is offered because some software
+    (and many papers) use it, and ``method`` names which one was used.
+
+    Parameters
+    ----------
+    x, y : array-like
+        Paired scores (at least five complete pairs); pairs with a missing value are dropped.
+    confidence : float
+        Coverage of the interval.
+    interval : {"fieller", "fisher"}
+        The standard error of atanh(rho), as above.
+
+    Returns
+    -------
+    CorrelationResult
 
     References
     ----------
@@ -117,8 +161,15 @@ def spearman_rho(x, y, *, confidence: float = 0.95) -> CorrelationResult:
     >>> round(spearman_rho([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]).estimate, 4)
     0.8
     """
+    check_level(interval, ("fieller", "fisher"), "interval")
+    if interval == "fisher":
+        return _rank_correlation(x, y, stats.spearmanr, variance=1.0, lost_df=3,
+                                 confidence=confidence,
+                                 method="Spearman rho; plain Fisher z interval, SE 1/sqrt(n-3); "
+                                        "pairs with a missing value dropped")
     return _rank_correlation(x, y, stats.spearmanr, variance=1.06, lost_df=3, confidence=confidence,
-                             method="Spearman rho; Fieller et al. (1957) z interval")
+                             method="Spearman rho; Fieller et al. (1957) z interval, SE "
+                                    "sqrt(1.06/(n-3)); pairs with a missing value dropped")
 
 
 def kendall_tau(x, y, *, confidence: float = 0.95) -> CorrelationResult:
@@ -126,6 +177,18 @@ def kendall_tau(x, y, *, confidence: float = 0.95) -> CorrelationResult:
 
     Fisher z with :math:`SE = \sqrt{0.437/(n-4)}`; the estimate equals
     ``cor(x, y, method = "kendall")`` (tau-b).
+
+    Parameters
+    ----------
+    x, y : array-like
+        Paired scores (at least five complete pairs); pairs with a missing value are dropped.
+    confidence : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    CorrelationResult
+        ``estimate`` (tau-b), ``ci_low``, ``ci_high``, ``n``, ``pvalue`` (scipy's), ``method``.
 
     References
     ----------
@@ -137,7 +200,8 @@ def kendall_tau(x, y, *, confidence: float = 0.95) -> CorrelationResult:
     0.6
     """
     return _rank_correlation(x, y, stats.kendalltau, variance=0.437, lost_df=4, confidence=confidence,
-                             method="Kendall tau-b; Fieller et al. (1957) z interval")
+                             method="Kendall tau-b; Fieller et al. (1957) z interval; pairs with a "
+                                    "missing value dropped")
 
 
 def _rank_correlation(x, y, correlate, *, variance: float, lost_df: int, confidence: float,
@@ -162,6 +226,20 @@ def disattenuated_r(x, y, *, reliability_x: float, reliability_y: float,
     correlation (``method`` says when). The estimate is not clipped: one beyond +-1 is returned
     with ``out_of_range`` saying why (a reliability used is an underestimate, or r is inflated by
     sampling error); it is not a correlation and should not be read as one.
+
+    Parameters
+    ----------
+    x, y : array-like
+        Paired scores; pairs with a missing value are dropped.
+    reliability_x, reliability_y : float
+        Reliabilities of the two scores, in (0, 1].
+    confidence : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    CorrelationResult
+        The corrected ``estimate`` and interval, ``n``, ``pvalue`` of the uncorrected r.
 
     References
     ----------
@@ -202,6 +280,21 @@ def bland_altman(x, y, *, confidence: float = 0.95, agreement: float = 0.95
     (z for ``agreement``, 1.96 by default) with approximate intervals
     :math:`\pm t\sqrt{3 s_d^2/n}` (Bland & Altman 1986, 1999).
 
+    Parameters
+    ----------
+    x, y : array-like
+        Two measurements of the same targets; pairs with a missing value are dropped.
+    confidence : float
+        Coverage of the intervals of the bias and the limits.
+    agreement : float
+        Share of differences the limits of agreement should cover (0.95: mean +- 1.96 SD).
+
+    Returns
+    -------
+    BlandAltmanResult
+        ``estimate`` (bias), ``ci_low``, ``ci_high``, ``n``, ``sd_difference``, ``loa_low``,
+        ``loa_high`` and their intervals, ``method``.
+
     References
     ----------
     Bland, J. M., & Altman, D. G. (1986). Statistical methods for assessing agreement between
@@ -232,7 +325,8 @@ def bland_altman(x, y, *, confidence: float = 0.95, agreement: float = 0.95
                              loa_low_ci=(float(lo - t * se_loa), float(lo + t * se_loa)),
                              loa_high_ci=(float(hi - t * se_loa), float(hi + t * se_loa)),
                              method="Bland & Altman (1986) limits of agreement; "
-                                    "Bland & Altman (1999) approximate intervals")
+                                    "Bland & Altman (1999) approximate intervals; pairs with a "
+                                    "missing value dropped")
 
 
 def t_mean(values: np.ndarray, confidence: float, method: str,
@@ -251,6 +345,23 @@ def mean_absolute_error(x, y, *, confidence: float = 0.95) -> MeanResult:
     r"""Mean absolute error :math:`\frac{1}{n}\sum|x_i - y_i|` with a t interval, whose lower
     limit is raised to 0 when it falls below (an absolute error cannot be negative).
 
+    Parameters
+    ----------
+    x, y : array-like
+        Paired scores (e.g. human and LLM); pairs with a missing value are dropped.
+    confidence : float
+        Coverage of the t interval over targets.
+
+    Returns
+    -------
+    MeanResult
+        ``estimate``, ``ci_low``, ``ci_high``, ``n``, ``method``.
+
+    References
+    ----------
+    Willmott, C. J., & Matsuura, K. (2005). Advantages of the mean absolute error (MAE) over
+    the root mean square error (RMSE). Climate Research, 30, 79-82.
+
     Examples
     --------
     >>> mean_absolute_error([1, 2, 3], [1, 3, 5]).estimate
@@ -258,4 +369,5 @@ def mean_absolute_error(x, y, *, confidence: float = 0.95) -> MeanResult:
     """
     check_conf(confidence)
     x, y = _pair(x, y, 2)
-    return t_mean(np.abs(x - y), confidence, "mean absolute error; t interval", bounds=(0.0, np.inf))
+    return t_mean(np.abs(x - y), confidence,
+                  "mean absolute error; t interval; pairs with a missing value dropped", bounds=(0.0, np.inf))

@@ -17,6 +17,7 @@ import psychometrics as pm
 from . import frames
 from . import novelty as novelty_report
 from .item_analysis_section import section_item_analysis
+from .multilevel import multilevel_consistency
 from .robustness import section_robustness
 from . import reliability
 from .reliability import NOT_PAIRED
@@ -263,12 +264,16 @@ def _too_few(n: int):
 def _section_consistency(data: Data) -> dict:
     items = data.items
     humans = items[items["rater_kind"] == "human"]
+    human_matrix = _keyed_item_matrix(data, humans, ["target", "rater"], "score")
     out = {"human": {"observations": "one row per submitted human rating (target x rater), "
                                      "answers; reverse-keyed items keyed",
-                     "scales": _consistency(data, _keyed_item_matrix(
-                         data, humans, ["target", "rater"], "score"))},
+                     "scales": _consistency(data, human_matrix)},
            "level": "scale" if data.spec.subscales else "item",
            "llm": {}}
+    if data.targets["cluster"].notna().any():  # a cluster field: two-level omega (issue 16)
+        out["human"]["multilevel_omega"] = multilevel_consistency(
+            human_matrix, data.targets["cluster"],
+            {s.code: list(s.items) for s in data.spec.subscales})
     for rater in data.llms:
         rows = items[items["rater"] == rater].copy()
         rows["value"] = rows["expected_score"].fillna(rows["score"])

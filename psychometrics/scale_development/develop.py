@@ -93,6 +93,31 @@ def develop_scale(items, criteria=None, *, rule: SelectionRule, clusters=None,
     ``bounds`` (item -> scale min, max) and ``answers`` (the scale points to count, e.g. an
     LLM's modes beside its expected scores in ``items``) feed the floor/ceiling shares.
 
+    Parameters
+    ----------
+    items : DataFrame
+        Targets x pool items, NaN for missing or failed answers.
+    criteria : DataFrame, optional
+        One column per criterion, rows aligned with ``items``.
+    rule : SelectionRule
+        How items are screened, keyed, ranked and how many are kept.
+    clusters : sequence, optional
+        One cluster label per target; clusters are never split and are resampled whole.
+    n_folds, n_repeats : int
+        Grouped k-fold cross-validation, repeated.
+    n_boot : int
+        Bootstrap samples for the optimism correction.
+    seed : int
+        Seed of every random step.
+    bounds, answers
+        As in `item_analysis`.
+
+    Returns
+    -------
+    ScaleDevelopmentResult
+        The selected items, item analysis, apparent, cross-validated, optimism and corrected
+        performance, and the chosen k.
+
     References
     ----------
     Efron, B., & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall,

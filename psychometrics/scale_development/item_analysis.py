@@ -56,6 +56,22 @@ def item_analysis(items, criteria=None, *, bounds: Bounds | None = None, answers
     Items are analysed as given: reverse-keyed items should be keyed first (or their negative
     loading shows them). Constant items get NaN correlations and loadings.
 
+    Parameters
+    ----------
+    items : DataFrame
+        Targets x items, NaN for missing or failed answers.
+    criteria : DataFrame, optional
+        One column per criterion, rows aligned with ``items``.
+    bounds : mapping of item to (min, max), optional
+        The scale's range per item, for the floor and ceiling shares.
+    answers : DataFrame, optional
+        The answers to count for floor/ceiling (same shape as ``items``).
+
+    Returns
+    -------
+    DataFrame
+        One row per item with the columns above.
+
     References
     ----------
     Clark, L. A., & Watson, D. (1995). Constructing validity: Basic issues in objective scale

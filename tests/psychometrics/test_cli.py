@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from .conftest import KRIPPENDORFF_2011, REFERENCE, to_long
 
@@ -47,3 +48,52 @@ def test_validity_json_and_bad_file(tmp_path):
     assert "pearson_r" in json.loads(out.stdout)["human vs llm"]
     bad = run("validity", str(tmp_path / "missing.csv"))
     assert bad.returncode == 2 and "error" in bad.stderr
+
+
+@pytest.mark.slow
+def test_agreement_wide_file(tmp_path, r_ref):
+    # irr's layout: one column per rater, one row per target (Fleiss 1971 diagnoses).
+    out = run("agreement", str(REFERENCE / "fleiss1971_diagnoses.csv"), "--target", "patient",
+              "--format", "json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["layout"].startswith("wide: 6 rater columns")
+    assert abs(data["fleiss_kappa_test"]["estimate"] - r_ref["irr_diagnoses"]["fleiss_kappa"]) < 1e-12
+    assert abs(data["fleiss_kappa_test"]["z"] - r_ref["irr_diagnoses"]["fleiss_z"]) < 1e-9
+    assert abs(data["all_rater_agreement"]["percent"] - r_ref["irr_diagnoses"]["agree"]) < 1e-9
+
+
+@pytest.mark.slow
+def test_agreement_wide_without_target_column_says_what_is_expected(tmp_path):
+    path = tmp_path / "wide.csv"
+    pd.DataFrame({"a": [1, 2, 3], "b": [1, 2, 2]}).to_csv(path, index=False)
+    out = run("agreement", str(path))
+    assert out.returncode == 2
+    assert "--target COLUMN" in out.stderr and "--layout wide" in out.stderr
+    assert "KeyError" not in out.stderr and "error: 'rater'" not in out.stderr
+    ok = run("agreement", str(path), "--layout", "wide", "--format", "json")
+    assert ok.returncode == 0, ok.stderr
+    assert "rows numbered as targets" in json.loads(ok.stdout)["layout"]
+
+
+@pytest.mark.slow
+def test_agreement_drop_single_rated(tmp_path):
+    # Krippendorff (2011) has one unit rated once: the ICC runs when asked to drop it.
+    path = tmp_path / "wide.csv"
+    wide = pd.DataFrame(KRIPPENDORFF_2011.T, columns=["A", "B", "C", "D"])
+    wide.insert(0, "target", range(len(wide)))
+    wide.to_csv(path, index=False)
+    out = run("agreement", str(path), "--drop-single-rated", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    icc = json.loads(out.stdout)["icc"]
+    assert icc["n_dropped"] == 1 and icc["n"] == 11 and "rated only once dropped" in icc["method"]
+
+
+@pytest.mark.slow
+def test_reliability_multilevel(tmp_path, r_ref):
+    out = run("reliability", str(REFERENCE / "demo_twolevel.csv"), "--cluster", "cluster",
+              "--format", "json")
+    assert out.returncode == 0, out.stderr
+    ml = json.loads(out.stdout)["multilevel_omega"]
+    assert abs(ml["omega_between"] - r_ref["twolevel"]["omega_B"]) < 5e-5
+    assert ml["n_clusters"] == 200
