@@ -19,6 +19,7 @@ from . import frames
 from . import novelty as novelty_report
 from .item_analysis_section import section_item_analysis
 from .robustness import section_robustness
+from .stand_in_section import section_stand_in
 from .stats import agreement, attempt, jsonable, correlation_with_ci, icc_forms, pair_icc2, pairwise_kappa
 
 REPORT_VERSION = 2
@@ -296,6 +297,7 @@ SECTIONS: list[tuple[str, SectionBuilder]] = [
         novelty_report.novelty_section(data.study, data.version, data.items)
         if novelty_report.applies(data.version) else None)),
     ("item_analysis", lambda data, report, options: section_item_analysis(data)),
+    ("stand_in", lambda data, report, options: section_stand_in(data, options)),
     ("missing", lambda data, report, options: frames.missing_counts(
         data.study, instrument_version=data.version, items=data.items)),
 ]

@@ -12,6 +12,7 @@ from config.csv_safe import csv_table_text, csv_text
 from . import plots
 from .novelty import novelty_tables
 from .item_analysis_section import item_analysis_tables
+from .stand_in_section import stand_in_tables
 
 CSV_COLUMNS = ["section", "path", "estimate", "ci_low", "ci_high", "n", "method", "error"]
 
@@ -308,7 +309,7 @@ def _item_total_figures(report):
 def report_context(report: dict, *, with_plots: bool = True) -> dict:
     tables = (_reliability_tables(report) + _consistency_tables(report) + _llm_tables(report)
               + _validity_tables(report) + _robustness_tables(report) + novelty_tables(report, cell)
-              + _missing_table(report) + item_analysis_tables(report))
+              + _missing_table(report) + item_analysis_tables(report) + stand_in_tables(report))
     return {"report": report, "tables": tables, "figures": _figures_svg(report) if with_plots else []}
 
 
