@@ -12,6 +12,7 @@ from . import (bland_altman, cfa_one_factor, cohen_kappa, cronbach_alpha, fleiss
                gwet_ac1, gwet_ac2, icc, item_statistics, kendall_tau, krippendorff_alpha,
                mean_absolute_error, omega, pearson_r, percent_agreement, spearman_rho)
 from ._base import _jsonable
+from .stand_in.cli import stand_in, stand_in_arguments
 
 
 def _try(results: dict, name: str, fn: Callable[[], object]) -> None:
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m psychometrics",
         description="Reliability (wide: observations x items), agreement (long: target, "
                     "rater, score) or validity (wide: one score column per source) of a CSV.")
-    parser.add_argument("analysis", choices=("reliability", "agreement", "validity"))
+    parser.add_argument("analysis", choices=("reliability", "agreement", "validity", "stand-in"))
     parser.add_argument("file", help="CSV file")
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--target", default="target", help="target id column")
@@ -115,13 +116,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="group factors for omega hierarchical (reliability)")
     parser.add_argument("--n-boot", type=int, default=0,
                         help="bootstrap resamples for Krippendorff's alpha intervals")
+    stand_in_arguments(parser)
     args = parser.parse_args(argv)
     try:
         df = pd.read_csv(args.file)
         if args.analysis == "reliability" and args.target in df.columns:
             df = df.set_index(args.target)
         results = {"reliability": reliability, "agreement": agreement,
-                   "validity": validity}[args.analysis](df, args)
+                   "validity": validity, "stand-in": stand_in}[args.analysis](df, args)
     except (OSError, ValueError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
