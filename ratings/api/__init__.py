@@ -4,10 +4,11 @@ from .batches import BatchCreateApi
 from .jobs import ScoringJobCancelApi, ScoringJobDetailApi, ScoringJobResultsApi
 from .ratings_io import RatingsApi
 from .robustness import RobustnessRunApi
+from .sampling_plans import SamplingPlanApi
 from .studies import StudyDetailApi, StudyListCreateApi
 from .targets import TargetListUploadApi
 
 __all__ = [
-    "BatchCreateApi", "RatingsApi", "RobustnessRunApi", "ScoringJobCancelApi", "ScoringJobDetailApi", "ScoringJobResultsApi",
+    "BatchCreateApi", "RatingsApi", "RobustnessRunApi", "SamplingPlanApi", "ScoringJobCancelApi", "ScoringJobDetailApi", "ScoringJobResultsApi",
     "StudyDetailApi", "StudyListCreateApi", "TargetListUploadApi",
 ]
