@@ -119,7 +119,7 @@ def _main_scale(data) -> str | None:
     return max(scales, key=lambda s: len(s.items)).code if scales else None
 
 
-def _rater_summary(rater, measures, main, n_human_rated) -> str:
+def _rater_summary(rater, measures, main, short=False) -> str:
     entry = measures.get(main) if main else None
     if entry is None:
         entry = next(iter(measures.values()), None)
@@ -127,8 +127,8 @@ def _rater_summary(rater, measures, main, n_human_rated) -> str:
         return f"{rater}: no scores shared with the humans"
     name = main or "score"
     ppi = entry.get("ppi", {}).get("mean")
-    return verdict_sentence(rater, name, ceiling=entry["human_ceiling"], alt=entry["alt_test"], ppi=ppi,
-                            unit="targets")
+    return verdict_sentence(rater, f"{name} score", ceiling=entry["human_ceiling"], alt=entry["alt_test"], ppi=ppi,
+                            unit="targets", short=short)
 
 
 def section_stand_in(data, options: dict) -> dict | None:
@@ -155,8 +155,10 @@ def section_stand_in(data, options: dict) -> dict | None:
                 entry["sentence"] = verdict_sentence(llm, code, ceiling=entry["human_ceiling"], alt=entry["alt_test"],
                                                      ppi=entry.get("ppi", {}).get("mean"))
                 measures[code] = entry
-        out["llm"][llm] = {"summary": _rater_summary(llm, measures, main, human_rated), "measures": measures}
-    out["headline"] = f"{TITLE} " + " | ".join(v["summary"] for v in out["llm"].values())
+        out["llm"][llm] = {"summary": _rater_summary(llm, measures, main), "measures": measures,
+                           "short": _rater_summary(llm, measures, main, short=True)}
+    where = f" (on the {main} score)" if main else ""
+    out["headline"] = f"{TITLE}{where} " + " | ".join(v.pop("short") for v in out["llm"].values())
     return jsonable(out)
 
 

@@ -17,7 +17,8 @@ def ceiling_clause(rater: str, ceiling: dict | None) -> str:
         return f"{rater}: human ceiling not computed ({reason.rstrip('.')})"
     humans = list(ceiling["human_agreements"].values())
     label = "ICC" if ceiling["statistic"].startswith("ICC") else "agreement"
-    span = _num(min(humans)) if len(humans) == 1 else f"{_num(min(humans))}–{_num(max(humans))}"
+    low, high = _num(min(humans)), _num(max(humans))
+    span = low if low == high else f"{low}–{high}"
     numbers = f"({label} {_num(ceiling['llm_agreement'])} vs {span})"
     if ceiling["below_every_human"]:
         where = "agrees with humans less than any human does"
@@ -28,21 +29,22 @@ def ceiling_clause(rater: str, ceiling: dict | None) -> str:
     return f"{rater} {where} {numbers}"
 
 
-def alt_test_clause(alt: dict | None) -> str:
+def alt_test_clause(alt: dict | None, short: bool = False) -> str:
     """'alt-test: does not pass (ω 0.00, ε 0.2)' or why there is no verdict."""
     if not alt or "error" in alt:
-        return f"alt-test: not computed ({(alt or {}).get('error', 'no data').rstrip('.')})"
+        return "alt-test: not computed" + ("" if short else f" ({(alt or {}).get('error', 'no data').rstrip('.')})")
     if alt.get("passes") is None:
-        return f"alt-test: no verdict ({alt['reason'].rstrip('.')}; ε {alt['epsilon']:g})"
+        reason = "below the paper's minimum sizes" if short else alt["reason"].rstrip(".")
+        return f"alt-test: no verdict ({reason}; ε {alt['epsilon']:g})"
     verdict = "passes" if alt["passes"] else "does not pass"
     return (f"alt-test: {verdict} (ω {alt['winning_rate']:.2f}, ρ {alt['advantage_probability']:.2f}, "
             f"ε {alt['epsilon']:g})")
 
 
-def ppi_clause(ppi: dict | None, measure: str, unit: str = "targets") -> str:
+def ppi_clause(ppi: dict | None, measure: str, unit: str = "targets", short: bool = False) -> str:
     """'with the 60 human-rated sessions it narrows the CI of mean engagement by 38% (effective n 97)'."""
     if not ppi or "error" in ppi:
-        return f"PPI: not computed ({(ppi or {}).get('error', 'no data').rstrip('.')})"
+        return "PPI: not computed" + ("" if short else f" ({(ppi or {}).get('error', 'no data').rstrip('.')})")
     ratio, n = ppi.get("width_ratio"), ppi["n"]
     if ratio is None:
         return f"PPI: the interval widths could not be compared (n {n})"
@@ -55,8 +57,9 @@ def ppi_clause(ppi: dict | None, measure: str, unit: str = "targets") -> str:
 
 
 def verdict_sentence(rater: str, measure: str, *, ceiling: dict | None, alt: dict | None,
-                     ppi: dict | None = None, unit: str = "targets") -> str:
-    """The three findings as one sentence, each with its numbers.
+                     ppi: dict | None = None, unit: str = "targets", short: bool = False) -> str:
+    """The three findings as one sentence, each with its numbers (``short``: reasons for a
+    missing figure left out, for a headline).
 
     >>> verdict_sentence("llm-x", "engagement",
     ...     ceiling={"statistic": "ICC(A,1)", "human_agreements": {"a": .52, "b": .60},
@@ -65,7 +68,7 @@ def verdict_sentence(rater: str, measure: str, *, ceiling: dict | None, alt: dic
     ...     ppi={"width_ratio": 0.62, "n": 60, "effective_n": 97.0}, unit="sessions")
     'llm-x agrees with humans less than any human does (ICC .31 vs .52–.60); alt-test: does not pass (ω 0.00, ρ 0.41, ε 0.2); with the 60 human-rated sessions it narrows the CI of mean engagement by 38% (effective n 97)'
     """
-    parts = [ceiling_clause(rater, ceiling), alt_test_clause(alt)]
+    parts = [ceiling_clause(rater, ceiling), alt_test_clause(alt, short)]
     if ppi is not None:
-        parts.append(ppi_clause(ppi, measure, unit))
+        parts.append(ppi_clause(ppi, measure, unit, short))
     return "; ".join(parts)
