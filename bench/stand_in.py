@@ -165,11 +165,21 @@ def time_section():
                                      human_share=0.2, seed=0)
     import ppi_py  # noqa: F401  (imported once per worker process; timed separately below)
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     data = Data(study, version, "patient")
+    if os.environ.get("STAND_IN_PROFILE"):
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        profile.enable()
     section = section_stand_in(data, {"n_boot": 1000, "seed": 0})
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    if os.environ.get("STAND_IN_PROFILE"):
+        profile.disable()
+        pstats.Stats(profile).sort_stats("tottime").print_stats(15)
     return {"targets": 1000, "humans": 3, "judges": 5, "section_seconds": round(seconds, 2),
+            "section_cpu_seconds": round(cpu, 2),
             "measures": sum(len(v["measures"]) for v in section["llm"].values())}
 
 
@@ -179,8 +189,11 @@ def main():
     parser.add_argument("--studies", type=int, default=None, help="studies per cell (default 1000)")
     parser.add_argument("--section", action="store_true", help="also time the report section")
     args = parser.parse_args()
-    studies = args.studies or (8 if args.quick else 1000)
+    studies = args.studies if args.studies is not None else (8 if args.quick else 1000)
     n_boot = 200 if args.quick else 500
+    if studies == 0:  # --studies 0 --section: time the report section only
+        print(json.dumps({"section": time_section()}))
+        return
     cells, per_study, boundary_sd = run(studies, n_boot)
     print(f"{'r':>4} {'share':>6} {'sampling':>12} {'cov mean':>9} {'cov mean cl':>11} {'cov r':>6} "
           f"{'cov r cl':>8} {'naive cl':>8} {'w mean':>7} {'w r':>5} {'false pass':>10} {'pass':>5}")

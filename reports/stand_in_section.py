@@ -47,18 +47,45 @@ def _probabilities(data, targets: pd.Index) -> tuple[pd.Series | None, str]:
     return pi, f"sampling plan {plan.pk} ({plan.method}): human ratings weighted by 1/probability"
 
 
-def _llm_values(data, kind_of, code, level, llm):
-    basis = "mode" if level == "nominal" else "expected"
-    matrix = data.matrix(kind_of, code, kind="llm", basis=basis)
-    return matrix[llm] if llm in matrix.columns else None
+class _Wide:
+    """Every item and scale score as targets x (measure, rater) tables, pivoted once: slicing
+    them per measure and rater is far cheaper than filtering the long frames each time."""
+
+    def __init__(self, data, targets):
+        items = data.items
+        pivot = dict(index="target", aggfunc="first")
+        self.score = items.pivot_table(columns=["item", "rater"], values="score", **pivot).reindex(targets)
+        expected = items.assign(value=items["expected_score"].fillna(items["score"]))
+        self.expected = expected.pivot_table(columns=["item", "rater"], values="value", **pivot).reindex(targets)
+        self.scales = data.scales.pivot_table(columns=["scale", "basis", "rater"], values="score",
+                                              **pivot).reindex(targets)
+        self.humans, self.targets = list(data.humans), targets
+
+    def _block(self, frame, key):
+        try:
+            return frame[key]
+        except KeyError:
+            return pd.DataFrame(index=self.targets)
+
+    def humans_matrix(self, kind_of, code):
+        block = self._block(self.score, code) if kind_of == "item" else self._block(self.scales, (code, "mode"))
+        return block[[h for h in self.humans if h in block.columns]]
+
+    def llm(self, kind_of, code, level, llm):
+        nominal = level == "nominal"
+        if kind_of == "item":
+            block = self._block(self.score if nominal else self.expected, code)
+        else:
+            block = self._block(self.scales, (code, "mode" if nominal else "expected"))
+        return block[llm] if llm in block.columns else None
 
 
 def _measure(data, kind_of, code, level, llm, ctx) -> dict | None:
-    humans = data.matrix(kind_of, code).reindex(ctx["targets"])
-    values = _llm_values(data, kind_of, code, level, llm)
+    humans = ctx["wide"].humans_matrix(kind_of, code)
+    values = ctx["wide"].llm(kind_of, code, level, llm)
     if values is None or values.notna().sum() == 0:
         return None
-    f = values.reindex(ctx["targets"]).to_numpy(dtype=float)
+    f = values.to_numpy(dtype=float)
     h = humans.to_numpy(dtype=float)
     names = list(humans.columns)
     entry = {"kind": kind_of, "level": level, "n_humans": len(names),
@@ -105,7 +132,7 @@ def _context(data, options) -> dict:
     seed = options.get("seed", 0)
     plain = resampling(len(targets), n_boot=n_boot, seed=seed)
     pi, sampling = _probabilities(data, targets)
-    return {"targets": targets, "clusters": clusters, "plain_resample": plain,
+    return {"targets": targets, "clusters": clusters, "plain_resample": plain, "wide": _Wide(data, targets),
             "resample": resampling(len(targets), n_boot=n_boot, seed=seed, clusters=clusters)
             if clusters is not None else plain,
             "pi": None if pi is None else pi.to_numpy(dtype=float), "sampling": sampling,

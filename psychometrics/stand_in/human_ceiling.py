@@ -121,20 +121,29 @@ def human_ceiling(humans, llm, *, human_names=None, level: Level = "interval", n
     names = [str(n) for n in (human_names if human_names is not None else range(h.shape[1]))]
     nominal = level == "nominal"
     resample = resample or resampling(len(f), n_boot=n_boot, seed=seed, clusters=clusters)
-    comparisons = []
+    width = 3 if nominal else 9
+    used, blocks = [], []
     for j, name in enumerate(names):
         others_all = np.delete(h, j, axis=1)
         rows = ~np.isnan(f) & ~np.isnan(h[:, j]) & (~np.isnan(others_all)).any(axis=1)
         if rows.sum() < MIN_TARGETS:
             continue
-        feats = np.zeros((len(f), 3 if nominal else 9))
+        feats = np.zeros((len(f), width))
         feats[rows] = _features(f[rows], h[rows, j], others_all[rows], nominal)
-        a_llm, a_human = _agreements(feats.sum(axis=0), nominal)
-        rep_llm, rep_human = _agreements(resample.counts @ feats, nominal)
-        low, high = percentile(rep_llm - rep_human, confidence)
-        comparisons.append(CeilingComparison(human=name, n=int(rows.sum()), llm_agreement=float(a_llm),
-                                             human_agreement=float(a_human),
-                                             estimate=float(a_llm - a_human), ci_low=low, ci_high=high))
+        used.append((name, int(rows.sum())))
+        blocks.append(feats)
+    comparisons = []
+    if blocks:
+        stacked = np.hstack(blocks)
+        totals, replicates = stacked.sum(axis=0), resample.counts @ stacked  # one product for all humans
+        for k, (name, n) in enumerate(used):
+            cols = slice(k * width, (k + 1) * width)
+            a_llm, a_human = _agreements(totals[cols], nominal)
+            rep_llm, rep_human = _agreements(replicates[:, cols], nominal)
+            low, high = percentile(rep_llm - rep_human, confidence)
+            comparisons.append(CeilingComparison(human=name, n=n, llm_agreement=float(a_llm),
+                                                 human_agreement=float(a_human),
+                                                 estimate=float(a_llm - a_human), ci_low=low, ci_high=high))
     if not comparisons:
         raise ValueError(f"No human shares at least {MIN_TARGETS} targets with the LLM and another human.")
     llm_agreement = float(np.mean([c.llm_agreement for c in comparisons]))

@@ -55,3 +55,17 @@ def test_demo_report_says_why_there_is_no_verdict(demo_study):
     assert 'id="stand-in-summary"' in html and "9. Can the LLM stand in for humans? LLM llm-fake" in html
     names = zipfile.ZipFile(io.BytesIO(render_csv_zip(report))).namelist()
     assert any("can-the-llm-stand-in" in n for n in names)
+
+
+def test_wide_tables_match_the_reports_matrices(synthetic):
+    from reports.stand_in_section import _Wide
+
+    study, version = synthetic
+    data = Data(study, version, None)
+    wide = _Wide(data, data.targets.index)
+    for kind_of, code, level in data.measures():
+        humans = data.matrix(kind_of, code).reindex(data.targets.index)
+        assert wide.humans_matrix(kind_of, code).equals(humans[wide.humans_matrix(kind_of, code).columns])
+        llm = data.matrix(kind_of, code, kind="llm", basis="mode" if level == "nominal" else "expected")
+        for rater in data.llms:
+            assert wide.llm(kind_of, code, level, rater).equals(llm[rater].reindex(data.targets.index)), (code, rater)
