@@ -14,6 +14,7 @@ from . import (all_rater_agreement, bland_altman, cfa_one_factor, cohen_kappa, c
                light_kappa, mean_absolute_error, multilevel_omega, omega, pearson_r,
                percent_agreement, spearman_rho)
 from ._base import _jsonable
+from .stand_in.cli import stand_in, stand_in_arguments
 
 
 def _try(results: dict, name: str, fn: Callable[[], object]) -> None:
@@ -168,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Reliability (wide: observations x items), agreement (long: target, "
                     "rater, score columns; or wide: one column per rater, one row per target) "
                     "or validity (wide: one score column per source) of a CSV.")
-    parser.add_argument("analysis", choices=("reliability", "agreement", "validity"))
+    parser.add_argument("analysis", choices=("reliability", "agreement", "validity", "stand-in"))
     parser.add_argument("file", help="CSV file")
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--target", default="target", help="target id column")
@@ -190,11 +191,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tolerance", type=float, default=0,
                         help="all-rater agreement: largest score range counted as agreement")
     parser.add_argument("--cluster", default=None,
-                        help="reliability: cluster column for multilevel omega (observations "
-                             "nested in clusters)")
+                        help="cluster column: reliability's multilevel omega (observations "
+                             "nested in clusters), stand-in's cluster bootstrap (e.g. patient)")
     parser.add_argument("--constant-items", choices=("refuse", "drop"), default="refuse",
                         help="reliability: refuse constant items (default) or drop them as "
                              "psych::alpha does")
+    stand_in_arguments(parser)
     args = parser.parse_args(argv)
     try:
         df = pd.read_csv(args.file)
@@ -202,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
                 and args.target != args.cluster:
             df = df.set_index(args.target)
         results = {"reliability": reliability, "agreement": agreement,
-                   "validity": validity}[args.analysis](df, args)
+                   "validity": validity, "stand-in": stand_in}[args.analysis](df, args)
     except (OSError, ValueError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -126,6 +126,9 @@ class Assignment(models.Model):
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="assignments")
     instrument_version = models.ForeignKey(InstrumentVersion, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # Set when the assignment came from a SamplingPlan (targets drawn by LLM uncertainty): the
+    # target's inclusion probability, which the report's weighting needs.
+    inclusion_probability = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -137,6 +140,32 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rater} -> {self.target} ({self.instrument_version})"
+
+
+class SamplingPlan(models.Model):
+    """Targets drawn for human rating with probabilities that grow with an LLM rater's
+    uncertainty (issue 15). ``probabilities`` holds every candidate target's inclusion
+    probability by external id (targets already human-rated count with 1), so the report can
+    weight the human ratings by 1/probability; ``selected`` lists the targets drawn."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="sampling_plans")
+    instrument_version = models.ForeignKey(InstrumentVersion, on_delete=models.PROTECT, related_name="+")
+    llm_rater = models.ForeignKey(Rater, on_delete=models.PROTECT, related_name="+")
+    budget = models.PositiveIntegerField()
+    mix = models.FloatField()
+    seed = models.IntegerField(default=0)
+    probabilities = models.JSONField(default=dict)
+    selected = models.JSONField(default=list)
+    method = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"sampling plan {self.pk} of {self.study} ({self.budget} targets)"
 
 
 class ScoringJob(models.Model):

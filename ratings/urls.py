@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, manage_views, views
+from . import api, manage_views, sampling_views, views
 
 app_name = "ratings"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("rate/", views.rater_queue, name="queue"),
     path("manage/", manage_views.study_list, name="manage"),
     path("manage/<slug:slug>/", manage_views.study_detail, name="manage-study"),
+    path("manage/<slug:slug>/sampling/", sampling_views.sampling_plan_page, name="manage-study-sampling"),
     path("rate/<int:assignment_id>/", views.rating_form, name="rating-form"),
     path("rate/<int:assignment_id>/draft/", views.rating_autosave, name="rating-autosave"),
 ]
@@ -20,6 +21,7 @@ api_urlpatterns = [
     path("studies/<slug:slug>/ratings/", api.RatingsApi.as_view(), name="api-study-ratings"),
     path("studies/<slug:slug>/robustness-runs/", api.RobustnessRunApi.as_view(), name="api-study-robustness-runs"),
     path("studies/<slug:slug>/scoring-jobs/", api.StudyScoringJobsApi.as_view(), name="api-study-scoring-jobs"),
+    path("studies/<slug:slug>/sampling-plans/", api.SamplingPlanApi.as_view(), name="api-study-sampling-plans"),
     path("batches/", api.BatchCreateApi.as_view(), name="api-batches"),
     path("jobs/<int:job_id>/", api.ScoringJobDetailApi.as_view(), name="api-scoring-job"),
     path("jobs/<int:job_id>/results/", api.ScoringJobResultsApi.as_view(), name="api-scoring-job-results"),

@@ -23,6 +23,7 @@ from . import reliability
 from .reliability import NOT_PAIRED
 from .design import RaterOverlap, rating_design
 from .stats import agreement, attempt, clip_interval, correlation_with_ci, jsonable, pair_icc2
+from .stand_in_section import section_stand_in
 
 REPORT_VERSION = 3
 DEFAULT_N_BOOT = 1000
@@ -442,6 +443,7 @@ SECTIONS: list[tuple[str, SectionBuilder]] = [
         novelty_report.novelty_section(data.study, data.version, data.items)
         if novelty_report.applies(data.version) else None)),
     ("item_analysis", lambda data, report, options: section_item_analysis(data)),
+    ("stand_in", lambda data, report, options: section_stand_in(data, options)),
     ("missing", lambda data, report, options: frames.missing_counts(
         data.study, instrument_version=data.version, items=data.items)),
 ]

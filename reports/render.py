@@ -13,6 +13,7 @@ from . import plots
 from .item_analysis_section import item_analysis_tables
 from .novelty import novelty_tables
 from .reliability import LEAD_FORMS, NOT_PAIRED, summary_text
+from .stand_in_section import stand_in_tables
 
 CSV_COLUMNS = ["section", "path", "estimate", "ci_low", "ci_high", "n", "method", "error"]
 
@@ -466,7 +467,7 @@ def _display(table: dict) -> dict:
 def report_context(report: dict, *, with_plots: bool = True) -> dict:
     tables = (_reliability_tables(report) + _consistency_tables(report) + _llm_tables(report)
               + _validity_tables(report) + _robustness_tables(report) + novelty_tables(report, lambda f: f)
-              + _missing_table(report) + item_analysis_tables(report))
+              + _missing_table(report) + item_analysis_tables(report) + stand_in_tables(report))
     tables = [_display({"cells": t["rows"], "labels": 1, "empty": "", "warnings": [], **t}
                        if "cells" not in t else t) for t in tables]
     figures, missing = _figures_svg(report) if with_plots else ([], [])

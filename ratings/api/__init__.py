@@ -4,11 +4,12 @@ from .batches import BatchCreateApi
 from .jobs import ScoringJobCancelApi, ScoringJobDetailApi, ScoringJobResultsApi
 from .ratings_io import RatingsApi
 from .robustness import RobustnessRunApi
+from .sampling_plans import SamplingPlanApi
 from .studies import StudyDetailApi, StudyListCreateApi
 from .study_jobs import StudyScoringJobsApi
 from .targets import TargetListUploadApi
 
 __all__ = [
-    "BatchCreateApi", "RatingsApi", "RobustnessRunApi", "ScoringJobCancelApi", "ScoringJobDetailApi", "ScoringJobResultsApi",
-    "StudyDetailApi", "StudyListCreateApi", "StudyScoringJobsApi", "TargetListUploadApi",
+    "BatchCreateApi", "RatingsApi", "RobustnessRunApi", "SamplingPlanApi", "ScoringJobCancelApi", "ScoringJobDetailApi",
+    "ScoringJobResultsApi", "StudyDetailApi", "StudyListCreateApi", "StudyScoringJobsApi", "TargetListUploadApi",
 ]

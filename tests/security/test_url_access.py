@@ -39,6 +39,7 @@ ROUTES = {
     "api/v1/studies/<slug:slug>/literature/": (API, 200),
     "api/v1/studies/<slug:slug>/robustness-runs/": (API, 405),  # POST only
     "api/v1/studies/<slug:slug>/scoring-jobs/": (API, 200),
+    "api/v1/studies/<slug:slug>/sampling-plans/": (API, 200),
     "api/v1/report-runs/<int:run_id>/": (API, 200),
     "api/v1/studies/<slug:slug>/scale-development/": (API, 405),  # POST only
     "manage/<slug:slug>/scale-development/": (PAGE, 200),
@@ -51,6 +52,7 @@ ROUTES = {
     "rate/": (PAGE, 200),
     "manage/": (PAGE, 200),
     "manage/<slug:slug>/": (PAGE, 200),
+    "manage/<slug:slug>/sampling/": (PAGE, 200),
     "rate/<int:assignment_id>/": (PAGE, 200),
     "rate/<int:assignment_id>/draft/": (PAGE, 405),
     "studies/<slug:slug>/report/": (PAGE, 200),

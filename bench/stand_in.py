@@ -1,0 +1,214 @@
+"""Stand-in verdicts on simulated studies with known truth (issue 15).
+
+Each study: 1,000 targets in 200 clusters of 5 (sessions within patients), a latent truth T
+(variance 1; in the clustered design 0.36 of it between clusters), three human raters
+(T + noise, sd 0.5; the human score is their mean), a criterion C = 0.5 T + noise (var 1), and
+an LLM that rated every target with a bias (+0.5, slope 0.8) and heteroscedastic noise so that
+its correlation with T is r. Humans rate 5, 10 or 20% of the targets, drawn at random or by
+the LLM's (noisy) uncertainty with recorded inclusion probabilities.
+
+Measured per cell (r x share x sampling): coverage of the 95% intervals of the mean and of the
+criterion correlation, plain (independent targets) and clustered (the clustered design with
+the cluster-aware intervals; "mean_plain_on_clustered" shows what ignoring clusters costs);
+the PPI / human-only width ratio; how often the alt-test passes an LLM that is truly worse
+than the humans by the margin (its human advantage E[W_h - W_f] equals epsilon, calibrated
+by Monte Carlo) -- the false pass rate, goal <= alpha; seconds per study.
+
+    python bench/stand_in.py [--quick] [--studies N] [--section]
+
+``--section`` also times the report section on 1,000 targets x 3 humans x 5 judges (needs the
+Django test settings and a scratch SQLite database).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from psychometrics.stand_in import alt_test, inclusion_probabilities, ppi_correlation, ppi_mean  # noqa: E402
+from psychometrics.stand_in._resample import resampling  # noqa: E402
+
+N_TARGETS, CLUSTER_SIZE, N_HUMANS, HUMAN_SD = 1000, 5, 3, 0.5
+CRITERION_SLOPE, EPSILON, ALPHA = 0.5, 0.2, 0.05
+TRUE_MEAN = 3.0
+TRUE_R = CRITERION_SLOPE / np.sqrt(1 + HUMAN_SD ** 2 / N_HUMANS)  # corr(mean of humans, C), var C = 1
+
+
+def boundary_llm_sd(rng, draws=400_000) -> float:
+    """Noise sd of an unbiased LLM whose human advantage P(W_h) - P(W_f) equals epsilon:
+    neg_rmse against the two remaining humans, continuous scores (no ties)."""
+    t = rng.normal(size=draws)
+    h = t[:, None] + rng.normal(0, HUMAN_SD, size=(draws, N_HUMANS))
+    e = rng.normal(size=draws)
+
+    def gap(sd):
+        f = t + sd * e
+        s_h = -np.sqrt(((h[:, [0]] - h[:, 1:]) ** 2).mean(axis=1))
+        s_f = -np.sqrt(((f[:, None] - h[:, 1:]) ** 2).mean(axis=1))
+        return np.mean(s_h >= s_f) - np.mean(s_f >= s_h)
+
+    low, high = 0.0, 3.0
+    for _ in range(40):
+        mid = (low + high) / 2
+        low, high = (mid, high) if gap(mid) < EPSILON else (low, mid)
+    return (low + high) / 2
+
+
+def simulate(rng, *, r, clustered):
+    n_clusters = N_TARGETS // CLUSTER_SIZE
+    clusters = np.repeat(np.arange(n_clusters), CLUSTER_SIZE)
+    between = 0.6 if clustered else 0.0
+    truth = TRUE_MEAN + rng.normal(0, between, n_clusters)[clusters] + rng.normal(0, np.sqrt(1 - between ** 2), N_TARGETS)
+    humans = truth[:, None] + rng.normal(0, HUMAN_SD, size=(N_TARGETS, N_HUMANS))
+    criterion = CRITERION_SLOPE * (truth - TRUE_MEAN) + rng.normal(0, np.sqrt(1 - CRITERION_SLOPE ** 2), N_TARGETS)
+    noise_sd = 0.8 * np.sqrt(1 / r ** 2 - 1)
+    spread = np.exp(0.5 * rng.normal(size=N_TARGETS))
+    spread /= np.sqrt(np.mean(spread ** 2))
+    llm = 0.5 + TRUE_MEAN + 0.8 * (truth - TRUE_MEAN) + noise_sd * spread * rng.normal(size=N_TARGETS)
+    reported = (noise_sd * spread) ** 2 * np.exp(0.5 * rng.normal(size=N_TARGETS))  # the LLM's own variance
+    return clusters, truth, humans, criterion, llm, reported
+
+
+def draw(rng, share, sampling, reported):
+    n = int(round(share * N_TARGETS))
+    if sampling == "random":
+        rated = np.zeros(N_TARGETS, bool)
+        rated[rng.choice(N_TARGETS, n, replace=False)] = True
+        return rated, None
+    pi = inclusion_probabilities(reported, n)
+    return rng.random(N_TARGETS) < pi, pi
+
+
+def one_study(rng, *, r, share, sampling, boundary_sd, n_boot):
+    out = {}
+    for clustered in (False, True):
+        clusters, truth, humans, criterion, llm, reported = simulate(rng, r=r, clustered=clustered)
+        rated, pi = draw(rng, share, sampling, reported)
+        y = np.where(rated, humans.mean(axis=1), np.nan)
+        cl = clusters if clustered else None
+        mean = ppi_mean(y, llm, clusters=cl, inclusion_probability=pi)
+        corr = ppi_correlation(y, llm, criterion, clusters=cl, inclusion_probability=pi,
+                               resample=resampling(N_TARGETS, n_boot=n_boot, seed=int(rng.integers(1 << 31)),
+                                                   clusters=cl))
+        key = "clustered" if clustered else "plain"
+        out[f"mean_{key}"] = mean.ci_low <= TRUE_MEAN <= mean.ci_high
+        out[f"r_{key}"] = corr.ci_low <= TRUE_R <= corr.ci_high
+        out[f"width_mean_{key}"] = mean.width_ratio
+        out[f"width_r_{key}"] = corr.width_ratio
+        if clustered:
+            naive = ppi_mean(y, llm, inclusion_probability=pi)
+            out["mean_plain_on_clustered"] = naive.ci_low <= TRUE_MEAN <= naive.ci_high
+        else:
+            h = np.where(rated[:, None], humans, np.nan)
+            worse = truth + boundary_sd * rng.normal(size=N_TARGETS)
+            out["false_pass"] = bool(alt_test(h, worse, epsilon=EPSILON, alpha=ALPHA).passes)
+            out["pass"] = bool(alt_test(h, llm, epsilon=EPSILON, alpha=ALPHA).passes)
+    return out
+
+
+def run(studies, n_boot, seed=0):
+    rng = np.random.default_rng(seed)
+    boundary_sd = boundary_llm_sd(rng)
+    cells, start, count = {}, time.perf_counter(), 0
+    for r in (0.3, 0.6, 0.9):
+        for share in (0.05, 0.10, 0.20):
+            for sampling in ("random", "uncertainty"):
+                rows = [one_study(rng, r=r, share=share, sampling=sampling, boundary_sd=boundary_sd, n_boot=n_boot)
+                        for _ in range(studies)]
+                count += studies
+                cells[(r, share, sampling)] = {k: float(np.mean([row[k] for row in rows])) if not k.startswith("width")
+                                               else float(np.median([row[k] for row in rows])) for k in rows[0]}
+    return cells, (time.perf_counter() - start) / count, boundary_sd
+
+
+def summary(cells):
+    out = {}
+    for r in (0.3, 0.6, 0.9):
+        mine = {k: v for k, v in cells.items() if k[0] == r}
+        cover = {kind: min(v[kind] for v in mine.values())
+                 for kind in ("mean_plain", "mean_clustered", "r_plain", "r_clustered")}
+        out[f"r={r}"] = {
+            "coverage": cover,
+            "coverage_mean_plain_on_clustered": min(v["mean_plain_on_clustered"] for v in mine.values()),
+            "width_ratio": {kind: max(v[f"width_{kind}"] for v in mine.values())
+                            for kind in ("mean_plain", "mean_clustered", "r_plain", "r_clustered")},
+            "false_pass_rate": max(v["false_pass"] for v in mine.values()),
+            "llm_pass_rate": {f"share={s},{sampling}": v["pass"] for (_, s, sampling), v in mine.items()},
+        }
+    return out
+
+
+def time_section():
+    """The report section on 1,000 targets x 3 humans x 5 judges, in a scratch database."""
+    import tempfile
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    scratch = tempfile.mkdtemp(prefix="anchor-bench-")
+    os.environ["DATABASE_URL"] = f"sqlite:///{scratch}/bench.sqlite3"
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    from reports.build import Data
+    from reports.stand_in_section import section_stand_in
+    from tests.reports.stand_in_factory import synthetic_study
+
+    study, version = synthetic_study(slug="bench-stand-in", n_targets=1000, n_humans=3, n_llms=5,
+                                     human_share=0.2, seed=0)
+    import ppi_py  # noqa: F401  (imported once per worker process; timed separately below)
+
+    start, cpu = time.perf_counter(), time.process_time()
+    data = Data(study, version, "patient")
+    if os.environ.get("STAND_IN_PROFILE"):
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        profile.enable()
+    section = section_stand_in(data, {"n_boot": 1000, "seed": 0})
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    if os.environ.get("STAND_IN_PROFILE"):
+        profile.disable()
+        pstats.Stats(profile).sort_stats("tottime").print_stats(15)
+    return {"targets": 1000, "humans": 3, "judges": 5, "section_seconds": round(seconds, 2),
+            "section_cpu_seconds": round(cpu, 2),
+            "measures": sum(len(v["measures"]) for v in section["llm"].values())}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="20 studies per cell, 200 resamples")
+    parser.add_argument("--studies", type=int, default=None, help="studies per cell (default 1000)")
+    parser.add_argument("--section", action="store_true", help="also time the report section")
+    args = parser.parse_args()
+    studies = args.studies if args.studies is not None else (8 if args.quick else 1000)
+    n_boot = 200 if args.quick else 500
+    if studies == 0:  # --studies 0 --section: time the report section only
+        print(json.dumps({"section": time_section()}))
+        return
+    cells, per_study, boundary_sd = run(studies, n_boot)
+    print(f"{'r':>4} {'share':>6} {'sampling':>12} {'cov mean':>9} {'cov mean cl':>11} {'cov r':>6} "
+          f"{'cov r cl':>8} {'naive cl':>8} {'w mean':>7} {'w r':>5} {'false pass':>10} {'pass':>5}")
+    for (r, share, sampling), v in cells.items():
+        print(f"{r:>4} {share:>6} {sampling:>12} {v['mean_plain']:>9.3f} {v['mean_clustered']:>11.3f} "
+              f"{v['r_plain']:>6.3f} {v['r_clustered']:>8.3f} {v['mean_plain_on_clustered']:>8.3f} "
+              f"{v['width_mean_plain']:>7.2f} {v['width_r_plain']:>5.2f} {v['false_pass']:>10.3f} {v['pass']:>5.2f}")
+    result = summary(cells)
+    result.update({"studies_per_cell": studies, "n_boot": n_boot, "seconds_per_study": round(per_study, 4),
+                   "boundary_llm_sd": round(boundary_sd, 4), "alpha": ALPHA, "epsilon": EPSILON,
+                   "true_r": round(float(TRUE_R), 4)})
+    if args.section:
+        result["section"] = time_section()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,264 @@
+"""Stand-in verdicts: alt-test, human ceiling, prediction-powered inference, active sampling.
+
+References are the papers' definitions and the released code's defaults; every expected value
+below is computed from the published formula, by hand, in the test, never from our output.
+"""
+import numpy as np
+import pytest
+from scipy import stats
+
+import psychometrics as pm
+from psychometrics.stand_in import (alt_test, distribution_uncertainty, human_ceiling,
+                                    inclusion_probabilities, plan_sampling, ppi_correlation, ppi_mean,
+                                    ppi_ols)
+from psychometrics.stand_in.alt_test import (DEFAULT_ALPHA, DEFAULT_EPSILON, MIN_HUMANS,
+                                             MIN_TARGETS_PER_HUMAN)
+from psychometrics.stand_in.human_ceiling import icc_a1_from_sums
+
+
+# --- the alternative annotator test ---------------------------------------------------------
+
+def test_defaults_are_the_released_codes():
+    # github.com/nitaytech/AltTest, alt_test_example.ipynb (commit 13eada2), def alt_test(...,
+    # epsilon=0.2, q_fdr=0.05, min_humans_per_instance=2, min_instances_per_human=30); README
+    # FAQ: "at least three human annotators", epsilon 0.2 experts / 0.15 skilled / 0.1 crowd.
+    assert (DEFAULT_EPSILON, DEFAULT_ALPHA, MIN_TARGETS_PER_HUMAN, MIN_HUMANS) == (0.2, 0.05, 30, 3)
+
+
+def _worked_example():
+    """40 targets, 3 humans who always agree on categories, and an LLM that matches them on the
+    first 28 targets and answers a category nobody chose on the last 12."""
+    humans = np.tile(np.arange(40) % 3, (3, 1)).T.astype(float)
+    llm = humans[:, 0].copy()
+    llm[28:] = 9
+    return humans, llm
+
+
+def test_worked_example_by_hand():
+    humans, llm = _worked_example()
+    result = alt_test(humans, llm, alignment="accuracy", epsilon=0.2)
+    # Leaving any human out: on 28 targets both align perfectly (W_f = W_h = 1, d = 0); on 12 the
+    # human aligns (1) and the LLM does not (0): W_h = 1, W_f = 0, d = 1. So rho_f = 28/40 and
+    # d has mean 12/40 = 0.3 and sd sqrt(0.3 * 0.7 * 40/39).
+    d = np.r_[np.zeros(28), np.ones(12)]
+    t = (d.mean() - 0.2) / (d.std(ddof=1) / np.sqrt(40))
+    p = stats.t.cdf(t, df=39)  # H1: mean(d) < epsilon, one-sided
+    for c in result.comparisons:
+        assert c.llm_advantage == pytest.approx(28 / 40, abs=1e-12)
+        assert c.human_advantage == pytest.approx(1.0, abs=1e-12)
+        assert c.pvalue == pytest.approx(p, abs=1e-12)
+        # Benjamini-Yekutieli with three equal p-values: p * m * (1 + 1/2 + 1/3) / m
+        assert c.adjusted_pvalue == pytest.approx(min(1, p * (1 + 1 / 2 + 1 / 3)), abs=1e-12)
+    assert p > 0.05  # mean(d) = 0.3 is not below epsilon = 0.2: the LLM loses to everyone
+    assert result.winning_rate == 0.0 and result.passes is False
+    assert result.advantage_probability == pytest.approx(0.7, abs=1e-12)
+    # With the margin widened to 0.5 the human's 0.3 advantage is covered: the LLM wins.
+    wide = alt_test(humans, llm, alignment="accuracy", epsilon=0.5)
+    t5 = (d.mean() - 0.5) / (d.std(ddof=1) / np.sqrt(40))
+    assert wide.comparisons[0].pvalue == pytest.approx(stats.t.cdf(t5, df=39), abs=1e-12)
+    assert wide.winning_rate == 1.0 and wide.passes is True
+
+
+def _loop_alt_test(humans, llm, epsilon, alpha):
+    """The procedure as the paper states it (sec. 3, Algorithm 1), one target at a time."""
+    n_t, n_h = humans.shape
+    p_values, rho = [], []
+    for j in range(n_h):
+        d, wf = [], []
+        for i in range(n_t):
+            others = [humans[i, k] for k in range(n_h) if k != j and not np.isnan(humans[i, k])]
+            if np.isnan(humans[i, j]) or np.isnan(llm[i]) or not others:
+                continue
+            s_f = -np.sqrt(np.mean([(llm[i] - o) ** 2 for o in others]))
+            s_h = -np.sqrt(np.mean([(humans[i, j] - o) ** 2 for o in others]))
+            wf.append(float(s_f >= s_h))
+            d.append(float(s_h >= s_f) - float(s_f >= s_h))
+        p_values.append(stats.ttest_1samp(d, epsilon, alternative="less").pvalue)
+        rho.append(np.mean(wf))
+    m = len(p_values)
+    order = np.argsort(p_values)
+    c_m = np.sum(1 / np.arange(1, m + 1))
+    passed = [k for k in range(m) if p_values[order[k]] <= (k + 1) / m * alpha / c_m]
+    wins = (max(passed) + 1) if passed else 0  # step-up: everything up to the largest passing rank
+    return wins / m, float(np.mean(rho))
+
+
+@pytest.mark.parametrize("llm_noise", [pytest.param(0.3, id="better-llm"), pytest.param(0.8, id="similar"),
+                                       pytest.param(2.0, id="worse-llm")])
+def test_matches_the_papers_procedure_step_by_step(llm_noise):
+    rng = np.random.default_rng(7)
+    truth = rng.normal(size=80)
+    humans = truth[:, None] + rng.normal(scale=0.8, size=(80, 4))
+    humans[rng.random((80, 4)) < 0.15] = np.nan
+    llm = truth + rng.normal(scale=llm_noise, size=80)
+    omega, rho = _loop_alt_test(humans, llm, 0.2, 0.05)
+    result = alt_test(humans, llm, alignment="neg_rmse", epsilon=0.2, alpha=0.05)
+    assert result.winning_rate == pytest.approx(omega, abs=1e-12)
+    assert result.advantage_probability == pytest.approx(rho, abs=1e-12)
+
+
+def test_below_minimum_sizes_no_verdict():
+    humans, llm = _worked_example()
+    two = alt_test(humans[:, :2], llm, alignment="accuracy")
+    assert two.passes is None and two.winning_rate is None and "at least 3" in two.reason
+    few = alt_test(humans[:20], llm[:20], alignment="accuracy")
+    assert few.passes is None and set(few.skipped_humans) == {"0", "1", "2"}
+    assert few.epsilon == 0.2  # the margin is shown even without a verdict
+
+
+# --- the human ceiling ----------------------------------------------------------------------
+
+def test_pair_icc_from_sums_is_mcgraw_wong_a1():
+    # Shrout & Fleiss (1979) Table 1, judges 1 and 3: ICC(A,1) of the two columns, against the
+    # library's ICC2 (itself checked against Shrout & Fleiss and R's psych::ICC).
+    data = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9],
+                     [6, 2, 4, 7]], dtype=float)[:, [0, 2]]
+    x, y = data[:, 0], data[:, 1]
+    ours = icc_a1_from_sums(6, x.sum(), y.sum(), (x * x).sum(), (y * y).sum(), (x * y).sum())
+    assert ours == pytest.approx(pm.icc_matrix(data)["ICC2"].estimate, abs=1e-10)
+
+
+def test_ceiling_ranks_a_noisy_llm_below_every_human():
+    rng = np.random.default_rng(3)
+    truth = rng.normal(size=300)
+    humans = truth[:, None] + rng.normal(scale=0.5, size=(300, 3))
+    result = human_ceiling(humans, truth + rng.normal(scale=2, size=300), n_boot=300,
+                           clusters=np.repeat(np.arange(60), 5))
+    assert result.below_every_human and result.rank == 4
+    assert all(c.ci_high < 0 for c in result.comparisons)
+    good = human_ceiling(humans, truth, n_boot=300)
+    assert good.rank == 1 and not good.below_every_human
+
+
+def test_ceiling_nominal_uses_agreement_rate():
+    humans, llm = _worked_example()
+    result = human_ceiling(humans, llm, level="nominal", n_boot=200)
+    assert result.llm_agreement == pytest.approx(28 / 40, abs=1e-12)
+    assert set(result.human_agreements.values()) == {1.0}
+
+
+# --- prediction-powered inference -----------------------------------------------------------
+
+def _study(seed=0, n_total=1000, share=0.1, bias=0.5):
+    rng = np.random.default_rng(seed)
+    truth = rng.normal(3, 1, size=n_total)
+    llm = truth + bias + rng.normal(0, 0.4, size=n_total)
+    human = np.where(rng.random(n_total) < share, truth + rng.normal(0, 0.2, size=n_total), np.nan)
+    return truth, llm, human
+
+
+def test_ppi_mean_is_the_published_ppi_plus_plus_formula():
+    # Angelopoulos, Duchi & Zrnic (2023), PPI++, sec. 2: theta = lambda mean(f_unlabeled) +
+    # mean(Y - lambda f_labeled); variance lambda^2 var(f_u)/N + var(Y - lambda f)/n;
+    # lambda = cov(Y, f) / ((1 + n/N) var(f)) clipped to [0, 1].
+    _, llm, human = _study()
+    lab = ~np.isnan(human)
+    y, fl, fu = human[lab], llm[lab], llm[~lab]
+    n, big_n = len(y), len(fu)
+    lam = np.clip(np.mean((y - y.mean()) * (fl - fl.mean())) / ((1 + n / big_n) * np.var(np.r_[fl, fu], ddof=1)), 0, 1)
+    theta = lam * fu.mean() + np.mean(y - lam * fl)
+    se = np.sqrt(lam ** 2 * np.var(fu) / big_n + np.var(y - lam * fl) / n)
+    z = stats.norm.ppf(0.975)
+    result = ppi_mean(human, llm)
+    assert result.power_tuning == pytest.approx(lam, abs=1e-12)
+    assert result.estimate == pytest.approx(theta, abs=1e-10)
+    assert result.ci_low == pytest.approx(theta - z * se, rel=1e-3)
+    assert result.ci_high == pytest.approx(theta + z * se, rel=1e-3)
+    assert result.human_only.estimate == pytest.approx(y.mean(), abs=1e-12)
+    assert result.effective_n == pytest.approx(n / result.width_ratio ** 2, abs=1e-9)
+    assert result.llm_only.estimate == pytest.approx(llm.mean(), abs=1e-12)
+    assert "random sample" in result.assumption
+
+
+def test_ipw_with_equal_probabilities_is_the_difference_estimator():
+    _, llm, human = _study(seed=1)
+    lab = ~np.isnan(human)
+    pi = np.full(len(llm), lab.mean())
+    result = ppi_mean(human, llm, inclusion_probability=pi)
+    lam = result.power_tuning
+    # Zrnic & Candès (2024): mean over all targets of lam f + (Y - lam f) xi / pi, Hajek-normalised.
+    expected = lam * llm.mean() + np.mean(human[lab] - lam * llm[lab])
+    assert result.estimate == pytest.approx(expected, abs=1e-12)
+    assert "inclusion probabilities" in result.assumption
+
+
+@pytest.mark.parametrize("design", ["random", "clustered", "active"])
+def test_ppi_mean_covers_the_truth(design):
+    hits, ratios = 0, []
+    for seed in range(150):
+        rng = np.random.default_rng(seed)
+        clusters = np.repeat(np.arange(100), 6)
+        effect = rng.normal(0, 0.7, size=100)[clusters] if design == "clustered" else 0
+        truth = rng.normal(0, 1, size=600) + effect
+        llm = 0.7 * truth + 0.8 + rng.normal(0, 0.5, size=600)
+        if design == "active":
+            pi = inclusion_probabilities(np.abs(rng.normal(1, 0.5, size=600)), 90)
+        else:
+            pi = np.full(600, 0.15)
+        human = np.where(rng.random(600) < pi, truth, np.nan)
+        result = ppi_mean(human, llm, clusters=clusters if design == "clustered" else None,
+                          inclusion_probability=pi if design == "active" else None)
+        hits += result.ci_low <= truth.mean() <= result.ci_high
+        ratios.append(result.width_ratio)
+    assert hits / 150 >= 0.9
+    assert np.median(ratios) < 1
+
+
+def test_ppi_correlation_narrows_and_keeps_the_truth():
+    rng = np.random.default_rng(5)
+    truth = rng.normal(size=2000)
+    criterion = 0.5 * truth + rng.normal(scale=np.sqrt(0.75), size=2000)
+    llm = 0.8 * truth + 1 + rng.normal(scale=0.3, size=2000)
+    human = np.where(rng.random(2000) < 0.1, truth, np.nan)
+    result = ppi_correlation(human, llm, criterion, n_boot=500)
+    lab = ~np.isnan(human)
+    assert result.human_only.estimate == pytest.approx(np.corrcoef(truth[lab], criterion[lab])[0, 1], abs=1e-10)
+    assert result.llm_only.estimate == pytest.approx(np.corrcoef(llm, criterion)[0, 1], abs=1e-12)
+    assert result.ci_low < 0.5 < result.ci_high
+    assert result.width_ratio < 0.8
+
+
+def test_ppi_ols_group_difference():
+    rng = np.random.default_rng(2)
+    group = rng.integers(0, 2, size=1200).astype(float)
+    truth = 1 + 0.5 * group + rng.normal(size=1200)
+    llm = truth + 0.3 + rng.normal(scale=0.3, size=1200)
+    lab = rng.random(1200) < 0.15
+    x = np.column_stack([np.ones(1200), group])
+    out = ppi_ols(x[lab], truth[lab], llm[lab], x[~lab], llm[~lab])
+    assert out["ci_low"][1] < 0.5 < out["ci_high"][1]
+    assert out["width_ratio"][1] < 1
+
+
+def test_too_few_human_ratings_is_a_sentence():
+    _, llm, human = _study()
+    human[:] = np.nan
+    human[:5] = 1
+    with pytest.raises(ValueError, match="at least 10 human-rated"):
+        ppi_mean(human, llm)
+
+
+# --- active sampling ------------------------------------------------------------------------
+
+def test_inclusion_probabilities_sum_to_budget_and_follow_uncertainty():
+    u = np.random.default_rng(0).gamma(1, size=200)
+    u[0] = 400.0  # would exceed 1 without the cap
+    pi = inclusion_probabilities(u, 40)
+    assert pi.sum() == pytest.approx(40, abs=1e-9)
+    assert pi.max() <= 1 and pi.min() >= 0.3 * 40 / 200 - 1e-12
+    assert pi[0] == 1.0
+    order = np.argsort(u)
+    assert np.all(np.diff(pi[order]) >= -1e-12)
+
+
+def test_distribution_uncertainty():
+    # variance of a two-point distribution on 1 and 5 with equal mass: 4
+    assert distribution_uncertainty({"1": 0.5, "5": 0.5}) == pytest.approx(4.0)
+    assert distribution_uncertainty({"1": 1.0}) == 0.0
+    assert np.isnan(distribution_uncertainty(None))
+
+
+def test_plan_is_reproducible():
+    a = plan_sampling(np.arange(100.0), 10, seed=3)
+    b = plan_sampling(np.arange(100.0), 10, seed=3)
+    assert a.selected == b.selected and a.expected_size == pytest.approx(10)
