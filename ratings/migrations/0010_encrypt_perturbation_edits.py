@@ -22,6 +22,6 @@ def decrypt_edits(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("ratings", "0007_study_rating_design")]
+    dependencies = [("ratings", "0009_scoring_tasks_and_worker_heartbeats")]
 
     operations = [migrations.RunPython(encrypt_edits, decrypt_edits)]

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('instruments', '0001_initial'),
-        ('ratings', '0007_study_rating_design'),
+        ('ratings', '0010_encrypt_perturbation_edits'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

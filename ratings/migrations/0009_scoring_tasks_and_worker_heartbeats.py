@@ -29,7 +29,7 @@ def tasks_for_unfinished_jobs(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ratings', '0007_study_rating_design'),
+        ('ratings', '0008_rater_study_scope_job_subset'),
     ]
 
     operations = [
