@@ -71,6 +71,23 @@ def test_omega_psych_extras_three_factors(bfi, r_ref):
     np.testing.assert_allclose(np.array(ours), np.array(theirs), atol=1e-5)
 
 
+def test_omega_psych_variance_shares(bfi, r_ref):
+    # print(psych::omega(...)): "With Sums of squares of", general/max, max/min, mean p2.
+    ref = r_ref["omega_ACE_extra"]
+    shares = pm.omega(bfi[r_ref["omega_ACE"]["items"]], n_factors=3).variance_shares
+    ss = shares["sums_of_squares"]
+    # Sums of squared loadings carry psych's minres stopping error (about 1e-5) twice over.
+    assert ss["g"] == pytest.approx(ref["sums_of_squares"][0], abs=5e-5)
+    np.testing.assert_allclose(sorted(v for k, v in ss.items() if k != "g"),
+                               sorted(ref["sums_of_squares"][1:]), atol=5e-5)
+    assert shares["general_max"] == pytest.approx(
+        ref["sums_of_squares"][0] / max(ref["sums_of_squares"][1:]), abs=1e-4)
+    assert shares["max_min"] == pytest.approx(
+        max(ref["sums_of_squares"][1:]) / min(ref["sums_of_squares"][1:]), abs=1e-4)
+    assert shares["mean_percent_general"] == pytest.approx(ref["mean_p2"], abs=1e-5)
+    assert shares["sd_percent_general"] == pytest.approx(ref["sd_p2"], abs=1e-5)
+
+
 def test_omega_psych_one_factor_omega_h(bfi, r_ref):
     ref = r_ref["omega_N_one"]
     res = pm.omega(bfi[N_ITEMS])

@@ -100,7 +100,11 @@ ref$alpha_N_const <- list(raw_alpha = a_const$total$raw_alpha, nvar = a_const$nv
 ref$omega_ACE_extra <- list(omega_lim = om3$omega.lim, ECV = unname(om3$ECV), G6 = om3$G6,
                             group_total = om3$omega.group$total,
                             group_general = om3$omega.group$general,
-                            group_group = om3$omega.group$group)
+                            group_group = om3$omega.group$group,
+                            # print(om3)'s variance shares, unrounded (psych rounds first).
+                            sums_of_squares = unname(colSums(om3$schmid$sl[, 1:4]^2)),
+                            mean_p2 = mean(om3$schmid$sl[, "p2"]),
+                            sd_p2 = sd(om3$schmid$sl[, "p2"]))
 ref$omega_N_one <- list(omega_h = om1$omega_h, omega_total = om1$omega.tot,
                         omega_lim = om1$omega.lim, ECV = unname(om1$ECV), G6 = om1$G6)
 
