@@ -111,6 +111,8 @@ ref$omega_N_one <- list(omega_h = om1$omega_h, omega_total = om1$omega.tot,
 # --- irr (0.84.1): kappa2, kappam.fleiss (z, p, detail, exact), kappam.light, agree --------
 # Debian 12 does not ship r-cran-irr; with IRR_SOURCE_DIR set, irr's own R sources are
 # sourced from that folder instead of library(irr).
+diag <- read.csv(file.path(out_dir, "fleiss1971_diagnoses.csv"), stringsAsFactors = TRUE)
+diag <- diag[, sapply(diag, is.factor) | sapply(diag, is.character), drop = FALSE]
 if (requireNamespace("irr", quietly = TRUE)) {
   library(irr); irr_version <- as.character(packageVersion("irr"))
 } else if (nzchar(Sys.getenv("IRR_SOURCE_DIR"))) {
@@ -119,8 +121,6 @@ if (requireNamespace("irr", quietly = TRUE)) {
 } else irr_version <- NA
 if (!is.na(irr_version)) {
   ref$versions$irr <- irr_version
-  diag <- read.csv(file.path(out_dir, "fleiss1971_diagnoses.csv"), stringsAsFactors = TRUE)
-  diag <- diag[, sapply(diag, is.factor) | sapply(diag, is.character), drop = FALSE]
   fk <- kappam.fleiss(diag, detail = TRUE)
   fx <- kappam.fleiss(diag, exact = TRUE)
   lk <- kappam.light(diag)
