@@ -147,7 +147,6 @@ def conger_kappa(data: pd.DataFrame, *, target: str = "target", rater: str = "ra
                          "coefficient is undefined.")
     kappa = (pa - pe) / (1 - pe)
     # Linearisation of p_e (irrCAC's lamda.ig): per target and rater, then summed over raters.
-    wk = w[codes]                      # (ratings, q): w[k_of_rating, l] rows
     pw = pgk @ w.T                     # (r, q): sum_l w[k, l] p_gl for each rater, k
     lam = np.zeros(n)
     rated = np.zeros((n, r))
@@ -159,7 +158,6 @@ def conger_kappa(data: pd.DataFrame, *, target: str = "target", rater: str = "ra
         a_k[t_codes, r_codes] = w[k, codes]
         term = (a_k - (rated - share[None, :]) * pw[None, :, k]) * scale[None, :]
         lam += (term * (r * pbar[k] - pgk[None, :, k])).sum(axis=1)
-    del wk
     pe_i = lam / (r * (r - 1))
     c_i = (n / n2) * (pa_i - pe * two) / (1 - pe)
     c_star = c_i - 2 * (1 - kappa) * (pe_i - pe) / (1 - pe)

@@ -159,7 +159,6 @@ def _one_factor_start(s):
 
 def _separate(m: _TwoLevel, sw, sb):
     """One factor per level with free loadings, factor variances 1 (lavaan std.lv)."""
-    p = m.p
     lw, tw = _one_factor_start(sw)
     lb, tb = _one_factor_start(sb)
 
@@ -174,7 +173,6 @@ def _separate(m: _TwoLevel, sw, sb):
     lw, tw, lb, tb = np.split(res.x, 4)
     s = np.sign(lw.sum()) or 1.0
     t = np.sign(lb.sum()) or 1.0
-    del p
     return s * lw, tw, t * lb, tb, res.fun
 
 

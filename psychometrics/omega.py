@@ -41,6 +41,7 @@ class OmegaResult(ResultMixin):
     ecv: float = float("nan")
     g6: float = float("nan")
     omega_group: pd.DataFrame | None = None
+    variance_shares: dict | None = None
 
 
 def _corr(c: np.ndarray) -> np.ndarray:
@@ -97,7 +98,11 @@ def omega(wide, *, n_factors: int | None = None,
     omega_h of a test of infinitely many such items), ``ecv`` (explained common variance of
     the general factor, :math:`\sum g^2 / \sum h^2`), ``g6`` (Guttman's lambda 6) and
     ``omega_group`` (``omega.group``: total, general and group omega of the whole scale and of
-    each group factor's items, items assigned to the group factor with the largest loading).
+    each group factor's items, items assigned to the group factor with the largest loading)
+    and ``variance_shares``, the figures ``print(omega)`` shows: the sums of squared
+    loadings of g and each group factor, general/max, max/min, and the mean, SD and CV of the
+    items' share of common variance due to g (``p2`` = g^2/h^2; psych rounds the loadings to
+    two decimals before averaging, these are unrounded).
 
     The number of factors is refused above half the number of items (at least two items per
     factor): a group factor defined by one item cannot be told apart from that item's unique
@@ -218,7 +223,18 @@ def _psych_extras(r: np.ndarray, g: np.ndarray, group: np.ndarray, names: list) 
             rows[f"F{f + 1}"] = {"total": (gr ** 2 + gen) / vgr, "general": gen / vgr,
                                  "group": gr ** 2 / vgr, "items": [names[i] for i in idx]}
     rows["g"]["group"] = grs / vt
-    return {"psych_omega_h": float(gsq / vt), "omega_limit": float(gsq / (vt - u2.sum())),
+    h2 = 1 - u2
+    p2 = g ** 2 / h2
+    shares = {"sums_of_squares": {"g": float(ev_g),
+                                  **{f"F{f + 1}": float(v) for f, v in enumerate(ev_group)}},
+              "mean_percent_general": float(p2.mean()),
+              "sd_percent_general": float(p2.std(ddof=1)),
+              "cv_percent_general": float(p2.std(ddof=1) / p2.mean())}
+    if len(ev_group):
+        shares["general_max"] = float(ev_g / ev_group.max())
+        shares["max_min"] = float(ev_group.max() / ev_group.min())
+    return {"variance_shares": shares,
+            "psych_omega_h": float(gsq / vt), "omega_limit": float(gsq / (vt - u2.sum())),
             "ecv": float(ev_g / (ev_g + ev_group.sum())),
             "g6": float((vt + _smc(r).sum() - p) / vt),
             "omega_group": pd.DataFrame.from_dict(rows, orient="index")}

@@ -71,6 +71,23 @@ def test_omega_psych_extras_three_factors(bfi, r_ref):
     np.testing.assert_allclose(np.array(ours), np.array(theirs), atol=1e-5)
 
 
+def test_omega_psych_variance_shares(bfi, r_ref):
+    # print(psych::omega(...)): "With Sums of squares of", general/max, max/min, mean p2.
+    ref = r_ref["omega_ACE_extra"]
+    shares = pm.omega(bfi[r_ref["omega_ACE"]["items"]], n_factors=3).variance_shares
+    ss = shares["sums_of_squares"]
+    # Sums of squared loadings carry psych's minres stopping error (about 1e-5) twice over.
+    assert ss["g"] == pytest.approx(ref["sums_of_squares"][0], abs=5e-5)
+    np.testing.assert_allclose(sorted(v for k, v in ss.items() if k != "g"),
+                               sorted(ref["sums_of_squares"][1:]), atol=5e-5)
+    assert shares["general_max"] == pytest.approx(
+        ref["sums_of_squares"][0] / max(ref["sums_of_squares"][1:]), abs=1e-4)
+    assert shares["max_min"] == pytest.approx(
+        max(ref["sums_of_squares"][1:]) / min(ref["sums_of_squares"][1:]), abs=1e-4)
+    assert shares["mean_percent_general"] == pytest.approx(ref["mean_p2"], abs=1e-5)
+    assert shares["sd_percent_general"] == pytest.approx(ref["sd_p2"], abs=1e-5)
+
+
 def test_omega_psych_one_factor_omega_h(bfi, r_ref):
     ref = r_ref["omega_N_one"]
     res = pm.omega(bfi[N_ITEMS])
@@ -304,3 +321,57 @@ def test_icc_drops_targets_with_a_count(kwargs, dropped, r_ref):
     else:
         assert res.n == 7 and not res.balanced and "design-based" in res.method
         assert all(f"{dropped} target(s) rated only once dropped" in f.method for f in res.forms)
+
+
+# --- invariances that tie the new statistics to the established ones ------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_SETTINGS = settings(max_examples=20, deadline=None,
+                     suppress_health_check=[HealthCheck.too_slow])
+
+
+def _ratings(seed, n, k, missing):
+    from tests.psychometrics.conftest import to_long
+    rng = np.random.default_rng(seed)
+    x = rng.integers(1, 5, size=(n, k)).astype(float)
+    x[:, 1] = np.where(rng.random(n) < 0.6, x[:, 0], x[:, 1])  # some agreement
+    x[rng.random((n, k)) < missing] = np.nan
+    return to_long(x)
+
+
+@_SETTINGS
+@given(seed=st.integers(0, 10_000), n=st.integers(8, 40), k=st.integers(3, 5))
+def test_conger_equals_irr_exact_on_complete_data(seed, n, k):
+    data = _ratings(seed, n, k, 0.0)
+    try:
+        exact = pm.fleiss_kappa_test(data, exact=True).estimate
+    except ValueError:
+        return  # a single category: both refuse
+    assert pm.conger_kappa(data).estimate == pytest.approx(exact, abs=1e-12)
+
+
+@_SETTINGS
+@given(seed=st.integers(0, 10_000), n=st.integers(8, 40), k=st.integers(2, 5),
+       level=st.sampled_from(["nominal", "ordinal", "interval", "ratio"]))
+def test_krippendorff_gwet_form_equals_coincidence_form(seed, n, k, level):
+    data = _ratings(seed, n, k, 0.2)
+    try:
+        ref = pm.krippendorff_alpha(data, level=level).estimate
+        ours = pm.krippendorff_alpha_gwet(data, level=level).estimate
+    except ValueError as exc:
+        # Both undefined, or a single pairable unit: alpha exists, its standard error not.
+        assert "undefined" in str(exc)
+        return
+    assert ours == pytest.approx(ref, abs=1e-10)
+
+
+@_SETTINGS
+@given(seed=st.integers(0, 10_000), n=st.integers(8, 40))
+def test_fleiss_test_estimate_equals_fleiss_on_complete_data(seed, n):
+    data = _ratings(seed, n, 4, 0.0)
+    try:
+        ref = pm.fleiss_kappa(data).estimate
+    except ValueError:
+        return
+    assert pm.fleiss_kappa_test(data).estimate == pytest.approx(ref, abs=1e-12)

@@ -100,13 +100,19 @@ ref$alpha_N_const <- list(raw_alpha = a_const$total$raw_alpha, nvar = a_const$nv
 ref$omega_ACE_extra <- list(omega_lim = om3$omega.lim, ECV = unname(om3$ECV), G6 = om3$G6,
                             group_total = om3$omega.group$total,
                             group_general = om3$omega.group$general,
-                            group_group = om3$omega.group$group)
+                            group_group = om3$omega.group$group,
+                            # print(om3)'s variance shares, unrounded (psych rounds first).
+                            sums_of_squares = unname(colSums(om3$schmid$sl[, 1:4]^2)),
+                            mean_p2 = mean(om3$schmid$sl[, "p2"]),
+                            sd_p2 = sd(om3$schmid$sl[, "p2"]))
 ref$omega_N_one <- list(omega_h = om1$omega_h, omega_total = om1$omega.tot,
                         omega_lim = om1$omega.lim, ECV = unname(om1$ECV), G6 = om1$G6)
 
 # --- irr (0.84.1): kappa2, kappam.fleiss (z, p, detail, exact), kappam.light, agree --------
 # Debian 12 does not ship r-cran-irr; with IRR_SOURCE_DIR set, irr's own R sources are
 # sourced from that folder instead of library(irr).
+diag <- read.csv(file.path(out_dir, "fleiss1971_diagnoses.csv"), stringsAsFactors = TRUE)
+diag <- diag[, sapply(diag, is.factor) | sapply(diag, is.character), drop = FALSE]
 if (requireNamespace("irr", quietly = TRUE)) {
   library(irr); irr_version <- as.character(packageVersion("irr"))
 } else if (nzchar(Sys.getenv("IRR_SOURCE_DIR"))) {
@@ -115,8 +121,6 @@ if (requireNamespace("irr", quietly = TRUE)) {
 } else irr_version <- NA
 if (!is.na(irr_version)) {
   ref$versions$irr <- irr_version
-  diag <- read.csv(file.path(out_dir, "fleiss1971_diagnoses.csv"), stringsAsFactors = TRUE)
-  diag <- diag[, sapply(diag, is.factor) | sapply(diag, is.character), drop = FALSE]
   fk <- kappam.fleiss(diag, detail = TRUE)
   fx <- kappam.fleiss(diag, exact = TRUE)
   lk <- kappam.light(diag)
