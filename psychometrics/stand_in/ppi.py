@@ -265,13 +265,29 @@ def _r_control_coefficients(z, zhat, w, moments) -> np.ndarray:
     return coef[1:]
 
 
+def _solve_controls(cross) -> np.ndarray:
+    """b from sums of w D D' (6 x 6) and w D phi (6), per row; D = (1, zhat)."""
+    cross = np.atleast_2d(cross)
+    gram = cross[:, :36].reshape(-1, 6, 6)
+    rhs = cross[:, 36:42]
+    ridge = 1e-10 * np.trace(gram, axis1=1, axis2=2)[:, None, None] * np.eye(6)
+    with np.errstate(invalid="ignore"):
+        try:
+            coef = np.linalg.solve(gram + ridge, rhs[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            coef = np.full(rhs.shape, np.nan)
+    out = coef[:, 1:]
+    return out[0] if out.shape[0] == 1 else out
+
+
 def _r_estimates(sums, b):
     """Human-only r and the prediction-powered r = r_human + b.(mean zhat, all - mean zhat,
     human-rated), per row of sums."""
     human = _r_from_moments(_moment_estimates(sums, 0.0))
     with np.errstate(invalid="ignore", divide="ignore"):
         sw, swh, sh, n_all = sums[..., :1], sums[..., 6:11], sums[..., 11:16], sums[..., 16:17]
-        shift = (sh / n_all - swh / sw) @ b
+        diff = sh / n_all - swh / sw
+        shift = np.sum(diff * b, axis=-1) if np.ndim(b) == 2 else diff @ b
     return human + shift, human
 
 
@@ -291,8 +307,9 @@ def ppi_correlation(human, llm, criterion, *, clusters=None, inclusion_probabili
     human-only r); it stays consistent whatever the LLM's bias. Under active sampling every
     mean over the human-rated targets is weighted by :math:`1/\pi_i` (Hajek). The interval is
     the percentile bootstrap of the estimator (the prediction-powered bootstrap, Zrnic 2024),
-    resampling targets, or whole clusters; the human-only interval uses the same resamples.
-    ``power_tuning`` reports the length of b.
+    b refitted in every replicate, resampling targets, or whole clusters; the human-only
+    interval uses the same resamples. ``power_tuning`` reports the length of b. With few
+    human ratings the refitted controls can make the interval wider than the human-only one.
 
     References
     ----------
@@ -329,9 +346,18 @@ def ppi_correlation(human, llm, criterion, *, clusters=None, inclusion_probabili
         resample = resampling(len(f), n_boot=n_boot, seed=seed,
                               clusters=None if clusters is None else np.asarray(clusters, dtype=object))
     total = feats.sum(axis=0)
-    b = _r_control_coefficients(z[labeled], zhat[labeled], w[labeled], _moment_estimates(total, 0.0))
+    # The control coefficients are refitted in every replicate (from weighted cross-products,
+    # also sums over targets), so the interval carries their estimation error: with few
+    # human ratings a fit held fixed understates the variance.
+    a = _r_gradient(_moment_estimates(total, 0.0))
+    design = np.column_stack([np.ones(len(f)), zhat])
+    phi = z @ a if np.all(np.isfinite(a)) else np.zeros(len(f))
+    cross = np.column_stack([(w[:, None, None] * design[:, :, None] * design[:, None, :]).reshape(len(f), -1),
+                             w[:, None] * design * phi[:, None]])
+    cross[~keep] = 0.0
+    b = _solve_controls(cross.sum(axis=0))
     estimate, human_r = (float(v) for v in _r_estimates(total, b))
-    reps, human_reps = _r_estimates(resample.counts @ feats, b)
+    reps, human_reps = _r_estimates(resample.counts @ feats, _solve_controls(resample.counts @ cross))
     low, high = percentile(reps, confidence)
     h_low, h_high = percentile(human_reps, confidence)
     if not (np.isfinite(low) and np.isfinite(h_low)):
