@@ -33,7 +33,7 @@ test: install
 
 test-here:
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/lint-imports --config .importlinter
+	$(BIN)/lint-imports --no-logo .importlinter
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory test-postgres
 

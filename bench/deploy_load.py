@@ -7,10 +7,13 @@ PostgreSQL database (the server of POSTGRES_TEST_URL, default postgres://postgre
 and a private redis-server as the broker; requests arrive as nginx forwards them. Each rater
 signs in and submits rating forms (GET the form, POST the answers) one after another; each API
 client submits batches (POST /api/v1/batches/ with an Idempotency-Key) and retries each once,
-as a client does after a timeout. First the raters run alone (the baseline), then together with
-the clients. Afterwards the database is checked: every accepted submission stored exactly once.
-No worker runs: the measurement is of the web and the database. Prints p50/p95/p99 latencies;
-the last line is one JSON object.
+as a client does after a timeout, the two copies racing in flight. First the raters run alone
+(the baseline), then together with the clients and an `llm` worker scoring the batches (the
+bundled model; `--no-worker` leaves it out). `--kill-connections S` terminates every database
+connection of the web every S seconds during the mixed phase. A connection error is counted, not
+fatal. Afterwards the database is checked: every accepted submission stored exactly once, and
+every stored submission and batch has its audit event. Prints p50/p95/p99 latencies; the last
+line is one JSON object.
 """
 
 import argparse
@@ -102,6 +105,8 @@ class Session:
                 status, text, cookie_headers = response.status, response.read().decode(), response.headers
         except urllib.error.HTTPError as error:
             status, text, cookie_headers = error.code, error.read().decode(), error.headers
+        except OSError as error:  # refused, reset, timed out: counted by the caller (status 0)
+            return 0, f"{type(error).__name__}: {error}", time.perf_counter() - started
         elapsed = time.perf_counter() - started
         for header in cookie_headers.get_all("Set-Cookie") or []:
             name, value = header.split(";", 1)[0].split("=", 1)
@@ -129,6 +134,7 @@ class Load:
         self.submitted: list[tuple[int, int]] = []  # (rater number, assignment id) answered 302
         self.batches: dict[str, int] = {}  # idempotency key -> job id
         self.mismatched_retries = 0
+        self.connection_errors = 0
         self.errors: list[str] = []
 
     def _record(self, kind: str, seconds: float) -> None:
@@ -146,6 +152,9 @@ class Load:
             status, text, elapsed = session.request("POST", path, {
                 **answers, "seconds": "30", "csrfmiddlewaretoken": session.csrf()})
             self._record("form_post", elapsed)
+            if status == 0:
+                with self.lock:
+                    self.connection_errors += 1
             if status == 302:
                 with self.lock:
                     self.submitted.append((number, assignment_id))
@@ -155,14 +164,21 @@ class Load:
     def client(self, number: int, stop_at: float) -> None:
         headers = {"Authorization": f"Token {self.token}", "Content-Type": "application/json"}
         body = json.dumps({"instrument": "therapy-engagement", "items": ITEMS}).encode()
-        session = Session(self.base)
         while time.monotonic() < stop_at:
             key = f"client{number}-{uuid.uuid4().hex[:12]}"
             job_ids = []
-            for _attempt in range(2):  # the retry must find the same job
-                status, text, elapsed = session.request("POST", "/api/v1/batches/",
-                                                        headers={**headers, "Idempotency-Key": key}, body=body)
+
+            def post(_):
+                return Session(self.base).request("POST", "/api/v1/batches/",
+                                                  headers={**headers, "Idempotency-Key": key}, body=body)
+
+            with ThreadPoolExecutor(2) as race:  # the retry in flight beside the first: the same job
+                answers = list(race.map(post, range(2)))
+            for status, text, elapsed in answers:
                 self._record("batch_post", elapsed)
+                if status == 0:
+                    with self.lock:
+                        self.connection_errors += 1
                 if status not in (200, 202):
                     self.errors.append(f"client{number} batch: {status} {text[:200]}")
                     break
@@ -211,6 +227,14 @@ def stored_exactly_once(db_url: str, load: Load, n_items: int) -> dict:
             "SELECT b.idempotency_key, b.job_id, j.total, (SELECT count(*) FROM ratings_target t "
             "WHERE t.study_id = j.study_id) FROM ratings_batch b JOIN ratings_scoringjob j ON j.id = b.job_id"
         ).fetchall()
+        unaudited_forms = db.execute(
+            "SELECT count(*) FROM ratings_rating r WHERE r.source = 'form' AND r.status = 'submitted' AND NOT EXISTS "
+            "(SELECT 1 FROM audit_auditevent e WHERE e.object_type = 'rating' AND e.action = 'change' "
+            "AND e.object_id = r.id::text)").fetchone()[0]
+        unaudited_batches = db.execute(
+            "SELECT count(*) FROM ratings_batch b WHERE NOT EXISTS (SELECT 1 FROM audit_auditevent e "
+            "WHERE e.object_type = 'batch' AND e.object_id = b.id::text)").fetchone()[0]
+        scored = db.execute("SELECT count(*) FROM ratings_rating WHERE source = 'llm'").fetchone()[0]
     stored_forms = {(int(user[len("rater"):]), assignment) for user, assignment, _, _ in submitted}
     return {
         "forms_accepted": len(load.submitted),
@@ -222,6 +246,10 @@ def stored_exactly_once(db_url: str, load: Load, n_items: int) -> dict:
         "batches_match": {key: job for key, job, _, _ in batches} == load.batches,
         "batches_complete": all(total == len(ITEMS) == targets for _, _, total, targets in batches),
         "retries_returned_another_job": load.mismatched_retries,
+        "stored_forms_without_audit_event": unaudited_forms,
+        "stored_batches_without_audit_event": unaudited_batches,
+        "llm_ratings_stored": scored,
+        "connection_errors": load.connection_errors,
         "errors": len(load.errors),
     }
 
@@ -286,7 +314,30 @@ def prepare(stack: dict, work: Path, raters: int, targets: int) -> tuple[subproc
     return web, items, token, assignments
 
 
-def run_load(*, raters: int, clients: int, seconds: float, baseline_seconds: float, targets: int) -> dict:
+def start_worker(stack: dict, work: Path) -> subprocess.Popen:
+    env = {**stack["env"], "ANCHOR_LLM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
+    return subprocess.Popen([str(BIN / "celery"), "-A", "config", "worker", "-Q", "llm", "--pool=solo",
+                             "-n", "bench@%h", "--without-gossip", "--without-mingle"], cwd=ROOT, env=env,
+                            stdout=open(work / "worker.log", "w"), stderr=subprocess.STDOUT)
+
+
+def connection_killer(db_url: str, every: float, stop: threading.Event) -> threading.Thread:
+    """Terminate every other connection to the database every ``every`` seconds."""
+    def run():
+        while not stop.wait(every):
+            try:
+                with psycopg.connect(db_url, autocommit=True) as db:
+                    db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                               "datname = current_database() AND pid <> pg_backend_pid()")
+            except psycopg.Error:
+                pass
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def run_load(*, raters: int, clients: int, seconds: float, baseline_seconds: float, targets: int,
+             worker: bool = True, kill_every: float | None = None) -> dict:
     """Set up, drive the baseline and the mixed phase, check the database; return the figures."""
     work = Path(tempfile.mkdtemp(prefix="anchor-bench-deploy-"))
     stack, web = start_stack(work), None
@@ -299,8 +350,18 @@ def run_load(*, raters: int, clients: int, seconds: float, baseline_seconds: flo
         run_phase(baseline, sessions, {n: ids[: len(ids) // 3] for n, ids in assignments.items()}, 0,
                   baseline_seconds)
         mixed = Load(base, items, token)
-        wall = run_phase(mixed, sessions, {n: ids[len(ids) // 3:] for n, ids in assignments.items()}, clients,
-                         seconds)
+        scorer = start_worker(stack, work) if worker else None
+        stop_killing = threading.Event()
+        if kill_every:
+            connection_killer(stack["db_url"], kill_every, stop_killing)
+        try:
+            wall = run_phase(mixed, sessions, {n: ids[len(ids) // 3:] for n, ids in assignments.items()}, clients,
+                             seconds)
+        finally:
+            stop_killing.set()
+            if scorer is not None:
+                scorer.kill()
+                scorer.wait(timeout=60)
         # Both phases' submissions together against the database.
         both = Load(base, items, token)
         both.submitted, both.batches = baseline.submitted + mixed.submitted, mixed.batches
@@ -317,6 +378,7 @@ def run_load(*, raters: int, clients: int, seconds: float, baseline_seconds: flo
         "forms_per_s": len(mixed.submitted) / wall, "batches_per_s": len(mixed.batches) / wall,
         "form_post_p95_ratio_vs_alone": (together["p95_ms"] / alone["p95_ms"]
                                          if together["p95_ms"] and alone["p95_ms"] else None),
+        "worker": worker, "kill_connections_every_s": kill_every,
         "checks": checks, "first_errors": (baseline.errors + mixed.errors)[:5],
     }
 
@@ -327,10 +389,14 @@ def main() -> None:
     parser.add_argument("--raters", type=int, default=50)
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--seconds", type=float)
+    parser.add_argument("--no-worker", action="store_true", help="no llm worker during the mixed phase")
+    parser.add_argument("--kill-connections", type=float, metavar="S",
+                        help="terminate the database connections every S seconds during the mixed phase")
     args = parser.parse_args()
     seconds = args.seconds or (15.0 if args.quick else 60.0)
     result = run_load(raters=args.raters, clients=args.clients, seconds=seconds,
-                      baseline_seconds=max(5.0, seconds / 4), targets=60 if args.quick else 150)
+                      baseline_seconds=max(5.0, seconds / 4), targets=60 if args.quick else 150,
+                      worker=not args.no_worker, kill_every=args.kill_connections)
     print(f"{args.raters} raters and {args.clients} batch clients for {seconds:.0f} s "
           f"(raters alone first for {result['baseline_seconds']:.0f} s), gunicorn + PostgreSQL")
     print(f"{'request':<28}{'n':>7}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
@@ -342,6 +408,10 @@ def main() -> None:
     print(f"forms stored {result['checks']['forms_stored']} of {result['checks']['forms_accepted']} accepted, "
           f"batches stored {result['checks']['batches_stored']} of {result['checks']['batches_accepted']}; "
           f"exactly once: {all(result['checks'][k] for k in ('forms_match', 'forms_complete', 'batches_match', 'batches_complete'))}")
+    checks = result["checks"]
+    print(f"connection errors {checks['connection_errors']}; stored without an audit event: "
+          f"{checks['stored_forms_without_audit_event']} forms, {checks['stored_batches_without_audit_event']} "
+          f"batches; LLM ratings stored during the load {checks['llm_ratings_stored']}")
     for error in result["first_errors"]:
         print("error:", error)
     print(json.dumps(result))

@@ -17,7 +17,7 @@ from audit.actor import Actor
 
 from .models import ReportRun
 from .selectors import report_instrument_version, report_runs_for_user, report_study_for_user
-from .services import report_exported, report_options, report_run_get_or_start, report_viewed
+from .services import report_options, report_run_get_or_start, report_viewed
 
 
 def run_output(run: ReportRun) -> dict:

@@ -81,15 +81,19 @@ class Postgres:
         subprocess.run(_as_owner([self.initdb, "-D", str(self.folder), "-U", "postgres", "-A", "trust",
                                   "-E", "UTF8", "--no-sync"], self.owner),
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        self.restart()
+        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def restart(self) -> None:
+        """Start the (initialised) cluster, on the same port every time."""
         options = (f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
         subprocess.run(_as_owner([self.pg_ctl, "-D", str(self.folder), "-o", options, "-l",
                                   str(self.folder / "server.log"), "-w", "-t", "120", "start"], self.owner),
                        check=True, stdout=subprocess.DEVNULL)
-        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
 
-    def stop(self) -> None:
-        subprocess.run(_as_owner([self.pg_ctl, "-D", str(self.folder), "-m", "immediate", "-w", "stop"], self.owner),
+    def stop(self, mode: str = "immediate") -> None:
+        subprocess.run(_as_owner([self.pg_ctl, "-D", str(self.folder), "-m", mode, "-w", "stop"], self.owner),
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
 

@@ -27,3 +27,5 @@ def test_concurrent_forms_and_batches_are_each_stored_exactly_once():
     assert checks["forms_stored"] == checks["forms_accepted"] and checks["forms_match"] and checks["forms_complete"]
     assert checks["batches_stored"] == checks["batches_accepted"] and checks["batches_match"]
     assert checks["batches_complete"] and checks["retries_returned_another_job"] == 0
+    assert checks["stored_forms_without_audit_event"] == 0 and checks["stored_batches_without_audit_event"] == 0
+    assert checks["connection_errors"] == 0

@@ -275,3 +275,15 @@ def test_a_lease_of_a_dead_process_on_this_host_need_not_be_waited_out():
     assert lease_holder_gone(f"anchor@{host}:{finished.stdout.strip()}")
     assert not lease_holder_gone(f"anchor@{host}:{os.getpid()}")
     assert not lease_holder_gone(f"anchor@another-host:{finished.stdout.strip()}")  # only its lease tells
+
+
+def test_celery_beat_runs_the_same_reconciler_pass(settings, start, broker):
+    from config.celery import app
+    from ratings.tasks import reconcile_jobs_task
+
+    entry = settings.CELERY_BEAT_SCHEDULE["reconcile-jobs"]
+    assert app.tasks[entry["task"]].name == reconcile_jobs_task.name and entry["options"]["queue"] == "default"
+    assert entry["schedule"] == settings.ANCHOR_RECONCILE_SECONDS
+    job = start()
+    ScoringTask.objects.filter(job=job).update(enqueued_at=None)
+    assert "3 tasks handed to the broker" in reconcile_jobs_task.apply().get()
