@@ -3,16 +3,19 @@ export, change or delete material, ratings and reports."""
 
 import uuid
 
+from config.sign_in import client_address, from_trusted_proxy
+
 from .models import AuditEvent
 
 Action = AuditEvent.Action
 
 
 def _request_id(request) -> str:
-    """The proxy's request id (nginx ``$request_id`` as X-Request-ID), else one made here, kept
-    on the request so every event of one request shares it."""
+    """The proxy's request id (nginx ``$request_id`` as X-Request-ID), believed only from one of
+    ``ANCHOR_TRUSTED_PROXIES``; else one made here. Kept on the request so every event of one
+    request shares it."""
     if not hasattr(request, "_audit_request_id"):
-        given = request.headers.get("X-Request-ID", "").strip()[:64]
+        given = request.headers.get("X-Request-ID", "").strip()[:64] if from_trusted_proxy(request) else ""
         request._audit_request_id = given or uuid.uuid4().hex
     return request._audit_request_id
 
@@ -41,5 +44,5 @@ def audit_record(*, action: str, object_type: str, object_id: object = "", study
         user_id=user.pk if user else None, username=user.get_username() if user else "",
         via=_via(request) if request is not None else "command",
         request_id=_request_id(request) if request is not None else "",
-        ip=(request.META.get("REMOTE_ADDR") or None) if request is not None else None,
+        ip=(client_address(request) or None) if request is not None else None,
     )
