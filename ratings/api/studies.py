@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from ratings.models import Study
 from ratings.selectors import studies_for_user
 from ratings.services import study_get_or_create
+from ratings.services.studies import SLUG_NOT_AVAILABLE, study_slug_available
 
 from .common import CreatesStudies, ErrorListOutput, ErrorOutput
 
@@ -36,8 +37,8 @@ class StudyInput(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
 
     def validate_slug(self, slug: str) -> str:
-        if Study.objects.filter(slug=slug).exists():
-            raise serializers.ValidationError("a study with this slug exists; choose another")
+        if not study_slug_available(slug=slug):
+            raise serializers.ValidationError(SLUG_NOT_AVAILABLE)
         return slug
 
 
