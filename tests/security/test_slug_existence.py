@@ -26,7 +26,7 @@ def test_the_api_answers_the_same_for_a_foreign_an_own_and_a_reserved_slug(manag
     api.force_authenticate(managers[1])
     answers = [api.post("/api/v1/studies/", {"slug": slug}, format="json")
                for slug in ("alices-secret-trial", "bobs-own", "batch-0123456789abcdef")]
-    assert [a.status_code for a in answers] == [400, 400, 400]
+    assert [a.status_code for a in answers] == [409, 409, 409]
     assert answers[0].json() == answers[1].json() == answers[2].json()
     assert "exist" not in answers[0].content.decode()
     assert api.post("/api/v1/studies/", {"slug": "bobs-second"}, format="json").status_code == 201
