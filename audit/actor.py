@@ -17,14 +17,17 @@ class Actor:
 
     @classmethod
     def from_request(cls, request) -> "Actor":
-        """The signed-in user of ``request``, its address and request id (the proxy's
-        ``X-Request-ID`` or one made here, shared by every event of the request)."""
+        """The signed-in user of ``request``, the client's address and the request id: the
+        proxy's (nginx ``$request_id`` as X-Request-ID, believed only from one of
+        ``ANCHOR_TRUSTED_PROXIES``) or one made here, shared by every event of the request."""
+        from config.sign_in import client_address, from_trusted_proxy
+
         if not hasattr(request, "_audit_request_id"):
-            given = request.headers.get("X-Request-ID", "").strip()[:64]
+            given = request.headers.get("X-Request-ID", "").strip()[:64] if from_trusted_proxy(request) else ""
             request._audit_request_id = given or uuid.uuid4().hex
         user = getattr(request, "user", None)
         return cls(user=user if user is not None and user.is_authenticated else None, via=_via(request.path),
-                   request_id=request._audit_request_id, ip=request.META.get("REMOTE_ADDR") or None)
+                   request_id=request._audit_request_id, ip=client_address(request) or None)
 
     @classmethod
     def command(cls, user=None) -> "Actor":

@@ -1,7 +1,9 @@
 """Reading a JSON body incrementally, with bounds: no recursion, no more than a given depth, no
 array longer than a given length, and never the whole body in memory as text.
 
-``ijson`` (its C backend over yajl) turns the byte stream into parse events as it is read;
+``ijson`` turns the byte stream into parse events as it is read (its pure-Python backend: the C
+backend over yajl refuses integers past 64 bits and turns a lone surrogate into ``?``, which
+``json.loads`` keeps; measured here ~11 MB/s, against ~160 MB/s, which a 200 MB upload can afford);
 :func:`load_bounded` builds the value from those events with an explicit stack, and stops at
 the first container deeper than ``max_depth`` or the first array element past ``max_length`` —
 so ``[{},{},...]`` of 100 MB costs the first 100,001 elements, not 33 million dictionaries, and
@@ -10,6 +12,7 @@ so ``[{},{},...]`` of 100 MB costs the first 100,001 elements, not 33 million di
 """
 
 import ijson
+import ijson.backends.python as ijson_python
 
 MAX_DEPTH = 64
 
@@ -30,7 +33,7 @@ def load_bounded(stream, *, max_depth: int = MAX_DEPTH, max_length: int | None =
     keys: list = []   # for each open object: the key waiting for its value
     element = 0       # elements of the top-level array seen so far (when it is one)
     top = None
-    events = ijson.basic_parse(stream, use_float=True)
+    events = ijson_python.basic_parse(stream, use_float=True)
     try:
         for event, value in events:
             if event == "map_key":

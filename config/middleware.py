@@ -4,6 +4,7 @@ import logging
 
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
+from django.utils.cache import add_never_cache_headers
 
 logger = logging.getLogger(__name__)
 
@@ -88,3 +89,21 @@ class DatabaseUnavailableMiddleware:
 
 
 MESSAGE = ROLLED_BACK  # the earlier name
+
+
+class PrivateResponsesMiddleware:
+    """``Cache-Control: no-store`` (Django's ``never_cache`` headers) on every response to a
+    signed-in request (a session or a token) that sets no caching of its own: the rating form,
+    the report, the target lists and exports show material, and no page of a signed-in user
+    belongs in a shared or browser cache. Static files (WhiteNoise, before this) keep theirs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = (user is not None and user.is_authenticated) or "HTTP_AUTHORIZATION" in request.META
+        if signed_in and not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response

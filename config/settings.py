@@ -8,6 +8,7 @@ filesystem Celery broker under ``var/``. Production sets ``DATABASE_URL`` (Postg
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -31,6 +32,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    # Swagger UI's files from the package, so /api/docs/ loads nothing from another origin.
+    "drf_spectacular_sidecar",
+    "csp",
     "instruments",
     "ratings",
     "reports",
@@ -50,6 +54,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy (below), and no caching of pages that may show material.
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.PrivateResponsesMiddleware",
     # A lost database connection answers 503 with a sentence, not a bare 500.
     "config.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into a 429.
@@ -110,6 +117,9 @@ AXES_CLIENT_IP_CALLABLE = "config.sign_in.axes_client_ip"
 AXES_LOCKOUT_CALLABLE = "config.sign_in.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password"]
+# axes warns about a per-process cache; on a laptop that is fine, and in production
+# `check --deploy` refuses it (anchor.E002).
+SILENCED_SYSTEM_CHECKS = ["axes.W001"]
 # The throttle's counts live in the cache: per process by default (a laptop); production must
 # share them between web processes through Redis (ANCHOR_CACHE_URL=redis://HOST:6379/2), and
 # `check --deploy` fails without it.
@@ -160,7 +170,29 @@ SPECTACULAR_SETTINGS = {
                     "batch scoring by the local LLM. Authenticate with `Authorization: Token KEY`."),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.schema.add_error_responses"],
     "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# Content-Security-Policy (django-csp): scripts only from Anchor's own files or with the
+# request's nonce, nothing from another origin, no plugins, no framing. Styles may be inline:
+# the report's matplotlib SVGs carry style attributes and <style> elements.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
 }
 
 # Material at rest: comma-separated Fernet keys, the first encrypts, all decrypt (ratings/encryption.py).

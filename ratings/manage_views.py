@@ -21,6 +21,7 @@ from .selectors import human_raters_with_accounts, studies_for_manager
 from .services import StudyDesignError, study_get_or_create, study_set_rating_design, study_use_instrument, targets_import
 from .services.assignment_design import assignments_commit, plan_assignments
 from .services.material_deletion import study_material_delete
+from .services.studies import SLUG_NOT_AVAILABLE, study_slug_available
 from .services.raters import RaterInviteError, rater_invite
 from .services.robustness import edits_from_rows, paraphrases_from_rows, robustness_job_start
 from .services.scoring import ScoringError, llm_rater_get_or_create, scoring_job_start
@@ -58,11 +59,12 @@ def study_list(request):
     row_errors = []
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
-            study, created = study_get_or_create(slug=form.cleaned_data["slug"], title=form.cleaned_data["title"],
-                                                 rating_design=form.cleaned_data["rating_design"],
-                                                 created_by=request.user)
+            available = study_slug_available(slug=form.cleaned_data["slug"])
+            study, created = (study_get_or_create(slug=form.cleaned_data["slug"], title=form.cleaned_data["title"],
+                                                  rating_design=form.cleaned_data["rating_design"],
+                                                  created_by=request.user) if available else (None, False))
             if not created:
-                form.add_error("slug", "a study with this slug exists")
+                form.add_error("slug", SLUG_NOT_AVAILABLE)
             else:
                 for version in form.cleaned_data["instruments"]:
                     study_use_instrument(study=study, version=version)

@@ -17,7 +17,7 @@ from audit.actor import Actor
 
 from .models import ReportRun
 from .selectors import report_instrument_version, report_runs_for_user, report_study_for_user
-from .services import report_options, report_run_get_or_start, report_viewed
+from .services import ReportOptionError, report_options, report_run_get_or_start, report_viewed
 
 
 def run_output(run: ReportRun) -> dict:
@@ -43,8 +43,11 @@ class StudyReportApi(APIView):
             version = report_instrument_version(study, request.query_params.get("instrument"))
         except ValueError as exc:
             return Response({"detail": str(exc), "errors": []}, status=status.HTTP_400_BAD_REQUEST)
-        run = report_run_get_or_start(study=study, version=version, created_by=request.user,
-                                      options=report_options(cluster_field=request.query_params.get("cluster")))
+        try:
+            run = report_run_get_or_start(study=study, version=version, created_by=request.user,
+                                          options=report_options(cluster_field=request.query_params.get("cluster")))
+        except ReportOptionError as exc:
+            return Response({"detail": str(exc), "errors": []}, status=status.HTTP_400_BAD_REQUEST)
         if run.status == ReportRun.Status.DONE:
             report_viewed(actor=Actor.from_request(request), study=study, detail={"instrument": str(version)})
             return Response(run.result)

@@ -35,6 +35,27 @@ def _options_key(options: dict) -> str:
     return hashlib.sha256(json.dumps(options, sort_keys=True).encode("utf-8")).hexdigest()
 
 
+class ReportOptionError(ValueError):
+    """An option the study cannot have (a cluster field that no target carries)."""
+
+
+def _check_cluster_field(study, cluster_field: str | None) -> None:
+    if cluster_field is None:
+        return
+    fields = {key for metadata in study.targets.values_list("metadata", flat=True) for key in (metadata or {})}
+    if cluster_field not in fields:
+        shown = ", ".join(sorted(fields)[:20]) or "none"
+        raise ReportOptionError(f"no target of the study has a metadata field {cluster_field!r} to cluster on "
+                                f"(fields: {shown})")
+
+
+def _inline(study, version, options: dict) -> bool:
+    """Whether to compute in the request: the study's own report when small. Every variant
+    (``?cluster=``) is computed by a worker, like a large report, so asking for many variants
+    queues work instead of holding a web process for seconds each."""
+    return options.get("cluster_field") is None and _small_enough_inline(study, version)
+
+
 def _small_enough_inline(study, version) -> bool:
     limit = getattr(settings, "ANCHOR_REPORT_INLINE_MAX_SCORES", DEFAULT_INLINE_MAX_SCORES)
     return ItemScore.objects.filter(rating__target__study=study, rating__instrument_version=version).count() <= limit
@@ -44,7 +65,9 @@ def report_run_get_or_start(*, study, version, options: dict, created_by=None) -
     """The report run for the current ratings: the cached one, or a new one, computed here when
     the study is small (``ANCHOR_REPORT_INLINE_MAX_SCORES`` item scores, default 5,000) and
     otherwise by a Celery task enqueued on commit. A failed run is started again, and a run
-    still queued after ten minutes is enqueued again (computing is idempotent)."""
+    still queued after ten minutes is enqueued again (computing is idempotent). A variant with a
+    cluster field is always computed by a worker; an unknown field raises ``ReportOptionError``."""
+    _check_cluster_field(study, options.get("cluster_field"))
     key = dict(study=study, instrument_version=version, options_key=_options_key(options),
                fingerprint=ratings_fingerprint(study, version))
     run = ReportRun.objects.filter(**key).first()
@@ -61,7 +84,7 @@ def report_run_get_or_start(*, study, version, options: dict, created_by=None) -
         pass  # its message may be lost (a broker without unacked copies): enqueue again, harmlessly
     else:
         return run
-    if _small_enough_inline(study, version):
+    if _inline(study, version, options):
         report_run_compute(run_id=run.pk)
         run.refresh_from_db()
         return run

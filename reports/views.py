@@ -11,7 +11,9 @@ from audit.actor import Actor
 from .models import ReportRun
 from .render import render_csv_zip
 from .selectors import report_instrument_version, report_study_for_user
-from .services import report_exported, report_options, report_run_get_or_start, report_run_page, report_viewed
+from .services import (
+    ReportOptionError, report_exported, report_options, report_run_get_or_start, report_run_page, report_viewed,
+)
 
 
 def _run_for_request(request, slug):
@@ -21,7 +23,10 @@ def _run_for_request(request, slug):
     except ValueError as error:
         raise Http404(str(error)) from None
     options = report_options(cluster_field=request.GET.get("cluster"))
-    return report_run_get_or_start(study=study, version=version, options=options, created_by=request.user)
+    try:
+        return report_run_get_or_start(study=study, version=version, options=options, created_by=request.user)
+    except ReportOptionError as error:
+        raise Http404(str(error)) from None
 
 
 @login_required

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.actor import Actor
-from ratings.services.batches import batch_create
+from ratings.services.batches import UnknownInstrument, batch_create
 from ratings.services.scoring import ScoringError
 from ratings.tabular import ImportRejected
 
@@ -22,9 +22,13 @@ class BatchItemSerializer(serializers.Serializer):
     metadata = serializers.DictField(required=False, default=dict)
 
 
+INSTRUMENT_REFERENCE = r"^[a-z0-9][a-z0-9-]{0,63}(@[0-9A-Za-z.+-]{1,64})?$"
+
+
 class BatchInput(serializers.Serializer):
-    instrument = serializers.CharField(max_length=200, help_text="`slug` (latest version) or `slug@version`")
-    items = BatchItemSerializer(many=True, allow_empty=False, max_length=MAX_ROWS)
+    instrument = serializers.RegexField(INSTRUMENT_REFERENCE, max_length=129,
+                                        help_text="`slug` (latest version) or `slug@version`")
+    items = BatchItemSerializer(many=True, allow_empty=False, min_length=1, max_length=MAX_ROWS)
 
 
 class BatchCreateApi(APIView):
@@ -40,7 +44,8 @@ class BatchCreateApi(APIView):
         request=BatchInput,
         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
                                      description="a client-chosen key; a retry with it returns the same job")],
-        responses={202: ScoringJobOutput, 400: ErrorListOutput, 401: ErrorOutput, 403: ErrorOutput},
+        responses={202: ScoringJobOutput, 400: ErrorListOutput, 401: ErrorOutput, 403: ErrorOutput,
+                   404: ErrorOutput},
     )
     def post(self, request: Request) -> Response:
         data = BatchInput(data=request.data)
@@ -49,6 +54,8 @@ class BatchCreateApi(APIView):
         try:
             result = batch_create(owner=request.user, idempotency_key=key, actor=Actor.from_request(request),
                                   **data.validated_data)
+        except UnknownInstrument as exc:  # a well-formed reference to nothing: like a missing object
+            return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
         except ScoringError as exc:
             return Response({"detail": str(exc), "errors": [{"field": "instrument", "message": str(exc)}]},
                             status=status.HTTP_400_BAD_REQUEST)

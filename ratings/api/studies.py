@@ -13,6 +13,7 @@ from ratings.models import Study
 from ratings.selectors import studies_for_user
 from audit.actor import Actor
 from ratings.services import StudyDesignError, study_get_or_create, study_update
+from ratings.services.studies import SLUG_NOT_AVAILABLE, study_slug_available
 
 from .common import CreatesStudies, ErrorListOutput, ErrorOutput
 
@@ -40,17 +41,26 @@ DESIGN_HELP = ("crossed | one-way; empty or omitted: undeclared, and the report 
                "from the ratings")
 
 
+class StrictCharField(serializers.CharField):
+    """Text only: DRF's CharField turns a number into its digits; the schema says string."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictSlugField(StrictCharField, serializers.SlugField):
+    pass
+
+
 class StudyInput(serializers.Serializer):
-    slug = serializers.SlugField(max_length=64)
-    title = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    slug = StrictSlugField(max_length=64)
+    title = StrictCharField(max_length=300, required=False, allow_blank=True)
+    description = StrictCharField(required=False, allow_blank=True, default="")
     rating_design = serializers.ChoiceField(choices=["crossed", "one-way", ""], required=False, default="",
                                             allow_blank=True, help_text=DESIGN_HELP)
 
-    def validate_slug(self, slug: str) -> str:
-        if Study.objects.filter(slug=slug).exists():
-            raise serializers.ValidationError("a study with this slug exists; choose another")
-        return slug
 
 
 def study_for(request: Request, slug: str) -> Study:
@@ -71,10 +81,14 @@ class StudyListCreateApi(ListAPIView):
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=StudyInput, responses={201: StudyOutput, 400: ErrorListOutput, 403: ErrorOutput})
+    @extend_schema(request=StudyInput, responses={201: StudyOutput, 400: ErrorListOutput, 403: ErrorOutput,
+                                                     409: ErrorListOutput})
     def post(self, request: Request) -> Response:
         data = StudyInput(data=request.data)
         data.is_valid(raise_exception=True)
+        if not study_slug_available(slug=data.validated_data["slug"]):  # yours, another's, or reserved
+            return Response({"detail": SLUG_NOT_AVAILABLE, "errors": [{"field": "slug", "message": SLUG_NOT_AVAILABLE}]},
+                            status=status.HTTP_409_CONFLICT)
         study, _ = study_get_or_create(**data.validated_data, created_by=request.user)
         return Response(StudyOutput(study).data, status=status.HTTP_201_CREATED)
 

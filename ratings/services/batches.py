@@ -18,6 +18,10 @@ from .studies import study_get_or_create
 from .targets import targets_import
 
 
+class UnknownInstrument(ScoringError):
+    """No published instrument has the reference the batch names."""
+
+
 @dataclass(frozen=True, slots=True)
 class BatchResult:
     job: ScoringJob
@@ -65,7 +69,7 @@ def _create(*, owner, instrument: str, items: list[dict], idempotency_key: str |
     try:
         version = instrument_version_get(reference=instrument)
     except InstrumentVersion.DoesNotExist:
-        raise ScoringError(f"no published instrument {instrument!r}") from None
+        raise UnknownInstrument(f"no published instrument {instrument!r}") from None
     if version.kind != InstrumentVersion.Kind.SCALE:
         raise ScoringError(f"{version} is a {version.kind} instrument; the LLM rater scores scale instruments")
     if not items:

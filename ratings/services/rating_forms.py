@@ -1,5 +1,6 @@
 """A human rater filling in an instrument: drafts, submission, and a manager reopening it."""
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -19,6 +20,22 @@ class RatingFormError(ValueError):
 
     def __str__(self) -> str:
         return "; ".join(f"{code}: {message}" for code, message in self.errors.items())
+
+
+# Time on the form, as the form's script reports it, is kept between 0 and this (a day): a
+# draft saying "1e309" (infinite) or years would make the study's time-on-form meaningless.
+MAX_SECONDS_ON_FORM = 24 * 3600.0
+
+
+def bounded_seconds(value) -> float | None:
+    """``value`` as seconds on the form, within [0, MAX_SECONDS_ON_FORM]; None if not a finite number."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not math.isfinite(seconds):
+        return None
+    return min(max(seconds, 0.0), MAX_SECONDS_ON_FORM)
 
 
 class RatingLocked(ValueError):
@@ -65,8 +82,10 @@ def _save(assignment: Assignment, values: dict[str, int], seconds_spent: float |
                 ItemScore.objects.filter(pk=current[code].pk).update(score=value)
         else:
             ItemScore.objects.create(rating=rating, item=items[code], score=value)
+    seconds_spent = bounded_seconds(seconds_spent)
     if seconds_spent is not None:
-        rating.seconds_spent = max(float(seconds_spent), rating.seconds_spent or 0.0)
+        previous = bounded_seconds(rating.seconds_spent) or 0.0
+        rating.seconds_spent = max(seconds_spent, previous)
     rating.save()
     return rating
 

@@ -21,6 +21,17 @@ def _check_design(design: str) -> str:
     return design
 
 
+# Study slugs are one namespace for the installation (they are in every URL). Whether a slug is
+# taken, by your study or by one you cannot see, or reserved (API batches name their studies
+# ``batch-...``), is answered with the same sentence, which never says that a study exists.
+SLUG_NOT_AVAILABLE = "this slug is not available; choose another"
+RESERVED_SLUG_PREFIXES = ("batch-",)
+
+
+def study_slug_available(*, slug: str) -> bool:
+    return not slug.startswith(RESERVED_SLUG_PREFIXES) and not Study.objects.filter(slug=slug).exists()
+
+
 @transaction.atomic
 def study_get_or_create(*, slug: str, title: str | None = None, description: str = "",
                         rating_design: str = "", created_by=None) -> tuple[Study, bool]:

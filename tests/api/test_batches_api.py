@@ -123,7 +123,7 @@ def test_invalid_batches_are_400_naming_the_field(api, engagement, payload, fiel
 
 def test_unknown_instrument_and_repeated_ids_store_nothing(post_batch):
     unknown = post_batch(instrument="ghost")
-    assert unknown.status_code == 400 and "ghost" in unknown.json()["detail"]
+    assert unknown.status_code == 404 and "ghost" in unknown.json()["detail"]
     repeated = post_batch(items=[{"id": "a", "text": "x"}, {"id": "a", "text": "y"}])
     assert repeated.status_code == 400 and repeated.json()["errors"] == [{"line": 2, "reason": "id 'a' repeats line 1"}]
     assert not ScoringJob.objects.exists() and not Study.objects.exists() and not Batch.objects.exists()

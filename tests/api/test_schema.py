@@ -70,3 +70,12 @@ def test_no_server_errors_and_responses_match_the_schema(case, token):
     case.call_and_validate(headers={"Authorization": f"Token {token}"},
                            checks=[not_a_server_error, response_schema_conformance, status_code_conformance,
                                    content_type_conformance])
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(max_examples=8, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+def test_every_check_passes(case, token):
+    """schemathesis' full set of checks (conformance, negative data, auth, methods): 0 findings."""
+    case.call_and_validate(headers={"Authorization": f"Token {token}"})

@@ -33,7 +33,7 @@ def _events():
 
 
 def test_api_reads_and_writes_are_recorded_with_user_address_and_request_id(study):
-    api = APIClient(REMOTE_ADDR="10.1.2.3")
+    api = APIClient(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="10.1.2.3")  # through nginx
     api.force_authenticate(study.created_by)
     api.get("/api/v1/studies/audited/targets/", HTTP_X_REQUEST_ID="req-42")
     api.get("/api/v1/studies/audited/ratings/?format=csv")
@@ -46,6 +46,15 @@ def test_api_reads_and_writes_are_recorded_with_user_address_and_request_id(stud
     first = AuditEvent.objects.order_by("id").first()
     assert (first.ip, first.request_id, first.via, first.object_id) == ("10.1.2.3", "req-42", "api", "T1,T2")
     assert AuditEvent.objects.filter(action="export").get().detail == {"item_scores": 0, "format": "csv"}
+
+
+def test_a_request_id_and_a_forwarded_address_are_believed_only_from_the_proxy(study, settings):
+    settings.ANCHOR_TRUSTED_PROXIES = ["127.0.0.1"]
+    api = APIClient(REMOTE_ADDR="198.51.100.4", HTTP_X_FORWARDED_FOR="10.9.9.9")  # not through nginx
+    api.force_authenticate(study.created_by)
+    api.get("/api/v1/studies/audited/targets/", HTTP_X_REQUEST_ID="forged-id")
+    event = AuditEvent.objects.get()
+    assert event.ip == "198.51.100.4" and event.request_id != "forged-id" and len(event.request_id) == 32
 
 
 def test_a_rater_viewing_and_submitting_a_form_is_recorded(study, engagement, client, django_user_model):

@@ -46,9 +46,12 @@ def _nginx_bytes(value: str) -> int:
 def test_nginx_body_limit_matches_the_upload_limit_of_the_settings_and_the_example():
     conf = (DEPLOY / "nginx" / "anchor.conf").read_text(encoding="utf-8")
     limit = _nginx_bytes(re.search(r"^\s*client_max_body_size\s+(\S+);", conf, re.M)[1])
-    assert limit == project_settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    assert limit == project_settings.ANCHOR_MAX_UPLOAD_BYTES > project_settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     assert limit == int(settings_in_the_example()["ANCHOR_MAX_UPLOAD_BYTES"])
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in conf  # SECURE_PROXY_SSL_HEADER relies on it
+    # the client's address and the request id, believed from ANCHOR_TRUSTED_PROXIES only
+    assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in conf
+    assert "proxy_set_header X-Request-ID $request_id;" in conf
 
 
 def _exec_start(unit: str) -> str:

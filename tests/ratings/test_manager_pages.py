@@ -1,6 +1,8 @@
 """Study manager pages and the assignment design behind them."""
 
 import pytest
+
+from ratings.encryption import perturbation_decrypted
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -117,4 +119,5 @@ def test_manager_starts_a_robustness_run_and_a_bad_edits_file_is_refused_by_row(
                                                   "perturbation": "edit_content", "edits": good, "seed": 0})
     job = ScoringJob.objects.get()
     assert response.url == f"/jobs/{job.pk}/" and job.total == 1
-    assert job.rater.perturbation["edits"] == {"T2": "Client: yes, gladly."}
+    assert perturbation_decrypted(job.rater.perturbation)["edits"] == {"T2": "Client: yes, gladly."}
+    assert job.rater.perturbation["edits"]["T2"].startswith("fernet:")  # stored encrypted

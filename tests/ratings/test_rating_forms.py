@@ -122,3 +122,19 @@ def test_admin_action_reopens_a_submitted_rating(setup, client, admin_client):
     rating.refresh_from_db()
     assert rating.status == "draft"
     assert Assignment.objects.get(pk=assignments["ann"].pk).status == "in_progress"
+
+
+@pytest.mark.parametrize("seconds, stored", [
+    pytest.param("1e309", 12.0, id="infinite-ignored"),
+    pytest.param("nan", 12.0, id="nan-ignored"),
+    pytest.param(1e12, 86400.0, id="years-capped-at-a-day"),
+    pytest.param(-5, 12.0, id="negative-is-zero"),
+])
+def test_a_drafts_seconds_stay_finite_and_bounded(setup, client, seconds, stored):
+    users, assignments = setup
+    client.force_login(users["ann"])
+    url = f"/rate/{assignments['ann'].pk}/draft/"
+    client.post(url, json.dumps({"answers": {"participation": "4"}, "seconds": 12}), content_type="application/json")
+    raw = f'{{"answers": {{"participation": "4"}}, "seconds": {seconds if isinstance(seconds, (int, float)) else json.dumps(seconds)}}}'
+    assert client.post(url, raw, content_type="application/json").status_code == 200
+    assert Rating.objects.get(rater__name="ann").seconds_spent == stored

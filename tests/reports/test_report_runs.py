@@ -33,8 +33,24 @@ def test_small_report_computed_at_once_cached_and_recomputed_when_a_rating_chang
     changed = api.get(URL)
     assert changed.status_code == 200 and changed.json()["generated_at"] != first.json()["generated_at"]
     assert ReportRun.objects.count() == 1  # the stale run is gone
-    other_options = api.get(URL + "?cluster=patient")
-    assert other_options.json()["cluster_field"] == "patient" and ReportRun.objects.count() == 2
+
+
+
+def test_every_cluster_variant_is_computed_by_a_worker_and_an_unknown_field_is_refused(
+        api, django_capture_on_commit_callbacks):
+    """A new ``?cluster=`` value would recompute the report in the request (seconds each): it
+    goes to the worker like a large report, and a field no target has starts nothing."""
+    assert api.get(URL).status_code == 200  # the study's own report: small, computed at once
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        variant = api.get(URL + "?cluster=patient")
+    assert variant.status_code == 202 and variant.json()["options"]["cluster_field"] == "patient"
+    assert len(callbacks) == 1 and ReportRun.objects.count() == 2
+    report_run_compute(run_id=variant.json()["id"])  # what the worker does
+    done = api.get(URL + "?cluster=patient")
+    assert done.status_code == 200 and done.json()["cluster_field"] == "patient"
+    unknown = api.get(URL + "?cluster=no-such-field")
+    assert unknown.status_code == 400 and "no-such-field" in unknown.json()["detail"]
+    assert ReportRun.objects.count() == 2
 
 
 def test_large_report_answers_202_with_progress_until_the_worker_is_done(api, client, settings,

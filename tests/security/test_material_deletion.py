@@ -80,3 +80,33 @@ def test_the_deleted_material_is_gone_from_the_sqlite_file(tmp_path):
     content = db.read_bytes()
     assert b"JANE-ROE-" not in content
     assert not [c for c in ciphertexts if c.encode() in content]
+
+
+@pytest.mark.slow
+def test_the_edited_material_of_a_robustness_run_is_encrypted_and_deleted_with_the_material(tmp_path):
+    """A content-edit run stores edited transcripts on its rater: encrypted like target texts (the
+    plain text is never in the file) and gone from the file's bytes after the deletion."""
+    db = tmp_path / "anchor.sqlite3"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "ANCHOR_VAR_DIR": str(tmp_path / "var")}
+    targets, edits = tmp_path / "t.jsonl", tmp_path / "edits.csv"
+    targets.write_text("".join(json.dumps({"id": f"T{i}", "text": f"Client: session {i} " + "words " * 50}) + "\n"
+                               for i in range(5)), encoding="utf-8")
+    edits.write_text("id,text\n" + "".join(f"T{i},Client: EDITED-MATERIAL-{i} I told nobody.\n" for i in range(3)),
+                     encoding="utf-8")
+    _manage("migrate", "--noinput", env=env)
+    _manage("load_instrument", "--builtin", env=env)
+    _manage("import_targets", "withdrawn", str(targets), env=env)
+    _manage("score", "withdrawn", "--instrument", "therapy-engagement", "--perturb", "edit_content",
+            "--edits", str(edits), env=env)
+    with sqlite3.connect(db) as conn:
+        [(stored,)] = conn.execute("SELECT perturbation FROM ratings_rater WHERE perturbation LIKE '%edits%'")
+    stored_edits = json.loads(stored)["edits"]
+    assert sorted(stored_edits) == ["T0", "T1", "T2"] and all(v.startswith("fernet:") for v in stored_edits.values())
+    content = db.read_bytes()
+    assert b"EDITED-MATERIAL" not in content and stored_edits["T1"].encode() in content
+    _manage("delete_study_material", "withdrawn", "--yes", env=env)
+    content = db.read_bytes()
+    assert not [v for v in stored_edits.values() if v.encode() in content]
+    with sqlite3.connect(db) as conn:
+        [(stored,)] = conn.execute("SELECT perturbation FROM ratings_rater WHERE perturbation LIKE '%edits%'")
+    assert json.loads(stored)["edits"] == {"T0": "", "T1": "", "T2": ""}
