@@ -16,8 +16,8 @@ import psychometrics as pm
 
 from . import frames
 from . import novelty as novelty_report
+from .consistency_section import section_consistency
 from .item_analysis_section import section_item_analysis
-from .multilevel import multilevel_consistency
 from .robustness import section_robustness
 from . import reliability
 from .reliability import NOT_PAIRED
@@ -129,99 +129,6 @@ def _section_human_reliability(data: Data) -> dict:
     return out
 
 
-def _keyed_item_matrix(data: Data, rows: pd.DataFrame, index, column: str) -> pd.DataFrame:
-    matrix = rows.pivot_table(index=index, columns="item", values=column, aggfunc="first")
-    for code in matrix.columns:
-        item = data.spec.item(code)
-        if item.reverse:  # keyed() over the column: min + max - value
-            matrix[code] = item.scale.min + item.scale.max - matrix[code]
-    return matrix
-
-
-FEW_FACTOR_OBSERVATIONS = 100
-FEW_CFA_OBSERVATIONS = 200
-OMEGA_WARNING = ("Omega comes from a factor model fitted to {n} observations (fewer than 100): loadings are "
-                 "unstable at this size unless communalities are high (MacCallum, Widaman, Zhang & Hong 1999, "
-                 "Psychological Methods 4(1), 84-99).")
-CFA_WARNING = ("A CFA on {n} observations (fewer than 200): fit indices are unstable and chi-square based "
-               "indices are biased at this size (Boomsma 1985; Kline 2016, Principles and Practice of SEM, "
-               "4th ed., ch. 9); read them as descriptive only.")
-
-
-def _scale_sets(data: Data, matrix: pd.DataFrame) -> list[tuple[str, list[str]]]:
-    """(code, items) of every scale to analyse: the subscales, or, without subscales, all the
-    instrument's non-nominal items as one set (item-level analysis)."""
-    if data.spec.subscales:
-        return [(s.code, [c for c in s.items if c in matrix.columns]) for s in data.spec.subscales]
-    codes = [code for _, code in data.score_measures() if code in matrix.columns]
-    return [(ALL_ITEMS, codes)] if codes else []
-
-
-ALL_ITEMS = "all_items"
-
-
-def _consistency(data: Data, matrix: pd.DataFrame) -> dict:
-    out = {}
-    for code, codes in _scale_sets(data, matrix):
-        sub = matrix[codes]
-        entry = {"items": codes, "alpha": attempt(lambda: pm.cronbach_alpha(sub))}
-        if code == ALL_ITEMS:
-            entry["note"] = "the instrument defines no subscales: all its items analysed as one set"
-        groups = _group_factors(data, code, codes)
-        if len(codes) >= 3:
-            entry["omega"] = _warn_small(attempt(lambda: pm.omega(sub)), FEW_FACTOR_OBSERVATIONS, OMEGA_WARNING)
-            entry["item_statistics"] = attempt(lambda: pm.item_statistics(sub, with_omega=False))
-        else:
-            entry["omega"] = {"error": f"Omega needs at least three items; this scale has {len(codes)}."}
-        if len(groups) >= 2:  # a scale made of subscales: omega hierarchical with them as groups
-            entry["omega_hierarchical"] = _warn_small(_proper(attempt(lambda: pm.omega(sub, subscales=groups))),
-                                                      FEW_FACTOR_OBSERVATIONS, OMEGA_WARNING)
-        if len(codes) >= 4:
-            entry["cfa_one_factor"] = _cfa_bounds(_warn_small(attempt(lambda: pm.cfa_one_factor(sub)),
-                                                              FEW_CFA_OBSERVATIONS, CFA_WARNING))
-        out[code] = entry
-    return out
-
-
-def _warn_small(figure: dict, limit: int, text: str) -> dict:
-    n = figure.get("n")
-    if n is not None and n < limit and "error" not in figure:
-        figure = {**figure, "warnings": [*figure.get("warnings", []), text.format(n=n)]}
-    return figure
-
-
-def _cfa_bounds(cfa: dict) -> dict:
-    """CFI is capped at 1 by its formula and TLI is not: say why a fit index sits at or beyond 1."""
-    if "error" in cfa or cfa.get("tli") is None:
-        return cfa
-    notes = {}
-    if cfa["chisq"] < cfa["df"]:
-        notes["cfi"] = (f"CFI is 1 by construction when chi-square ({cfa['chisq']:.2f}) is below its degrees of "
-                        f"freedom ({cfa['df']}); it says no misfit was detected, not that the fit is perfect.")
-    if cfa["tli"] > 1:
-        notes["tli"] = (f"TLI {cfa['tli']:.3f} exceeds its nominal maximum of 1 because chi-square "
-                        f"({cfa['chisq']:.2f}) is below its degrees of freedom ({cfa['df']}), which happens by "
-                        f"chance with few observations (n = {cfa['n']}); read it as 1.")
-    return {**cfa, "out_of_range": notes} if notes else cfa
-
-
-def _group_factors(data: Data, code: str, codes: list[str]) -> dict[str, list[str]]:
-    """The other subscales whose items all belong to this scale (its group factors)."""
-    return {other.code: list(other.items) for other in data.spec.subscales
-            if other.code != code and set(other.items) < set(codes)}
-
-
-def _proper(omega: dict) -> dict:
-    """An omega from an improper factor solution (a Heywood case: omega above 1 or omega
-    hierarchical above omega total) is recorded as the reason, not as a number."""
-    total, hierarchical = omega.get("omega_total"), omega.get("omega_hierarchical")
-    if total is None or hierarchical is None or (total <= 1 and hierarchical <= total):
-        return omega
-    return {"error": f"The factor solution is improper (a Heywood case: omega total {total:.3f}, omega "
-                     f"hierarchical {hierarchical:.3f}): {omega['n']} observations do not support "
-                     f"{omega['n_factors']} group factors."}
-
-
 def _section_distributions(data: Data) -> dict:
     """Scores of the human ratings (every rating) and of each LLM rater (expected score), with
     their mean and t interval (kept inside the score's range), for the distribution plots:
@@ -260,29 +167,6 @@ def _score_range(data: Data, kind_of: str, code: str) -> tuple[float, float]:
 
 def _too_few(n: int):
     raise ValueError(f"A mean with an interval needs at least two scores, got {n}.")
-
-
-def _section_consistency(data: Data) -> dict:
-    items = data.items
-    humans = items[items["rater_kind"] == "human"]
-    human_matrix = _keyed_item_matrix(data, humans, ["target", "rater"], "score")
-    out = {"human": {"observations": "one row per submitted human rating (target x rater), "
-                                     "answers; reverse-keyed items keyed",
-                     "scales": _consistency(data, human_matrix)},
-           "level": "scale" if data.spec.subscales else "item",
-           "llm": {}}
-    if data.targets["cluster"].notna().any():  # a cluster field: two-level omega (issue 16)
-        out["human"]["multilevel_omega"] = multilevel_consistency(
-            human_matrix, data.targets["cluster"],
-            {s.code: list(s.items) for s in data.spec.subscales})
-    for rater in data.llms:
-        rows = items[items["rater"] == rater].copy()
-        rows["value"] = rows["expected_score"].fillna(rows["score"])
-        out["llm"][rater] = {"observations": "one row per target, expected scores; "
-                                             "reverse-keyed items keyed",
-                             "scales": _consistency(data, _keyed_item_matrix(
-                                 data, rows, "target", "value"))}
-    return out
 
 
 def _llm_against_humans(data: Data, llm: str, kind_of: str, code: str, basis: str, *,
@@ -432,7 +316,7 @@ def _section_validity(data: Data, report: dict, *, n_boot: int, seed: int) -> di
 SectionBuilder = Callable[[Data, dict, dict], dict | None]  # None: not applicable
 SECTIONS: list[tuple[str, SectionBuilder]] = [
     ("human_reliability", lambda data, report, options: _section_human_reliability(data)),
-    ("internal_consistency", lambda data, report, options: _section_consistency(data)),
+    ("internal_consistency", lambda data, report, options: section_consistency(data)),
     ("llm_vs_human", lambda data, report, options: _section_llm_vs_human(data)),
     ("metric_sensitivity", lambda data, report, options: _section_sensitivity(data)),
     ("score_distributions", lambda data, report, options: _section_distributions(data)),

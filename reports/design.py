@@ -139,5 +139,7 @@ def _statement(out: dict) -> str:
                 f"({size}). Leading forms: ICC(1) and ICC(1,k). Design {how}")
     crossed = ("every rater rated every target" if per["min"] == per["max"] == out["n_raters"]
                else "not every rater rated every target")
+    slots = (" If the rater ids are slots (h1, h2, h3 per target) rather than the same people, declare the "
+             "design one-way." if out["source"] == "inferred" else "")
     return (f"Crossed design: the same raters rate the targets ({crossed}; {size}); rater effects are "
-            f"estimated. Leading forms: ICC(A,1), ICC(C,1), ICC(A,k). Design {how}")
+            f"estimated. Leading forms: ICC(A,1), ICC(C,1), ICC(A,k). Design {how}{slots}")

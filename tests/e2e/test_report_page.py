@@ -27,6 +27,15 @@ def test_report_page_in_the_browser(demo_study, live_server, page, settings):
     assert page.locator("#download-tables").is_visible()
     box = figures.first.bounding_box()
     assert box["width"] > 100 and box["height"] > 100  # the SVG really renders
+    # every visible plot's smallest text, as laid out at this page's width, is at least 10 px
+    smallest = page.evaluate("""() => Math.min(...[...document.querySelectorAll('.figure svg')]
+        .filter(svg => svg.getBoundingClientRect().width > 0)
+        .map(svg => {
+            const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+            return Math.min(...[...svg.querySelectorAll('text')].map(t =>
+                parseFloat(getComputedStyle(t).fontSize) * scale));
+        }))""")
+    assert smallest >= 10, smallest
     folder = Path(settings.VAR_DIR) / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     page.locator(".figures").scroll_into_view_if_needed()

@@ -209,3 +209,17 @@ def test_report_page_is_rendered_once_and_served_from_the_cache(demo_study, clie
     again = client.get("/studies/demo-engagement/report/")
     assert again.status_code == 200 and again.content == first.content
     assert b'href="/studies/demo-engagement/report/tables.zip"' in again.content
+
+
+def test_a_study_without_ratings_says_why_everywhere(story_eval):
+    study, _ = study_get_or_create(slug="empty")
+    study_use_instrument(study=study, version=story_eval)
+    targets_import(study=study, rows=read_rows("id,text\nA,a\nB,b\n", "csv"), fmt="csv")
+    report = study_report(study, instrument_version=story_eval, n_boot=20)
+    assert report["rating_design"]["design"] is None
+    assert report["rating_design"]["statement"].startswith("No target has two human ratings")
+    html = render_html(report)
+    assert "Score distributions: No submitted ratings of this instrument yet." in html
+    assert "No LLM rater has rated this study" in html
+    for table in report_context(report, with_plots=False)["tables"]:
+        assert table["rows"] or table["empty"], table["title"]
