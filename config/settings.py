@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "django_htmx",
     "instruments",
     "ratings",
     "reports",
@@ -47,6 +48,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # An invited rater replaces the one-time password before any other page (ratings/accounts.py).
+    "ratings.accounts.PasswordChangeRequiredMiddleware",
+    # request.htmx for the pages' small progressive enhancements (target search, job progress).
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A lost database connection answers 503 with a sentence, not a bare 500.
     "config.middleware.DatabaseUnavailableMiddleware",
@@ -65,6 +70,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.navigation.navigation",  # Studies / Audit links in the header
             ],
         },
     },
@@ -119,7 +125,7 @@ if ANCHOR_PRODUCTION:
     globals().update(production_settings(env, debug=DEBUG, secret_key=SECRET_KEY))
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "ratings:queue"
+LOGIN_REDIRECT_URL = "ratings:queue"  # study managers land on their studies (ratings/accounts.py)
 LOGOUT_REDIRECT_URL = "home"
 
 REST_FRAMEWORK = {
