@@ -13,7 +13,8 @@ def _versions():
 class StudyCreateForm(forms.Form):
     slug = forms.SlugField(max_length=64, help_text="short name used in URLs and commands")
     title = forms.CharField(max_length=300)
-    instruments = forms.ModelMultipleChoiceField(queryset=_versions(), widget=forms.CheckboxSelectMultiple)
+    instruments = forms.ModelMultipleChoiceField(queryset=_versions(), widget=forms.CheckboxSelectMultiple, required=False,
+                                                 help_text="or upload a definition on the study page")
     targets = forms.FileField(required=False, help_text="CSV or JSONL: id, text, criterion:NAME, metadata")
 
 
