@@ -15,6 +15,9 @@ from .selectors import rater_needs_password_change
 from .services.raters import rater_password_changed
 
 
+CLEARED_KEY = "anchor_password_ok"
+
+
 class PasswordChangeRequiredMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -22,12 +25,23 @@ class PasswordChangeRequiredMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and not self._exempt(request.path) \
-                and rater_needs_password_change(user):
+                and self._needs_change(request, user):
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": "choose a new password first (/accounts/password_change/)"},
                                     status=403)
             return redirect(f"{reverse('password_change')}?first=1")
         return self.get_response(request)
+
+    @staticmethod
+    def _needs_change(request, user) -> bool:
+        # The flag is only ever cleared, so once clear it is remembered in the session: one query
+        # per session, not per request.
+        if request.session.get(CLEARED_KEY) == user.pk:
+            return False
+        if rater_needs_password_change(user):
+            return True
+        request.session[CLEARED_KEY] = user.pk
+        return False
 
     @staticmethod
     def _exempt(path: str) -> bool:

@@ -130,6 +130,7 @@ def test_a_manager_runs_a_study_in_the_browser(live_server, browser, page, axe_c
     page.click("#commit")
     page.wait_for_selector(".messages:has-text('6 assignments created')")
     assert Assignment.objects.filter(target__study__slug="pilot").count() == 6
+    page.evaluate("window.scrollTo(0, 0)")
     screenshots(page, "study-page")
 
     # Step 5: score the (small) study with the bundled LLM and follow the job.
