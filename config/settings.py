@@ -125,7 +125,7 @@ if ANCHOR_PRODUCTION:
     globals().update(production_settings(env, debug=DEBUG, secret_key=SECRET_KEY))
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "ratings:queue"  # study managers land on their studies (ratings/accounts.py)
+LOGIN_REDIRECT_URL = "ratings:queue"
 LOGOUT_REDIRECT_URL = "home"
 
 REST_FRAMEWORK = {
