@@ -102,6 +102,9 @@ def test_a_manager_runs_a_study_in_the_browser(live_server, browser, page, axe_c
     assert "4 targets created" in page.inner_text("main")
     assert "No instrument yet" in page.inner_text("#status-instruments")
     axe_check(page, "study page, new")
+    page.fill("#target-q", "P3")  # the target search narrows the list as one types (htmx)
+    page.wait_for_function("document.querySelectorAll('#targets tbody tr').length === 1")
+    assert "P3" in page.inner_text("#targets tbody")
 
     # Step 2: upload the instrument definition.
     page.set_input_files("#instrument-upload input[name=definition]", str(definition))
