@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     # Swagger UI's files from the package, so /api/docs/ loads nothing from another origin.
     "drf_spectacular_sidecar",
     "csp",
+    "django_htmx",
     "instruments",
     "ratings",
     "reports",
@@ -53,6 +54,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # An invited rater replaces the one-time password before any other page (ratings/accounts.py).
+    "ratings.accounts.PasswordChangeRequiredMiddleware",
+    # request.htmx for the pages' small progressive enhancements (target search, job progress).
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Content-Security-Policy (below), and no caching of pages that may show material.
     "csp.middleware.CSPMiddleware",
@@ -76,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.navigation.navigation",  # Studies / Audit links in the header
             ],
         },
     },

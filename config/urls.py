@@ -11,6 +11,7 @@ from instruments import api as instruments_api
 from novelty.api import LiteratureListUploadApi, ScoringJobArtefactsApi
 from scaledev.api import ScaleDevelopmentApi
 from reports.api import ReportRunApi, StudyReportApi
+from ratings.accounts import RaterPasswordChangeView, SignInView
 from ratings.urls import api_urlpatterns as ratings_api
 
 instruments_api_urlpatterns = [
@@ -21,8 +22,9 @@ instruments_api_urlpatterns = [
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password_change/", RaterPasswordChangeView.as_view(), name="password_change"),
     path("api/v1/", include((instruments_api_urlpatterns, "instruments-api"))),
     path("api/v1/", include((ratings_api, "ratings-api"))),
     path("api/v1/studies/<slug:slug>/report/", StudyReportApi.as_view(), name="api-study-report"),

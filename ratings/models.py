@@ -93,6 +93,10 @@ class Rater(models.Model):
     perturbation = models.JSONField(default=dict, blank=True,
                                     help_text="for a robustness run: what is perturbed before rating "
                                               "(ratings/llm/perturbations.py) and the base rater")
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", help_text="the study manager whose rater pool this rater is in")
+    password_change_required = models.BooleanField(
+        default=False, help_text="an invited rater signs in with a one-time password and must choose their own")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

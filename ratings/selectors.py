@@ -156,3 +156,90 @@ def human_raters_with_accounts():
     from .models import Rater
 
     return Rater.objects.filter(kind=Rater.Kind.HUMAN, user__isnull=False).select_related("user")
+
+
+def raters_for_manager(*, user):
+    """The human raters ``user`` may assign: the ones they invited and the ones already assigned
+    in studies they manage; staff, every human rater with an account. Another manager's
+    invitees are never offered, so they never see this manager's studies in their queue."""
+    from .models import Rater
+
+    raters = human_raters_with_accounts()
+    if not user.is_authenticated:
+        return raters.none()
+    if _sees_everything(user):
+        return raters
+    in_studies = Assignment.objects.filter(target__study__in=studies_for_user(user=user)).values("rater_id")
+    return raters.filter(Q(invited_by=user) | Q(pk__in=in_studies)).distinct()
+
+
+def rater_needs_password_change(user) -> bool:
+    """Whether ``user`` still signs in with an invitation's one-time password."""
+    from .models import Rater
+
+    return bool(user.is_authenticated and Rater.objects.filter(user=user, password_change_required=True).exists())
+
+
+def study_targets_page(*, study: Study, query: str = "", page: int | str = 1, per_page: int = 20):
+    """One page of the study's targets, those whose id contains ``query`` (texts are encrypted,
+    so the search is on ids and nothing else)."""
+    from django.core.paginator import Paginator
+
+    targets = study.targets.order_by("external_id").only("pk", "external_id", "created_at", "criteria", "study_id")
+    if query:
+        targets = targets.filter(external_id__icontains=query)
+    return Paginator(targets, per_page).get_page(page)
+
+
+def study_human_ratings(*, study: Study, query: str = ""):
+    """The study's form ratings (drafts and submitted), newest first, for a manager to reopen."""
+    ratings = (Rating.objects.filter(target__study=study, source=Rating.Source.FORM)
+               .select_related("rater", "target", "instrument_version__instrument")
+               .order_by("-submitted_at", "-updated_at"))
+    if query:
+        ratings = ratings.filter(Q(target__external_id__icontains=query) | Q(rater__name__icontains=query))
+    return ratings
+
+
+def next_assignment_for_rater(*, user, after: Assignment) -> Assignment | None:
+    """The rater's next assignment still to do (in queue order), other than ``after``."""
+    return (assignments_for_rater(user=user).exclude(pk=after.pk)
+            .exclude(status=Assignment.Status.SUBMITTED).first())
+
+
+def _duration_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def scoring_job_page(job: ScoringJob, *, now) -> dict:
+    """What the job page shows: the API's progress plus elapsed time, an estimate of the time
+    left (the mean time per finished target times the targets left; none before the first
+    finishes) and how long the current target has been running. Extend this dict to show more."""
+    progress = scoring_job_progress(job)
+    finished = job.completed + job.failed
+    active = job.status in (ScoringJob.Status.QUEUED, ScoringJob.Status.RUNNING)
+    start = job.started_at or job.created_at
+    end = job.finished_at if job.finished_at else now
+    elapsed = (end - start).total_seconds() if job.started_at or not active else None
+    estimate, current = None, ""
+    if active and elapsed is not None and finished:
+        estimate = elapsed / finished * (job.total - finished)
+    if active and job.started_at:
+        last = (Rating.objects.filter(scoring_job=job).order_by("-submitted_at")
+                .values_list("submitted_at", flat=True).first())
+        since = (now - max(filter(None, [last, job.started_at]))).total_seconds()
+        current = f"target {min(finished + 1, job.total)} of {job.total}, running for {_duration_text(since)}"
+    return {**progress, "finished": finished, "active": active, "elapsed_s": elapsed,
+            "elapsed_text": _duration_text(elapsed) if elapsed is not None else "not started yet",
+            "estimate_s": estimate,
+            "estimate_text": _duration_text(estimate) if estimate is not None else "after the first target is scored",
+            "current_text": current}

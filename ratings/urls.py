@@ -6,10 +6,14 @@ app_name = "ratings"
 
 urlpatterns = [
     path("jobs/<int:job_id>/", views.scoring_job_detail, name="scoring-job"),
+    path("jobs/<int:job_id>/cancel/", manage_views.scoring_job_cancel_view, name="scoring-job-cancel"),
     path("rate/", views.rater_queue, name="queue"),
     path("manage/", manage_views.study_list, name="manage"),
     path("manage/<slug:slug>/", manage_views.study_detail, name="manage-study"),
     path("manage/<slug:slug>/sampling/", sampling_views.sampling_plan_page, name="manage-study-sampling"),
+    path("manage/<slug:slug>/ratings/", manage_views.study_ratings, name="manage-study-ratings"),
+    path("manage/<slug:slug>/ratings/<int:rating_id>/reopen/", manage_views.study_rating_reopen,
+         name="manage-rating-reopen"),
     path("rate/<int:assignment_id>/", views.rating_form, name="rating-form"),
     path("rate/<int:assignment_id>/draft/", views.rating_autosave, name="rating-autosave"),
 ]

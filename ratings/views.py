@@ -2,25 +2,40 @@
 
 import json
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from audit.actor import Actor
 
 from .models import Assignment, Rating
-from .selectors import assignment_answers, assignments_for_rater, scoring_job_progress, scoring_jobs_for_user
+from .selectors import (
+    assignment_answers, assignments_for_rater, next_assignment_for_rater, scoring_job_page, scoring_jobs_for_user,
+)
 from .services.access import material_viewed
 from .services.pipelines import pipeline_review_context
-from .services.rating_forms import RatingFormError, RatingLocked, rating_draft_save, rating_submit
+from .services.rating_forms import RatingFormError, RatingLocked, items_waived, rating_draft_save, rating_submit
 
 
 @login_required
 def scoring_job_detail(request, job_id: int):
-    """A job's live progress; the page polls the API, so both always show the same numbers."""
+    """A job's live progress, in the site's frame. The page re-renders its progress block every
+    two seconds (htmx) from ``scoring_job_page`` (the same numbers the API shows)."""
     job = get_object_or_404(scoring_jobs_for_user(user=request.user), pk=job_id)
-    return render(request, "ratings/scoring_job.html", {"job": scoring_job_progress(job)})
+    manages = request.user.has_perm("ratings.add_study")
+    study_url = reverse("ratings:manage-study", args=[job.study.slug]) if manages else ""
+    try:
+        report_url = reverse("reports:study-report", args=[job.study.slug]) if manages else ""
+    except NoReverseMatch:  # the reports app is optional
+        report_url = ""
+    page = scoring_job_page(job, now=timezone.now())
+    return render(request, "ratings/scoring_job.html", {
+        "job": page, "study_url": study_url, "report_url": report_url, "can_cancel": manages and page["active"],
+    })
 
 
 @login_required
@@ -46,6 +61,19 @@ def _seconds(value) -> float | None:
         return None
 
 
+def _after_submit(request, assignment):
+    """Confirm the submission; "Submit & next" opens the rater's next assignment still to do."""
+    following = next_assignment_for_rater(user=request.user, after=assignment) if "next" in request.POST else None
+    note = f"Rating of {assignment.target.external_id} submitted."
+    if following is not None:
+        messages.success(request, f"{note} Next: {following.target.external_id}.")
+        return redirect("ratings:rating-form", assignment_id=following.pk)
+    if "next" in request.POST:
+        note += " That was the last one waiting for you."
+    messages.success(request, note)
+    return redirect("ratings:queue")
+
+
 @login_required
 def rating_form(request, assignment_id: int):
     """Fill in one assignment. Another rater's assignment answers 404 (the queryset is scoped)."""
@@ -53,27 +81,45 @@ def rating_form(request, assignment_id: int):
     errors: dict[str, str] = {}
     if request.method == "POST":
         answers = _posted_answers(request.POST)
+        seconds = _seconds(request.POST.get("seconds"))
         try:
-            rating_submit(assignment=assignment, answers=answers, seconds_spent=_seconds(request.POST.get("seconds")),
+            rating_submit(assignment=assignment, answers=answers, seconds_spent=seconds,
                           actor=Actor.from_request(request))
-            return redirect("ratings:queue")
+            return _after_submit(request, assignment)
         except RatingFormError as exc:
             errors = exc.errors
-            rating_draft_save(assignment=assignment, answers=answers, seconds_spent=_seconds(request.POST.get("seconds")))
+            try:  # keep what was answered; a rating submitted meanwhile (another tab) stays as it is
+                rating_draft_save(assignment=assignment, answers=answers, seconds_spent=seconds)
+            except RatingLocked:
+                errors = {"": LOCKED_MESSAGE}
         except RatingLocked:
-            errors = {"": "This rating was submitted and is locked; a study manager can reopen it."}
+            errors = {"": LOCKED_MESSAGE}
+    return _render_form(request, assignment, errors)
+
+
+LOCKED_MESSAGE = "This rating was submitted (perhaps in another tab) and is locked; a study manager can reopen it."
+
+
+def _render_form(request, assignment, errors):
     rating, answers = assignment_answers(assignment)
     spec = assignment.instrument_version.spec
-    items = [{"item": item, "answer": answers.get(item.code), "error": errors.get(item.code)} for item in spec.items
-             if item.for_humans]
+    waived = items_waived(assignment)
+    items = [{"item": item, "answer": answers.get(item.code), "error": errors.get(item.code),
+              "required": item.required and item.code not in waived, "waived": item.code in waived}
+             for item in spec.items if item.for_humans]
+    missing = [(n, row) for n, row in enumerate(items, start=1) if row["error"]]
     material_viewed(actor=Actor.from_request(request), study=assignment.target.study,
                     object_id=assignment.target.external_id)
-    return render(request, "ratings/rating_form.html", {
+    response = render(request, "ratings/rating_form.html", {
         "assignment": assignment, "spec": spec, "items": items, "turns": transcript_turns(assignment.target.text),
         "locked": rating is not None and rating.status == Rating.Status.SUBMITTED,
+        "n_answered": sum(1 for row in items if row["answer"] is not None), "missing": missing,
         "seconds_before": (rating.seconds_spent or 0) if rating else 0, "form_error": errors.get(""),
         "pipeline_review": pipeline_review_context(target=assignment.target, version=assignment.instrument_version),
+        "has_next": next_assignment_for_rater(user=request.user, after=assignment) is not None,
     }, status=400 if errors else 200)
+    response["Cache-Control"] = "no-store"  # the material is not kept in the browser's cache
+    return response
 
 
 @login_required

@@ -11,6 +11,8 @@ from audit.actor import Actor
 from audit.services import audit_record
 from ratings.models import Assignment, ItemScore, Rating
 
+from .pipelines import pipeline_review_context
+
 
 @dataclass
 class RatingFormError(ValueError):
@@ -101,14 +103,29 @@ def rating_draft_save(*, assignment: Assignment, answers: Mapping[str, object],
     return rating
 
 
+def items_waived(assignment: Assignment) -> frozenset[str]:
+    """Human-only items of a pipeline instrument that may be left blank for this target: they
+    ask about the pipeline's output (e.g. "does its reasoning align with yours?"), which does not
+    exist while the pipeline has not run on it."""
+    version = assignment.instrument_version
+    if version.kind != "pipeline":
+        return frozenset()
+    review = pipeline_review_context(target=assignment.target, version=version)
+    if review is not None and review.get("data") is not None:
+        return frozenset()
+    return frozenset(item.code for item in version.spec.items if item.raters == "human")
+
+
 @transaction.atomic
 def rating_submit(*, assignment: Assignment, answers: Mapping[str, object],
                   seconds_spent: float | None = None, actor: Actor | None = None) -> Rating:
     """Submit and lock the rating; ``RatingFormError`` names every item that stops it. The
     audit event is written in the same transaction: it exists if and only if the rating does."""
     values, errors = _clean(assignment, answers)
+    waived = items_waived(assignment)
     for item in assignment.instrument_version.spec.items:
-        if item.required and item.for_humans and item.code not in values and item.code not in errors:
+        if item.required and item.for_humans and item.code not in waived and item.code not in values \
+                and item.code not in errors:
             errors[item.code] = "This item is required: choose one of the points."
     if errors:
         raise RatingFormError(errors)

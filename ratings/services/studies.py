@@ -92,6 +92,11 @@ def study_update(*, study: Study, title: str | None = None, description: str | N
     return study
 
 
-def study_use_instrument(*, study: Study, version: InstrumentVersion) -> None:
-    """Record that ``study`` uses ``version`` (idempotent)."""
+def study_use_instrument(*, study: Study, version: InstrumentVersion, actor: Actor | None = None,
+                         detail: dict | None = None) -> None:
+    """Record that ``study`` uses ``version`` (idempotent); with an ``actor`` the change is
+    audited in the same transaction."""
     study.instrument_versions.add(version)
+    if actor is not None:
+        audit_record(actor=actor, action="create", object_type="instrument", study=study,
+                     detail={"version": str(version), **(detail or {})})

@@ -29,9 +29,14 @@ def browser():
         browser.close()
 
 
+LAPTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+SERIOUS = ("serious", "critical")
+
+
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1366, "height": 800})
+    context = browser.new_context(viewport=LAPTOP)
     page = context.new_page()
     yield page
     context.close()
@@ -42,3 +47,46 @@ def screenshot(page):
     folder = Path(settings.VAR_DIR) / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     return lambda name: page.screenshot(path=str(folder / f"{name}.png"), full_page=False)
+
+
+@pytest.fixture(scope="session")
+def axe():
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe()  # axe-core is bundled in the package: nothing is downloaded
+
+
+@pytest.fixture
+def axe_check(axe):
+    """``axe_check(page, name)``: run axe-core in the page and fail on any serious or critical
+    violation, naming the rule, its help text and the offending elements."""
+    checked = []
+
+    def check(page, name: str) -> None:
+        results = axe.run(page)
+        bad = [v for v in results.response["violations"] if v.get("impact") in SERIOUS]
+        checked.append(name)
+        assert not bad, f"axe on {name} ({page.url}):\n" + "\n".join(
+            f"- {v['id']} ({v['impact']}): {v['help']}: " + "; ".join(n["target"][0] if isinstance(n["target"][0], str)
+                                                                   else str(n["target"]) for n in v["nodes"][:5])
+            for v in bad)
+
+    check.pages = checked
+    return check
+
+
+@pytest.fixture
+def screenshots(settings):
+    """``screenshots(page, name)``: var/screenshots/NAME-1366.png and NAME-390.png (laptop, phone)."""
+    folder = Path(settings.VAR_DIR) / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str, *, full_page: bool = False) -> None:
+        size = page.viewport_size
+        for width, viewport in (("1366", LAPTOP), ("390", PHONE)):
+            page.set_viewport_size(viewport)
+            page.wait_for_timeout(150)  # let the layout settle at the new width
+            page.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=full_page)
+        page.set_viewport_size(size)
+
+    return take

@@ -21,7 +21,7 @@ DEMO = Path(__file__).resolve().parents[2] / "novelty" / "demo"
 SOURCE = "The model attends only to the dominant tidal constituents of the gauge record."
 
 
-def test_reviewer_reads_the_pipeline_output_and_rates_with_the_keyboard(live_server, page, screenshot):
+def test_reviewer_reads_the_pipeline_output_and_rates_with_the_keyboard(live_server, page, screenshot, axe_check):
     version = next(instrument_load(text=p.read_text()).version for p in builtin_definition_files()
                    if p.stem == "novelty-assessment")
     study, _ = study_get_or_create(slug="novelty-demo", title="Novelty of fictional submissions")
@@ -72,6 +72,7 @@ def test_reviewer_reads_the_pipeline_output_and_rates_with_the_keyboard(live_ser
         page.keyboard.press(key)
     page.wait_for_selector("#save-status:has-text('Draft saved')")
     screenshot("novelty-reviewer-form")
+    axe_check(page, "novelty reviewer form")
     page.click("#submit")
     page.wait_for_url(f"{live_server.url}/rate/")
 

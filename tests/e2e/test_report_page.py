@@ -15,8 +15,8 @@ def test_report_page_in_the_browser(demo_study, live_server, page, settings):
     page.goto(f"{live_server.url}/accounts/login/?next=/studies/demo-engagement/report/")
     page.fill("input[name=username]", "creator")
     page.fill("input[name=password]", "pw")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/studies/demo-engagement/report/")
+    page.click("button[type=submit]", timeout=300_000)  # the report is computed for this request
+    page.wait_for_url(f"{live_server.url}/studies/demo-engagement/report/", timeout=300_000)
     assert "1. Human panel reliability" in page.inner_text("body")
     assert page.locator("table").count() >= 6
     figures = page.locator(".figure svg")

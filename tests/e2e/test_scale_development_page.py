@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_manager_develops_and_publishes_a_short_scale(pool_study, live_server, page, screenshot,  # noqa: F811
-                                                         django_user_model):
+                                                         django_user_model, axe_check):
     study, _, true = pool_study
     user = django_user_model.objects.create_user(username="dev", password="pw")
     user.user_permissions.add(*Permission.objects.filter(codename__in=["add_study", "add_instrumentversion"]))
@@ -21,6 +21,7 @@ def test_a_manager_develops_and_publishes_a_short_scale(pool_study, live_server,
     page.fill("input[name=password]", "pw")
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/manage/{study.slug}/scale-development/")
+    axe_check(page, "scale development")
     form = page.locator("#develop")
     form.locator("input[name=criterion]").fill("motivation")
     form.locator("input[name=cluster]").fill("patient")
@@ -34,6 +35,7 @@ def test_a_manager_develops_and_publishes_a_short_scale(pool_study, live_server,
     assert page.locator("#item-analysis tbody tr").count() == 40
     assert page.locator("#figures tbody tr").count() == 3
     screenshot("scale-development")
+    axe_check(page, "scale development, analysed")
     page.fill("#publish input[name=slug]", "engagement-brief")
     page.click("#publish button[type=submit]")
     page.wait_for_selector("text=Published engagement-brief@1.0.0")

@@ -76,3 +76,18 @@ def test_form_before_the_pipeline_ran(client, reviewer, novelty_study, novelty_v
     html = client.get(f"/rate/{Assignment.objects.get(rater=reviewer).pk}/").content.decode()
     assert "The pipeline has not run on this paper yet" in html
     assert PipelineArtefact.objects.count() == 0
+
+
+def test_alignment_is_not_required_before_the_pipeline_ran(client, reviewer, novelty_study, novelty_version):
+    """"Does the pipeline's reasoning align with yours?" cannot be answered without a run."""
+    target = Target.objects.get(study=novelty_study, external_id="P2")
+    assignments_create(rater=reviewer, targets=[target], version=novelty_version)
+    assignment = Assignment.objects.get(rater=reviewer)
+    client.login(username="rev", password="rev-pass-1")
+    html = client.get(f"/rate/{assignment.pk}/").content.decode()
+    assert "Optional here: the pipeline has not run on this paper yet." in html
+    response = client.post(f"/rate/{assignment.pk}/", {"item-novelty": "2", "item-conclusion": "1"})
+    assert response.status_code == 302
+    rating = Rating.objects.get(rater=reviewer)
+    assert rating.status == "submitted"
+    assert {s.item.code for s in rating.item_scores.select_related("item")} == {"novelty", "conclusion"}

@@ -76,7 +76,9 @@ def test_missing_required_items_are_named_next_to_the_item(setup, client):
     response = client.post(f"/rate/{assignments['ann'].pk}/", _post(partial))
     assert response.status_code == 400
     page = response.content.decode()
-    assert 'id="error-motivation" role="alert">This item is required' in page
+    assert 'id="error-motivation">This item is required' in page
+    assert '1 item still needs an answer:' in page and 'href="#item-motivation">8. ' in page  # the summary on top
+    assert "9 of 10 answered" in page.replace('<span id="answered-count">9</span>', "9")
     assert Rating.objects.get(rater__name="ann").status == "draft"  # the rest is kept as a draft
 
 
@@ -138,3 +140,35 @@ def test_a_drafts_seconds_stay_finite_and_bounded(setup, client, seconds, stored
     raw = f'{{"answers": {{"participation": "4"}}, "seconds": {seconds if isinstance(seconds, (int, float)) else json.dumps(seconds)}}}'
     assert client.post(url, raw, content_type="application/json").status_code == 200
     assert Rating.objects.get(rater__name="ann").seconds_spent == stored
+
+
+def test_submitting_an_incomplete_form_after_another_tab_submitted_answers_locked_not_500(setup, client):
+    """Regression: the draft save on the validation-error path raised RatingLocked (500)."""
+    users, assignments = setup
+    client.force_login(users["ann"])
+    url = f"/rate/{assignments['ann'].pk}/"
+    assert client.post(url, _post(ALL)).status_code == 302  # submitted in tab 1
+    partial = dict(ALL)
+    del partial["motivation"]
+    response = client.post(url, _post(partial | {"participation": 1}))  # the stale tab 2, incomplete
+    assert response.status_code == 400
+    assert "submitted (perhaps in another tab) and is locked" in response.content.decode()
+    assert ItemScore.objects.get(rating__rater__name="ann", item__code="participation").score == 4
+
+
+def test_submit_and_next_opens_the_next_assignment_and_confirms(setup, client, engagement):
+    users, assignments = setup
+    study = assignments["ann"].target.study
+    targets_import(study=study, rows=read_rows('id,text\nT2,"Client: Two."\n', "csv"), fmt="csv")
+    ann = Rater.objects.get(name="ann")
+    assignments_create(rater=ann, targets=study.targets.filter(external_id="T2"), version=engagement)
+    client.force_login(users["ann"])
+    page = client.get(f"/rate/{assignments['ann'].pk}/").content.decode()
+    assert 'id="submit-next"' in page and 'role="region" tabindex="0"' in page
+    response = client.post(f"/rate/{assignments['ann'].pk}/", _post(ALL) | {"next": "1"}, follow=True)
+    second = Assignment.objects.get(rater=ann, target__external_id="T2")
+    assert response.redirect_chain[-1][0] == f"/rate/{second.pk}/"
+    assert "Rating of T1 submitted. Next: T2." in response.content.decode()
+    response = client.post(f"/rate/{second.pk}/", _post(ALL) | {"next": "1"}, follow=True)
+    assert response.redirect_chain[-1][0] == "/rate/"
+    assert "That was the last one waiting for you." in response.content.decode()

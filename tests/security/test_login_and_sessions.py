@@ -30,7 +30,7 @@ def test_password_policy(password, ok):
 
 
 def test_an_invited_raters_one_time_password_meets_the_policy(db):
-    rater, password = rater_invite(username="rita")
+    rater, password = rater_invite(name="rita")
     validate_password(password, user=rater.user)
     assert len(password) >= 12
 

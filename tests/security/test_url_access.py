@@ -27,6 +27,7 @@ ROUTES = {
     "": (PUBLIC, 200),
     "accounts/login/": (PUBLIC, 200),
     "accounts/logout/": (PUBLIC, 405),  # POST only
+    "accounts/password_change/": (PAGE, 200),
     "api/schema/": (PUBLIC, 200),  # the API's shape, no data
     "api/docs/": (PUBLIC, 200),
     "api/v1/instruments/": (API, 200),
@@ -49,10 +50,13 @@ ROUTES = {
     "api/v1/jobs/<int:job_id>/artefacts/": (API, 200),  # the novelty pipeline's stage outputs
     "api/v1/jobs/<int:job_id>/cancel/": (API, 405),
     "jobs/<int:job_id>/": (PAGE, 200),
+    "jobs/<int:job_id>/cancel/": (PAGE, 405),  # POST only
     "rate/": (PAGE, 200),
     "manage/": (PAGE, 200),
     "manage/<slug:slug>/": (PAGE, 200),
     "manage/<slug:slug>/sampling/": (PAGE, 200),
+    "manage/<slug:slug>/ratings/": (PAGE, 200),
+    "manage/<slug:slug>/ratings/<int:rating_id>/reopen/": (PAGE, 405),  # POST only
     "rate/<int:assignment_id>/": (PAGE, 200),
     "rate/<int:assignment_id>/draft/": (PAGE, 405),
     "studies/<slug:slug>/report/": (PAGE, 200),
@@ -112,7 +116,7 @@ def world(db, django_user_model, engagement, django_capture_on_commit_callbacks)
     run = report_run_get_or_start(study=studies["alice"], version=engagement, options=report_options(),
                                   created_by=users["alice"])
     values = {"slug": SECRET_SLUG, "job_id": job.pk, "run_id": run.pk, "assignment_id": carol.assignments.get().pk,
-              "reference": "therapy-engagement", "object_id": 1, "content_type_id": 1, "id": 1}
+              "reference": "therapy-engagement", "object_id": 1, "rating_id": 1, "content_type_id": 1, "id": 1}
     return users, values
 
 
