@@ -6,7 +6,7 @@ import django.db.models.deletion
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("ratings", "0007_study_rating_design"),
+        ("ratings", "0011_sampling_plan"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
