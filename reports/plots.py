@@ -14,6 +14,9 @@ import matplotlib
 from matplotlib.figure import Figure
 
 MIN_FONT = 8
+RASTER_POINTS = 300
+"""Scatter plots with more points draw them as one embedded PNG (text and axes stay SVG), so a
+plot's size does not grow with the number of targets."""
 matplotlib.rcParams.update({
     "svg.fonttype": "none", "svg.hashsalt": "anchor-report",  # stable ids: same report, same SVG
     "font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans"], "font.size": 9,
@@ -25,7 +28,7 @@ _FAMILY = re.compile(r"font-family: [^;\"]*")
 
 def _svg(figure: Figure) -> str:
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None}, dpi=144)
     text = buffer.getvalue()
     text = text[text.index("<svg"):]
     text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.S)
@@ -49,7 +52,7 @@ def scatter_identity(points: list[dict], *, title: str, stats_line: str, x_key: 
     pad = (high - low) * 0.05 or 0.5
     axes.plot([low - pad, high + pad], [low - pad, high + pad], color="#888", lw=1,
               ls="--", label="identity")
-    axes.scatter(x, y, s=22, color="#1f5f99", alpha=0.8)
+    axes.scatter(x, y, s=22, color="#1f5f99", alpha=0.8, rasterized=len(x) > RASTER_POINTS)
     axes.set_xlim(low - pad, high + pad)
     axes.set_ylim(low - pad, high + pad)
     axes.set_xlabel(x_label)
@@ -66,7 +69,7 @@ def bland_altman_plot(points: list[dict], ba: dict, *, title: str) -> str:
     axes = figure.add_subplot()
     means = [(p["llm"] + p["human_mean"]) / 2 for p in points]
     diffs = [p["llm"] - p["human_mean"] for p in points]
-    axes.scatter(means, diffs, s=22, color="#1f5f99", alpha=0.8)
+    axes.scatter(means, diffs, s=22, color="#1f5f99", alpha=0.8, rasterized=len(means) > RASTER_POINTS)
     if "estimate" in ba:
         axes.axhline(ba["estimate"], color="#b22", lw=1, label=f"bias {ba['estimate']:.2f}")
         for key in ("loa_low", "loa_high"):
