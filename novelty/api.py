@@ -9,13 +9,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ratings.api.common import TABLE_PARSERS, ErrorListOutput, ErrorOutput, rejected_response, table_rows
-from audit.services import audit_record
+from audit.actor import Actor
 from ratings.api.studies import study_for
 from ratings.selectors import scoring_jobs_for_user
 from ratings.tabular import ImportRejected
 
 from .selectors import artefacts_for_job, artefacts_of, literature_for_study
-from .services import literature_import
+from .services import artefacts_exported, literature_import
 
 
 class PaperOutput(serializers.Serializer):
@@ -90,8 +90,7 @@ class ScoringJobArtefactsApi(ListAPIView):
 
     def get_queryset(self):
         job = get_object_or_404(scoring_jobs_for_user(user=self.request.user), pk=self.kwargs["job_id"])
-        audit_record(request=self.request, action="export", object_type="pipeline artefacts",
-                     object_id=f"job {job.pk}", study=job.study)
+        artefacts_exported(actor=Actor.from_request(self.request), job=job)
         ratings = artefacts_for_job(job=job)
         target = self.request.query_params.get("target")
         return ratings.filter(target__external_id=target) if target else ratings

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from django.db import transaction
 
+from audit.actor import Actor
+from audit.services import access_record
 from ratings.models import Rater, Study
 from ratings.tabular import ImportRejected, Row, RowError
 
@@ -183,3 +185,9 @@ def artefacts_reencrypt(**_signal) -> tuple[str, int, int]:
             PipelineArtefact.objects.bulk_update(rows, ["data", "gate"])
         done, current = done + len(rows), current + len(batch) - len(rows)
     return "pipeline artefact(s)", done, current
+
+
+def artefacts_exported(*, actor: Actor, job) -> None:
+    """Someone read a pipeline job's stage artefacts (they quote the papers): recorded."""
+    access_record(actor=actor, action="export", object_type="pipeline artefacts", object_id=f"job {job.pk}",
+                  study=job.study)

@@ -7,11 +7,11 @@ from django import forms
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 
-from audit.services import audit_record
+from audit.actor import Actor
 
 from .manage_views import manager_required
 from .models import Rater, Rating, SamplingPlan
-from .selectors import human_raters_with_accounts, studies_for_manager
+from .selectors import raters_for_manager, studies_for_manager
 from .services.sampling_plans import SamplingPlanError, sampling_plan_create
 
 
@@ -32,28 +32,27 @@ class SamplingPlanForm(forms.Form):
                            label="share of the uniform design mixed in (robustness)")
     seed = forms.IntegerField(min_value=0, initial=0)
 
-    def __init__(self, *args, study, **kwargs):
+    def __init__(self, *args, study, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["instrument"].queryset = study.instrument_versions.select_related("instrument")
         self.fields["llm_rater"].queryset = llm_raters_of(study)
-        self.fields["human_raters"].queryset = human_raters_with_accounts().order_by("name")
+        self.fields["human_raters"].queryset = raters_for_manager(user=user).order_by("name")
 
 
 @manager_required
 def sampling_plan_page(request, slug: str):
     study = get_object_or_404(studies_for_manager(user=request.user), slug=slug)
-    form = SamplingPlanForm(request.POST or None, study=study)
+    form = SamplingPlanForm(request.POST or None, study=study, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             plan = sampling_plan_create(study=study, version=data["instrument"], llm_rater=data["llm_rater"],
                                         human_raters=list(data["human_raters"]), budget=data["budget"],
-                                        mix=data["mix"], seed=data["seed"], created_by=request.user)
+                                        mix=data["mix"], seed=data["seed"], created_by=request.user,
+                                        actor=Actor.from_request(request))
         except SamplingPlanError as exc:
             form.add_error(None, str(exc))
         else:
-            audit_record(request=request, action="create", object_type="sampling_plan", object_id=plan.pk,
-                         study=study, detail={"budget": plan.budget, "drawn": len(plan.selected)})
             messages.success(request, f"{len(plan.selected)} targets drawn and assigned to "
                                       f"{len(data['human_raters'])} rater(s); inclusion probabilities recorded.")
             return redirect("ratings:manage-study-sampling", slug=study.slug)

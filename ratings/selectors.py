@@ -76,15 +76,11 @@ def item_score_row(score: ItemScore) -> dict:
 
 def scoring_job_workers(job: ScoringJob) -> dict:
     """Who can take the job's work: the queue its targets go to, the live workers on it, and a
-    hint when there are none (shown while the job waits)."""
-    from .services.jobs import score_queue
-    from .services.reconciler import live_workers
+    hint when there are none (``worker_status``; shown while the job waits)."""
+    from .worker_status import listening_workers, scoring_queue, worker_hint
 
-    queue = score_queue()
-    workers = [w.hostname for w in live_workers(queue=queue)]
-    hint = "" if workers else (f"no worker is taking the {queue!r} queue: start one "
-                               f"(`celery -A config worker -Q {queue}`; `make run` starts one)")
-    return {"queue": queue, "workers": workers, "hint": hint}
+    queue = scoring_queue()
+    return {"queue": queue, "workers": listening_workers(queue=queue), "hint": worker_hint(job) or ""}
 
 
 def scoring_job_progress(job: ScoringJob) -> dict:

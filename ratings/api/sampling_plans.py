@@ -1,15 +1,17 @@
 """Sampling plans over the API: k targets for human rating, chosen by LLM uncertainty (issue 15)."""
 
+from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.actor import Actor
 from instruments.models import InstrumentVersion
 from instruments.selectors import instrument_version_get
 from ratings.models import Rater, SamplingPlan
-from ratings.selectors import human_raters_with_accounts
+from ratings.selectors import raters_for_manager
 from ratings.services.sampling_plans import SamplingPlanError, sampling_plan_create
 
 from .common import CreatesStudies, ErrorListOutput, ErrorOutput
@@ -63,17 +65,18 @@ class SamplingPlanApi(APIView):
             return _bad("instrument", f"no published instrument {values['instrument']!r}")
         if not study.instrument_versions.filter(pk=version.pk).exists():
             return _bad("instrument", f"the study does not use {version}")
-        llm = Rater.objects.filter(name=values["llm_rater"], kind=Rater.Kind.LLM).first()
+        llm = (Rater.objects.filter(name=values["llm_rater"], kind=Rater.Kind.LLM)
+               .filter(Q(study=study) | Q(study__isnull=True)).order_by("study_id").first())
         if llm is None:
             return _bad("llm_rater", f"no LLM rater {values['llm_rater']!r}")
-        humans = list(human_raters_with_accounts().filter(name__in=values["human_raters"]))
+        humans = list(raters_for_manager(user=request.user).filter(name__in=values["human_raters"]))
         missing = sorted(set(values["human_raters"]) - {h.name for h in humans})
         if missing:
             return _bad("human_raters", f"no human rater with an account named {', '.join(missing)}")
         try:
             plan = sampling_plan_create(study=study, version=version, llm_rater=llm, human_raters=humans,
                                         budget=values["budget"], mix=values["mix"], seed=values["seed"],
-                                        created_by=request.user)
+                                        created_by=request.user, actor=Actor.from_request(request))
         except SamplingPlanError as exc:
             return _bad("budget" if "between" in str(exc) else "llm_rater", str(exc))
         return Response(SamplingPlanOutput(plan).data, status=status.HTTP_201_CREATED)

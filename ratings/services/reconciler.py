@@ -50,11 +50,11 @@ class ReconcileReport:
                 + (f"; {stalled}" if stalled else ""))
 
 
-def live_workers(*, queue: str, now=None) -> list[WorkerHeartbeat]:
-    """Workers that reported in the last three heartbeats and take ``queue``."""
+def live_workers(*, queue: str | None, now=None) -> list[WorkerHeartbeat]:
+    """Workers that reported in the last three heartbeats and take ``queue`` (None: any queue)."""
     now = now or timezone.now()
     since = now - timedelta(seconds=3 * settings.ANCHOR_WORKER_HEARTBEAT_SECONDS)
-    return [w for w in WorkerHeartbeat.objects.filter(last_seen__gte=since) if queue in w.queues]
+    return [w for w in WorkerHeartbeat.objects.filter(last_seen__gte=since) if queue is None or queue in w.queues]
 
 
 def jobs_reconcile(*, now=None) -> ReconcileReport:

@@ -12,6 +12,8 @@ from collections import defaultdict
 
 from django.db import transaction
 
+from audit.actor import Actor
+from audit.services import audit_record
 from instruments.models import InstrumentVersion
 from psychometrics.stand_in import distribution_uncertainty, plan_sampling
 from ratings.models import Assignment, ItemScore, Rater, Rating, SamplingPlan, Study
@@ -38,7 +40,7 @@ def _uncertainties(*, study: Study, version: InstrumentVersion, llm_rater: Rater
 @transaction.atomic
 def sampling_plan_create(*, study: Study, version: InstrumentVersion, llm_rater: Rater,
                          human_raters: list[Rater], budget: int, mix: float = 0.3, seed: int = 0,
-                         created_by=None) -> SamplingPlan:
+                         created_by=None, actor: Actor | None = None) -> SamplingPlan:
     """Draw about ``budget`` targets (Poisson sampling: ``budget`` on average) and assign each to
     every rater in ``human_raters``; returns the stored plan. Existing assignments are kept and
     get the target's probability."""
@@ -81,4 +83,7 @@ def sampling_plan_create(*, study: Study, version: InstrumentVersion, llm_rater:
                 current.inclusion_probability = chance[target_id]
                 current.save(update_fields=["inclusion_probability"])
     Assignment.objects.bulk_create(new)
+    if actor is not None:  # in the same transaction as the plan and its assignments
+        audit_record(actor=actor, action="create", object_type="sampling_plan", object_id=record.pk, study=study,
+                     detail={"budget": budget, "drawn": len(record.selected)})
     return record

@@ -46,9 +46,9 @@ def test_no_worker_hint_then_a_worker_scores_only_the_subset(isolated_env, tmp_p
     workers = []
     try:
         hint = _wait_for(err, "No worker is listening to queue 'llm'", 60)
-        assert "no Celery worker answered" in hint and "celery -A config worker -Q default,llm" in hint
+        assert "no worker has reported a heartbeat" in hint and "celery -A config worker -Q default,llm" in hint
         workers.append(_worker(env, tmp_path / "worker.log", "default"))  # the mistake the hint is for
-        _wait_for(err, "1 worker(s) answered, none serving queue 'llm'", 120)
+        _wait_for(err, "1 live worker(s), none serving queue 'llm'", 120)
         stop(workers.pop())
         workers.append(_worker(env, tmp_path / "worker.log", "default,llm"))
         assert score.wait(timeout=900) == 0, out.read_text() + err.read_text()

@@ -7,7 +7,6 @@ integration tests run the same path with a real worker and the bundled model.
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
@@ -17,7 +16,7 @@ from ratings.services import study_get_or_create, targets_import
 from ratings.services.scoring import llm_rater_get_or_create, scoring_job_resume, scoring_job_start
 from ratings.services.subsets import SubsetError, subset_choose
 from ratings.tabular import read_rows
-from ratings.worker_status import CACHE_KEY, WORKER_COMMAND, worker_hint
+from ratings.worker_status import WORKER_COMMAND, worker_hint
 
 from .fake_llm import FakeBackend
 
@@ -166,11 +165,10 @@ def test_manager_page_scores_a_subset(study, engagement, eager, client, django_u
 
 
 def test_the_hint_says_when_no_worker_listens(study, engagement, django_capture_on_commit_callbacks):
-    """Asks the real broker (the filesystem one under var/, where no worker runs in unit tests)."""
-    cache.delete(CACHE_KEY)
+    """No worker has reported a heartbeat in unit tests: the hint names the queue and the command."""
     with django_capture_on_commit_callbacks(execute=False):
         job = scoring_job_start(study=study, version=engagement, rater=llm_rater_get_or_create(name="llm-t"))
     hint = worker_hint(job)
     assert hint is not None and "No worker is listening to queue 'llm'" in hint and WORKER_COMMAND in hint
-    job.completed = 1  # once a target is scored a worker took it: no hint
+    job.status = "done"  # a finished job waits for nothing: no hint
     assert worker_hint(job) is None
