@@ -129,7 +129,7 @@ def read_table(source, fmt: TableFormat, *, required: Iterable[str] = (), max_ro
     reader = _read_csv(text, tuple(required), max_rows) if fmt == "csv" else _read_jsonl(text, max_rows)
     try:
         rows = reader()
-    except UnicodeDecodeError as exc:
+    except UnicodeDecodeError:
         raise ImportRejected([RowError(0, f"{name} is not UTF-8 text")]) from None
     if not rows:
         raise ImportRejected([RowError(0, "the file has no data rows")])

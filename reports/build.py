@@ -213,11 +213,12 @@ def _calibration(data: Data, llm: str, code: str, humans: pd.Series) -> dict:
     if llm_rows.empty:
         return {"error": "This LLM rater's ratings carry no probability distribution (an imported judge "
                          "without a distribution column), so calibration cannot be assessed."}
-    shared = [t for t in llm_rows.index if t in humans.index]
-    if not shared:
+    both = llm_rows.index.isin(humans.index)
+    if not both.any():
         return {"error": "No target has both an LLM distribution and a human answer."}
-    probs = [[float(llm_rows.at[t, "distribution"].get(str(v), 0.0)) for v in values] for t in shared]
-    observed = [humans[t] for t in shared]
+    keys = [str(v) for v in values]
+    probs = [[float(d.get(k, 0.0)) for k in keys] for d in llm_rows["distribution"][both]]
+    observed = humans.reindex(llm_rows.index[both]).tolist()
     return {"reference": "human modal answer (ties to the lower point)",
             "brier_score": attempt(lambda: pm.brier_score(probs, observed, scale=values)),
             "expected_calibration_error": attempt(lambda: pm.expected_calibration_error(

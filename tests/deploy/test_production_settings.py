@@ -87,11 +87,12 @@ def test_production_refuses_the_demo_accounts_and_check_deploy_fails_while_one_s
     assert manage(tmp_path, PRODUCTION | sqlite, "shell", "-c", code).stdout.split()[-1] == "0"
     assert manage(tmp_path, PRODUCTION | sqlite, "check", "--deploy").returncode == 0
     # The demo made before production (make run, then the switch): check --deploy names the accounts.
-    assert manage(tmp_path, sqlite, "setup_demo").returncode == 0
+    dev = sqlite | {"ANCHOR_ENCRYPTION_KEYS": PRODUCTION["ANCHOR_ENCRYPTION_KEYS"]}  # reads the same texts
+    assert manage(tmp_path, dev, "setup_demo").returncode == 0
     result = manage(tmp_path, PRODUCTION | sqlite, "check", "--deploy")
     assert result.returncode != 0
     assert "anchor.E003" in result.stderr and "admin, rater" in result.stderr
     code = ("from django.contrib.auth.models import User; u = User.objects.get(username='admin'); "
             "u.set_password('a-new-long-password-42'); u.save(); User.objects.filter(username='rater').delete()")
-    assert manage(tmp_path, sqlite, "shell", "-c", code).returncode == 0
+    assert manage(tmp_path, dev, "shell", "-c", code).returncode == 0
     assert manage(tmp_path, PRODUCTION | sqlite, "check", "--deploy").returncode == 0
