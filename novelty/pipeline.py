@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ratings.llm import LlmBackend, TargetRating, request_from_spec
+from ratings.llm.errors import LlmPermanentError
 
 from .gates import (
     FUZZY_THRESHOLD, MIN_SOURCE_WORDS, citations_gate, claims_gate, content_words, split_sentences,
@@ -36,8 +37,9 @@ SUMMARY_CHARS = 200
 MAX_GENERATION_TOKENS = 2048
 
 
-class NoveltyPipelineError(ValueError):
-    """The pipeline cannot rate this paper honestly (the message says why); the rating stays missing.
+class NoveltyPipelineError(LlmPermanentError):
+    """The pipeline cannot rate this paper honestly (the message says why); the rating stays missing
+    and the target is recorded as failed with that reason (a permanent error, never retried).
     ``tokens_evaluated`` is what the stages run so far cost."""
 
     tokens_evaluated: int = 0

@@ -19,9 +19,9 @@ def setup(db, django_user_model):
     manager.user_permissions.add(Permission.objects.get(codename="add_study"))
     study.managers.add(manager)
     raters = []
-    for name in ("hana", "ivo"):
+    for name in ("hana", "ivo"):  # invited by the manager: in the manager's rater pool
         user = django_user_model.objects.create_user(username=name, password="pw")
-        raters.append(Rater.objects.create(name=name, kind=Rater.Kind.HUMAN, user=user))
+        raters.append(Rater.objects.create(name=name, kind=Rater.Kind.HUMAN, user=user, invited_by=manager))
     llm = Rater.objects.get(name=f"{study.slug}-llm-0")
     return study, version, manager, raters, llm
 
