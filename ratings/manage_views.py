@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from audit.actor import Actor
@@ -88,7 +89,7 @@ def study_detail(request, slug: str):
     manage_steps.add_summaries(request, study, context)
     response = render(request, "ratings/manage/study_detail.html", context, status=status)
     if context.get("invited"):
-        response["Cache-Control"] = "no-store"  # the one-time password is in this page only
+        add_never_cache_headers(response)  # the one-time password is in this page only
     return response
 
 

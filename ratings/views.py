@@ -8,6 +8,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from audit.actor import Actor
@@ -118,7 +119,7 @@ def _render_form(request, assignment, errors):
         "pipeline_review": pipeline_review_context(target=assignment.target, version=assignment.instrument_version),
         "has_next": next_assignment_for_rater(user=request.user, after=assignment) is not None,
     }, status=400 if errors else 200)
-    response["Cache-Control"] = "no-store"  # the material is not kept in the browser's cache
+    add_never_cache_headers(response)  # the material is not kept in any cache
     return response
 
 

@@ -212,7 +212,7 @@ def _row(code, m):
         ceiling = [f"not computed: {c['error']}", "", ""]
     else:
         values = list(c["human_agreements"].values())
-        ceiling = [f"{_f(c['llm_agreement'])} ({_f(min(values))}–{_f(max(values))}; {c['statistic']})",
+        ceiling = [f"LLM {_f(c['llm_agreement'])}, humans {_f(min(values))}–{_f(max(values))} ({c['statistic']})",
                    f"{c['rank']} of {c['n_ranked']}" + (" (below every human)" if c["below_every_human"] else ""),
                    "; ".join(f"{x['human']}: {_f(x['estimate'])} [{_f(x['ci_low'])}, {_f(x['ci_high'])}]"
                              for x in c["comparisons"])]

@@ -16,7 +16,8 @@ def test_create_list_retrieve_a_study(api, alice, bob_api, db):
     assert [s["slug"] for s in api.get("/api/v1/studies/").json()["results"]] == ["mine"]
     assert api.get("/api/v1/studies/mine/").json()["targets"] == 0
     taken = bob_api.post("/api/v1/studies/", {"slug": "mine"}, format="json")
-    assert taken.status_code == 400 and taken.json()["errors"][0]["field"] == "slug"
+    # 409, and the same sentence whether the slug is another manager's study or reserved (no existence leak)
+    assert taken.status_code == 409 and taken.json()["errors"][0]["field"] == "slug"
     invalid = api.post("/api/v1/studies/", {"slug": "not a slug!"}, format="json")
     assert invalid.status_code == 400 and invalid.json()["detail"]
 

@@ -251,8 +251,8 @@ def test_the_job_page_and_api_say_when_no_worker_takes_the_queue(start, client, 
     client.force_login(admin)
     body = client.get(f"/api/v1/jobs/{job.pk}/").json()
     assert body["targets"] == {"queued": 3, "running": 0, "done": 0, "failed": 0}
-    assert body["worker_hint"].startswith("no worker is taking the 'llm' queue") and not body["stalled"]
-    assert "no worker is taking the &#x27;llm&#x27; queue" in client.get(f"/jobs/{job.pk}/").content.decode()
+    assert body["worker_hint"].startswith("No worker is listening to queue 'llm'") and not body["stalled"]
+    assert "No worker is listening to queue &#x27;llm&#x27;" in client.get(f"/jobs/{job.pk}/").content.decode()
     _live_worker()
     assert client.get(f"/api/v1/jobs/{job.pk}/").json()["worker_hint"] == ""
     _age(job, 600)
