@@ -56,7 +56,7 @@ def _sign_in(page, live_server, username, password):
 def _rater_first_sign_in(browser, live_server, axe_check, username, one_time):
     from .conftest import LAPTOP
 
-    context = browser.new_context(viewport=LAPTOP)
+    context = browser.new_context(viewport=LAPTOP, bypass_csp=True)  # playwright polls with eval; tests/e2e/test_csp.py checks the policy
     page = context.new_page()
     _sign_in(page, live_server, username, one_time)
     page.wait_for_url("**/accounts/password_change/?first=1")

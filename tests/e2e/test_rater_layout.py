@@ -31,7 +31,7 @@ def long_material():
 
 @pytest.mark.parametrize("viewport", [pytest.param(LAPTOP, id="1366"), pytest.param(PHONE, id="390")])
 def test_the_form_at_laptop_and_phone_width(live_server, browser, viewport, axe_check, long_material):
-    context = browser.new_context(viewport=viewport)
+    context = browser.new_context(viewport=viewport, bypass_csp=True)  # playwright polls with eval; tests/e2e/test_csp.py checks the policy
     page = context.new_page()
     try:
         page.goto(f"{live_server.url}/accounts/login/")
