@@ -8,6 +8,7 @@ page, the job page, the queue, the rater form and the report go to var/screensho
 import re
 
 import pytest
+from playwright.sync_api import expect
 from celery.contrib.testing.worker import start_worker
 
 from instruments.selectors import builtin_definition_files
@@ -103,7 +104,7 @@ def test_a_manager_runs_a_study_in_the_browser(live_server, browser, page, axe_c
     assert "No instrument yet" in page.inner_text("#status-instruments")
     axe_check(page, "study page, new")
     page.fill("#target-q", "P3")  # the target search narrows the list as one types (htmx)
-    page.wait_for_function("document.querySelectorAll('#targets tbody tr').length === 1")
+    expect(page.locator("#targets tbody tr")).to_have_count(1)  # a locator, not an eval'd predicate (CSP)
     assert "P3" in page.inner_text("#targets tbody")
 
     # Step 2: upload the instrument definition.
