@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.actor import Actor
 from instruments.models import InstrumentVersion
 from instruments.selectors import instrument_version_get
 from ratings.llm.perturbations import KINDS
@@ -52,7 +53,7 @@ class RobustnessRunApi(APIView):
                            if values.get("paraphrases") else None)
             job = robustness_job_start(study=study, version=version, kind=values["perturbation"],
                                        seed=values["seed"], edits=edits, paraphrases=paraphrases,
-                                       created_by=request.user)
+                                       created_by=request.user, actor=Actor.from_request(request))
         except InstrumentVersion.DoesNotExist:
             message = f"no published instrument {values['instrument']!r}"
             return Response({"detail": message, "errors": [{"field": "instrument", "message": message}]},

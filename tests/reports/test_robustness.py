@@ -199,3 +199,7 @@ def test_robustness_run_over_the_api(base_run, django_user_model, django_capture
                                     "edits": {"S01": "Client: no."}}, format="json")
     assert started.status_code == 202 and started.json()["total"] == 1
     assert started.json()["rater"].startswith("llm-") and "--edit-" in started.json()["rater"]
+    from audit.models import AuditEvent  # the run is audited in its service's transaction, by its user
+
+    event = AuditEvent.objects.get(object_type="job", object_id=str(started.json()["id"]))
+    assert event.via == "api" and event.user_id == study.created_by.pk and event.detail["perturbation"] == "edit_content"
