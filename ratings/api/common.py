@@ -108,6 +108,12 @@ def body_sha256(data) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def field_error_response(field: str, message: str) -> Response:
+    """400 naming the field that is wrong, in the shape of every other API error."""
+    return Response({"detail": message, "errors": [{"field": field, "message": message}]},
+                    status=status.HTTP_400_BAD_REQUEST)
+
+
 def rejected_response(exc: ImportRejected) -> Response:
     return Response({"detail": "rejected, nothing stored", "errors": [e.as_dict() for e in exc.errors]},
                     status=status.HTTP_400_BAD_REQUEST)

@@ -14,7 +14,7 @@ from ratings.models import Rater, SamplingPlan
 from ratings.selectors import raters_for_manager
 from ratings.services.sampling_plans import SamplingPlanError, sampling_plan_create
 
-from .common import CreatesStudies, ErrorListOutput, ErrorOutput
+from .common import CreatesStudies, ErrorListOutput, ErrorOutput, field_error_response
 from .studies import study_for
 
 
@@ -37,11 +37,6 @@ class SamplingPlanOutput(serializers.ModelSerializer):
                   "probabilities", "created_at"]
 
 
-def _bad(field: str, message: str) -> Response:
-    return Response({"detail": message, "errors": [{"field": field, "message": message}]},
-                    status=status.HTTP_400_BAD_REQUEST)
-
-
 class SamplingPlanApi(APIView):
     """GET: the study's sampling plans (newest first). POST: draw about k targets by the LLM
     rater's uncertainty, assign each to the human raters and record every inclusion probability."""
@@ -62,21 +57,21 @@ class SamplingPlanApi(APIView):
         try:
             version = instrument_version_get(reference=values["instrument"])
         except InstrumentVersion.DoesNotExist:
-            return _bad("instrument", f"no published instrument {values['instrument']!r}")
+            return field_error_response("instrument", f"no published instrument {values['instrument']!r}")
         if not study.instrument_versions.filter(pk=version.pk).exists():
-            return _bad("instrument", f"the study does not use {version}")
+            return field_error_response("instrument", f"the study does not use {version}")
         llm = (Rater.objects.filter(name=values["llm_rater"], kind=Rater.Kind.LLM)
                .filter(Q(study=study) | Q(study__isnull=True)).order_by("study_id").first())
         if llm is None:
-            return _bad("llm_rater", f"no LLM rater {values['llm_rater']!r}")
+            return field_error_response("llm_rater", f"no LLM rater {values['llm_rater']!r}")
         humans = list(raters_for_manager(user=request.user).filter(name__in=values["human_raters"]))
         missing = sorted(set(values["human_raters"]) - {h.name for h in humans})
         if missing:
-            return _bad("human_raters", f"no human rater with an account named {', '.join(missing)}")
+            return field_error_response("human_raters", f"no human rater with an account named {', '.join(missing)}")
         try:
             plan = sampling_plan_create(study=study, version=version, llm_rater=llm, human_raters=humans,
                                         budget=values["budget"], mix=values["mix"], seed=values["seed"],
                                         created_by=request.user, actor=Actor.from_request(request))
         except SamplingPlanError as exc:
-            return _bad("budget" if "between" in str(exc) else "llm_rater", str(exc))
+            return field_error_response("budget" if "between" in str(exc) else "llm_rater", str(exc))
         return Response(SamplingPlanOutput(plan).data, status=status.HTTP_201_CREATED)

@@ -13,7 +13,7 @@ from ratings.selectors import scoring_jobs_for_user
 from ratings.services.scoring import ScoringError, llm_rater_get_or_create, scoring_job_start
 from ratings.services.subsets import SubsetError, subset_choose
 
-from .common import MAX_ROWS, ErrorListOutput, ErrorOutput
+from .common import MAX_ROWS, ErrorListOutput, ErrorOutput, field_error_response
 from .jobs import ScoringJobOutput, job_output
 from .studies import study_for
 
@@ -27,11 +27,6 @@ class StudyScoringJobInput(serializers.Serializer):
                                       help_text="score a random sample of this many targets (of `target_ids` "
                                                 "if given)")
     seed = serializers.IntegerField(min_value=0, default=0, help_text="seed of the sample")
-
-
-def _bad_request(field: str, message: str) -> Response:
-    return Response({"detail": message, "errors": [{"field": field, "message": message}]},
-                    status=status.HTTP_400_BAD_REQUEST)
 
 
 class StudyScoringJobsApi(APIView):
@@ -53,17 +48,17 @@ class StudyScoringJobsApi(APIView):
         try:
             version = instrument_version_get(reference=values["instrument"])
         except InstrumentVersion.DoesNotExist:
-            return _bad_request("instrument", f"no published instrument {values['instrument']!r}")
+            return field_error_response("instrument", f"no published instrument {values['instrument']!r}")
         try:
             subset = subset_choose(study=study, target_ids=values.get("target_ids"), sample=values.get("sample"),
                                    seed=values["seed"])
         except SubsetError as exc:
-            return _bad_request(exc.field, str(exc))
+            return field_error_response(exc.field, str(exc))
         try:
             job = scoring_job_start(study=study, version=version, rater=llm_rater_get_or_create(),
                                     created_by=request.user, subset=subset, actor=Actor.from_request(request),
                                     audit_detail={"sample": (subset or {}).get("sample")})
         except ScoringError as exc:
-            return _bad_request("instrument", str(exc))
+            return field_error_response("instrument", str(exc))
         body = job_output(job)
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
