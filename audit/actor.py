@@ -20,7 +20,7 @@ class Actor:
         """The signed-in user of ``request``, the client's address and the request id: the
         proxy's (nginx ``$request_id`` as X-Request-ID, believed only from one of
         ``ANCHOR_TRUSTED_PROXIES``) or one made here, shared by every event of the request."""
-        from config.sign_in import client_address, from_trusted_proxy
+        from common.sign_in import client_address, from_trusted_proxy
 
         if not hasattr(request, "_audit_request_id"):
             given = request.headers.get("X-Request-ID", "").strip()[:64] if from_trusted_proxy(request) else ""

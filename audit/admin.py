@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from config.admin_base import ReadOnlyAdmin
+from common.admin_base import ReadOnlyAdmin
 
 from .models import AuditEvent
 

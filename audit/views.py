@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 
-from config.csv_safe import csv_text
+from common.csv_safe import csv_text
 
 from .models import AuditEvent
 from .selectors import EXPORT_COLUMNS, audit_event_row, audit_events, audit_log_readable_by

@@ -42,12 +42,12 @@ INSTALLED_APPS = [
     "novelty",
     "scaledev",
     "audit",
-    # Sign-in throttling (config/sign_in.py).
+    # Sign-in throttling (common/sign_in.py).
     "axes",
 ]
 
 MIDDLEWARE = [
-    "config.upload_limit.UploadSizeLimitMiddleware",
+    "common.upload_limit.UploadSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -105,7 +105,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Sessions end after ANCHOR_SESSION_SECONDS (default 8 hours) and, unless turned off, when the
-# browser closes. Sign-in attempts are throttled by django-axes (config/sign_in.py).
+# browser closes. Sign-in attempts are throttled by django-axes (common/sign_in.py).
 SESSION_COOKIE_AGE = env.int("ANCHOR_SESSION_SECONDS", default=8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("ANCHOR_SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
 ANCHOR_LOGIN_MAX_FAILURES = env.int("ANCHOR_LOGIN_MAX_FAILURES", default=5)
@@ -113,14 +113,14 @@ ANCHOR_LOGIN_LOCKOUT_SECONDS = env.int("ANCHOR_LOGIN_LOCKOUT_SECONDS", default=1
 # Addresses (or networks) of the reverse proxies whose X-Forwarded-For and X-Request-ID are
 # believed; gunicorn listens on loopback, so nginx on the same host is 127.0.0.1.
 ANCHOR_TRUSTED_PROXIES = env.list("ANCHOR_TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
-AUTHENTICATION_BACKENDS = ["config.sign_in.ThrottledSignInBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["common.sign_in.ThrottledSignInBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_FAILURE_LIMIT = "config.sign_in.failure_limit"
-AXES_COOLOFF_TIME = "config.sign_in.cool_off"
-AXES_USERNAME_CALLABLE = "config.sign_in.axes_username"
-AXES_CLIENT_IP_CALLABLE = "config.sign_in.axes_client_ip"
-AXES_LOCKOUT_CALLABLE = "config.sign_in.lockout_response"
+AXES_FAILURE_LIMIT = "common.sign_in.failure_limit"
+AXES_COOLOFF_TIME = "common.sign_in.cool_off"
+AXES_USERNAME_CALLABLE = "common.sign_in.axes_username"
+AXES_CLIENT_IP_CALLABLE = "common.sign_in.axes_client_ip"
+AXES_LOCKOUT_CALLABLE = "common.sign_in.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password"]
 # axes warns about a per-process cache; on a laptop that is fine, and in production
@@ -163,11 +163,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "config.pagination.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "common.pagination.Pagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_PARSER_CLASSES": ["config.parsers.SafeJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["common.parsers.SafeJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "common.api_errors.exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -206,7 +206,7 @@ CONTENT_SECURITY_POLICY = {
 ANCHOR_ENCRYPTION_KEYS = env.list("ANCHOR_ENCRYPTION_KEYS", default=[])
 
 # Bulk uploads carry up to 100,000 rows in one request body, and only the upload endpoints take
-# such a body; every other request takes Django's 2.5 MB (config/upload_limit.py).
+# such a body; every other request takes Django's 2.5 MB (common/upload_limit.py).
 ANCHOR_MAX_UPLOAD_BYTES = env.int("ANCHOR_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("ANCHOR_MAX_REQUEST_BYTES", default=2_621_440)
 

@@ -42,5 +42,5 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
 ]
 
-handler404 = "config.api_errors.not_found"
-handler500 = "config.api_errors.server_error"
+handler404 = "common.api_errors.not_found"
+handler500 = "common.api_errors.server_error"

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.utils.html import format_html
 
-from config.admin_base import ReadOnlyAdmin
+from common.admin_base import ReadOnlyAdmin
 
 from .definition import to_yaml
 from .models import Instrument, InstrumentVersion, Item

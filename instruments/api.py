@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api_errors import ErrorListOutput, ErrorOutput
+from common.api_errors import ErrorListOutput, ErrorOutput
 
 from .definition import DefinitionError
 from .models import InstrumentVersion

@@ -39,7 +39,7 @@ class LiteratureListUploadApi(ListAPIView):
     YYYY-MM-DD, and `year` is accepted instead): one bad row rejects them all, each named with
     its line, and nothing is stored."""
 
-    large_uploads = True  # bodies up to ANCHOR_MAX_UPLOAD_BYTES (config/upload_limit.py)
+    large_uploads = True  # bodies up to ANCHOR_MAX_UPLOAD_BYTES (common/upload_limit.py)
 
     serializer_class = PaperOutput
     parser_classes = TABLE_PARSERS

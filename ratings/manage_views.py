@@ -17,7 +17,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from audit.actor import Actor
-from config.upload_limit import large_uploads
+from common.upload_limit import large_uploads
 
 from . import manage_steps
 from .forms import StudyCreateForm

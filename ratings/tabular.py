@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from config.json_bounded import MAX_DEPTH
+from common.json_bounded import MAX_DEPTH
 
 TableFormat = Literal["csv", "jsonl"]
 

@@ -7,7 +7,7 @@ import zipfile
 from django.template.loader import render_to_string
 from django.utils.text import slugify
 
-from config.csv_safe import csv_table_text, csv_text
+from common.csv_safe import csv_table_text, csv_text
 
 from .cells import cell
 from .figures import figure_groups

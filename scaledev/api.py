@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api_errors import ErrorListOutput, ErrorOutput
+from common.api_errors import ErrorListOutput, ErrorOutput
 from instruments.definition import DefinitionError
 from reports.selectors import report_study_for_user
 

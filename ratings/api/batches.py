@@ -36,7 +36,7 @@ class BatchCreateApi(APIView):
 
     The same `Idempotency-Key` (per user) returns the first request's job instead of a second one."""
 
-    large_uploads = True  # bodies up to ANCHOR_MAX_UPLOAD_BYTES (config/upload_limit.py)
+    large_uploads = True  # bodies up to ANCHOR_MAX_UPLOAD_BYTES (common/upload_limit.py)
 
     permission_classes = [CreatesStudies]
 

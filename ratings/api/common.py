@@ -10,8 +10,8 @@ from rest_framework.parsers import BaseParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
-from config.api_errors import ErrorListOutput, ErrorOutput  # noqa: F401 (re-exported)
-from config.parsers import MAX_ARRAY_LENGTH, SafeJSONParser
+from common.api_errors import ErrorListOutput, ErrorOutput  # noqa: F401 (re-exported)
+from common.parsers import MAX_ARRAY_LENGTH, SafeJSONParser
 from ratings.tabular import ImportRejected, Row, RowError, read_table, reject_nul
 
 MAX_ROWS = MAX_ARRAY_LENGTH

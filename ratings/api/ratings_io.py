@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.actor import Actor
-from config.csv_safe import csv_text
+from common.csv_safe import csv_text
 from ratings.selectors import item_score_row, study_item_scores
 from ratings.services import ratings_import
 from ratings.services.ratings_import import ImportSource
@@ -74,7 +74,7 @@ class RatingsApi(APIView):
     format (`target_id,rater_id,item,score[,instrument,rater_kind,model,distribution]`), atomically;
     rater ids are the study's own."""
 
-    large_uploads = True  # bodies up to ANCHOR_MAX_UPLOAD_BYTES (config/upload_limit.py)
+    large_uploads = True  # bodies up to ANCHOR_MAX_UPLOAD_BYTES (common/upload_limit.py)
 
     parser_classes = TABLE_PARSERS
     renderer_classes = [JSONRenderer, CsvRenderer, JsonLinesRenderer]

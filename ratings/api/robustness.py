@@ -37,7 +37,7 @@ def _rows(mapping: dict, key: str) -> list[Row]:
 class RobustnessRunApi(APIView):
     """Start a robustness run of the default LLM rater on the study: 202 and the job to follow."""
 
-    large_uploads = True  # bodies up to ANCHOR_MAX_UPLOAD_BYTES (config/upload_limit.py)
+    large_uploads = True  # bodies up to ANCHOR_MAX_UPLOAD_BYTES (common/upload_limit.py)
 
     @extend_schema(request=RobustnessRunInput,
                    responses={202: ScoringJobOutput, 400: ErrorListOutput, 404: ErrorOutput})

@@ -42,7 +42,7 @@ class TargetListUploadApi(ListAPIView):
     `id,text,criterion:NAME,...` columns or `application/jsonl`): one bad row rejects them all,
     each bad row named with its line, and nothing is stored."""
 
-    large_uploads = True  # bodies up to ANCHOR_MAX_UPLOAD_BYTES (config/upload_limit.py)
+    large_uploads = True  # bodies up to ANCHOR_MAX_UPLOAD_BYTES (common/upload_limit.py)
 
     serializer_class = TargetOutput
     parser_classes = TABLE_PARSERS

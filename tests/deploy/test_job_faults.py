@@ -32,6 +32,8 @@ from .test_worker_faults import FAKE, PER_KEY, TEXTS
 pytestmark = pytest.mark.slow
 
 JOBS = "SELECT completed, failed, status, stalled_reason FROM ratings_scoringjob ORDER BY id"
+HOLDING = ("SELECT (SELECT completed >= 1 FROM ratings_scoringjob ORDER BY id LIMIT 1), "
+           "(SELECT count(*) FROM ratings_scoringtask WHERE state = 'running')")
 FAST = {"ANCHOR_RECONCILE_SECONDS": "2", "ANCHOR_STALL_AFTER_SECONDS": "5", "ANCHOR_WORKER_HEARTBEAT_SECONDS": "2"}
 BOUND = 240  # seconds: lease (60) + reconciler period + scoring five targets on a loaded machine
 
@@ -98,9 +100,12 @@ def test_a_worker_killed_mid_job_with_the_default_settings_the_job_ends_by_itsel
         worker = start(worker_command("llm", "llm-1", FAKE), env, tmp_path / "worker-1.log")
         try:
             manage(env, "score", "s", "--instrument", "therapy-engagement", "--rater", "llm-small")
-            wait_for(lambda: query(db, JOBS)[0][0] >= 1, 600, "the first rating", alive=[worker])
+            # Mid-job: one target rated and the worker holding the next (a target takes 2 s, so the
+            # kill lands inside it; polling "completed >= 1" alone could fall between two targets).
+            wait_for(lambda: query(db, HOLDING)[0] == (True, 1), 600, "a worker holding a target after the first",
+                     interval=0.1, alive=[worker])
         finally:
-            stop(worker, signal.SIGKILL)  # mid-job: it holds the next target
+            stop(worker, signal.SIGKILL)
         assert query(db, "SELECT count(*) FROM ratings_scoringtask WHERE state = 'running'") == [(1,)]
         worker = start(worker_command("llm", "llm-2", FAKE), env, tmp_path / "worker-2.log")
         try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from config.csv_safe import csv_text, safe_cell
+from common.csv_safe import csv_text, safe_cell
 from ratings.services import ratings_import, study_use_instrument, targets_import
 from ratings.tabular import read_rows
 from reports.render import render_csv
@@ -35,10 +35,10 @@ def test_safe_cell(value, cell):
 
 
 def test_only_the_shared_helper_writes_csv():
-    writers = [str(p.relative_to(ROOT)) for app in ("config", "instruments", "ratings", "reports")
+    writers = [str(p.relative_to(ROOT)) for app in ("common", "config", "instruments", "ratings", "reports")
                for p in (ROOT / app).rglob("*.py")
                if re.search(r"csv\.(writer|DictWriter)\(", p.read_text(encoding="utf-8"))]
-    assert writers == ["config/csv_safe.py"]
+    assert writers == ["common/csv_safe.py"]
 
 
 def test_the_ratings_export_defuses_uploaded_formulas(db, engagement, django_user_model):

@@ -7,7 +7,7 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from config.json_bounded import JsonBoundsError, load_bounded
+from common.json_bounded import JsonBoundsError, load_bounded
 from ratings.models import Study, Target
 from ratings.services import study_get_or_create, targets_import
 from ratings.services.roles import user_grant_role

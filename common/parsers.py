@@ -1,4 +1,4 @@
-"""The API's JSON parser: DRF's, made incremental and bounded (``config/json_bounded.py``).
+"""The API's JSON parser: DRF's, made incremental and bounded (``common/json_bounded.py``).
 
 A body nested deeper than 64 levels, an array of more than ``MAX_ARRAY_LENGTH`` elements or
 broken JSON answers 400 naming the top-level element (as ``line``, the way JSON Lines count),
@@ -9,7 +9,7 @@ from rest_framework import renderers
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 
-from config.json_bounded import MAX_DEPTH, JsonBoundsError, load_bounded
+from common.json_bounded import MAX_DEPTH, JsonBoundsError, load_bounded
 
 # The most rows one upload takes (targets, ratings, batch items): the API refuses more.
 MAX_ARRAY_LENGTH = 100_000

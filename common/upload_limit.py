@@ -2,7 +2,7 @@
 
 The upload endpoints (views marked with :func:`large_uploads`, or API view classes with
 ``large_uploads = True``) take bodies up to ``ANCHOR_MAX_UPLOAD_BYTES`` (200 MB: 100,000 rows of
-transcripts), and parse them as they are read (``ratings/tabular.py``, ``config/parsers.py``).
+transcripts), and parse them as they are read (``ratings/tabular.py``, ``common/parsers.py``).
 Every other request, the sign-in form included, takes at most ``DATA_UPLOAD_MAX_MEMORY_SIZE``
 (``ANCHOR_MAX_REQUEST_BYTES``, 2.5 MB, Django's default). The declared length is refused with
 413 before anything reads the body; nginx's ``client_max_body_size`` refuses the largest even

@@ -49,7 +49,7 @@ def exception_handler(exc, context):
     if response is not None and isinstance(exc, ValidationError):
         response.data = {"detail": "the request is invalid", "errors": _flatten(exc.detail)}
     elif response is not None and response.status_code == 400 and isinstance(response.data, dict):
-        # e.g. a body that is not JSON; config.parsers names the element where it broke
+        # e.g. a body that is not JSON; common.parsers names the element where it broke
         response.data.setdefault("errors", list(getattr(exc, "errors", [])))
     return response
 
