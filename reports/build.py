@@ -42,7 +42,7 @@ class Data:
         self.humans = sorted(kinds[kinds == "human"].index)
         # Perturbed LLM raters (robustness runs) are compared with their base rater in
         # section 6 only; everywhere else "the LLM raters" are the unperturbed ones.
-        self.perturbed = frames.perturbations(sorted(kinds[kinds == "llm"].index))
+        self.perturbed = frames.perturbations(self.study, sorted(kinds[kinds == "llm"].index))
         self.llms = sorted(r for r in kinds[kinds == "llm"].index if r not in self.perturbed)
         human_pairs = self.items.loc[self.items["rater_kind"] == "human", ["target", "rater"]]
         self.overlap = RaterOverlap(human_pairs)

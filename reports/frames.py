@@ -7,6 +7,7 @@ stored, so it is missing data, never a score.
 from typing import Literal
 
 import pandas as pd
+from django.db.models import Q
 
 from instruments.definition.scoring import subscale_scores
 from ratings.models import ItemScore, Rater, Rating, ScoringJob, Study
@@ -96,9 +97,15 @@ def targets_frame(study: Study, *, cluster_field: str | None = None) -> pd.DataF
     return frame
 
 
-def perturbations(llm_raters: list[str]) -> dict[str, dict]:
+def _raters_seen_by(study: Study):
+    """The raters whose names a study's frames can hold: the installation's and the study's own
+    (an imported id is a label in its study: another study's ``R1`` is someone else)."""
+    return Rater.objects.filter(Q(study__isnull=True) | Q(study=study))
+
+
+def perturbations(study: Study, llm_raters: list[str]) -> dict[str, dict]:
     """Rater name -> perturbation configuration, for the LLM raters that are robustness runs."""
-    return {name: config for name, config in Rater.objects.filter(name__in=llm_raters)
+    return {name: config for name, config in _raters_seen_by(study).filter(name__in=llm_raters)
             .exclude(perturbation={}).values_list("name", "perturbation")}
 
 
@@ -114,7 +121,7 @@ def llm_provenance(study: Study, *, instrument_version, raters: list[str]) -> di
         imported.setdefault(name, []).append({"file_name": file_name or "", "file_sha256": sha or "",
                                               "model": model or ""})
     out = {}
-    for name, path, sha, template in Rater.objects.filter(name__in=raters).values_list(
+    for name, path, sha, template in _raters_seen_by(study).filter(name__in=raters).values_list(
             "name", "model_path", "model_sha256", "prompt_template_version"):
         if name in imported:
             files = imported[name]
