@@ -31,6 +31,9 @@ class StudyAdmin(admin.ModelAdmin):
     search_fields = ["slug", "title"]
     filter_horizontal = ["instrument_versions", "managers"]
     inlines = [TargetInline]
+    # The design changes the report's coefficients: it changes through its service (study page,
+    # API, set_rating_design), which records who changed it in the audit log.
+    readonly_fields = ["rating_design"]
 
 
 @admin.register(Target)

@@ -36,6 +36,16 @@ def test_service_refuses_an_unknown_design(db):
     assert Study.objects.get(slug="s").rating_design == "crossed" and not Study.objects.filter(slug="t").exists()
 
 
+def test_the_admin_shows_the_design_and_leaves_its_change_to_the_audited_service(db, admin_client):
+    study, _ = study_get_or_create(slug="s", rating_design="crossed")
+    page = admin_client.get(f"/admin/ratings/study/{study.pk}/change/")
+    assert page.status_code == 200 and 'name="rating_design"' not in page.content.decode()
+    form = {"slug": "s", "title": "S", "rating_design": "one-way", "targets-TOTAL_FORMS": "0",
+            "targets-INITIAL_FORMS": "0"}
+    admin_client.post(f"/admin/ratings/study/{study.pk}/change/", form)
+    assert Study.objects.get(pk=study.pk).rating_design == "crossed"
+
+
 @pytest.fixture
 def manager(django_user_model, engagement):
     user = django_user_model.objects.create_user(username="mia", password="pw")
