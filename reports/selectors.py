@@ -43,11 +43,12 @@ def report_study_for_user(*, user, slug: str) -> Study:
 def ratings_fingerprint(study: Study, version: InstrumentVersion) -> str:
     """A hash of everything a report of ``study`` reads, cheap to compute: the ratings (count,
     statuses, last change), their item scores (count, sums), the targets' criteria and metadata,
-    and the scoring jobs' failures. Any change to a rating, score, criterion or failed target
-    changes the fingerprint, and so invalidates a cached report."""
+    the scoring jobs' failures, the declared rating design and the sampling plans (their
+    inclusion probabilities weight the human ratings). Any change to one of them changes the
+    fingerprint, and so invalidates a cached report."""
     from django.db.models import Count, Max, Q, Sum
 
-    from ratings.models import ItemScore, Rating, ScoringJob
+    from ratings.models import ItemScore, Rating, SamplingPlan, ScoringJob
 
     from .build import REPORT_VERSION
 
@@ -61,6 +62,9 @@ def ratings_fingerprint(study: Study, version: InstrumentVersion) -> str:
         "jobs": ScoringJob.objects.filter(study=study, instrument_version=version).aggregate(
             n=Count("pk"), failed=Sum("failed"), completed=Sum("completed")),
         "targets": list(study.targets.order_by("pk").values_list("external_id", "criteria", "metadata")),
+        "rating_design": Study.objects.filter(pk=study.pk).values_list("rating_design", flat=True).first(),
+        "sampling_plans": list(SamplingPlan.objects.filter(study=study, instrument_version=version)
+                               .order_by("pk").values_list("pk", flat=True)),
     }
     text = json.dumps(state, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -36,6 +36,17 @@ def test_small_report_computed_at_once_cached_and_recomputed_when_a_rating_chang
 
 
 
+def test_declaring_the_rating_design_recomputes_the_cached_report(api, demo_study):
+    from ratings.services import study_set_rating_design
+
+    first = api.get(URL).json()
+    assert first["rating_design"]["source"] == "inferred"
+    study_set_rating_design(study=demo_study[0], design="one-way")
+    changed = api.get(URL).json()
+    assert changed["generated_at"] != first["generated_at"]
+    assert changed["rating_design"]["source"] == "declared" and changed["rating_design"]["design"] == "one-way"
+
+
 def test_every_cluster_variant_is_computed_by_a_worker_and_an_unknown_field_is_refused(
         api, django_capture_on_commit_callbacks):
     """A new ``?cluster=`` value would recompute the report in the request (seconds each): it
