@@ -8,12 +8,16 @@ from scipy import optimize, stats
 
 from ._base import ResultMixin, check_conf
 from .consistency import _prepare
-from .factor import ml_psi
+from .factor import ml_fit
 
 
 @dataclass(frozen=True, slots=True)
 class CFAResult(ResultMixin):
-    """Fit of a one-factor model: chi-square test, CFI, TLI, RMSEA (with CI), SRMR."""
+    """Fit of a one-factor model: chi-square test, CFI, TLI, RMSEA (with CI), SRMR.
+
+    ``converged`` is False when the ML fit stopped at its iteration limit; ``warnings`` say so,
+    and name a Heywood case (a residual variance at its lower bound), as lavaan warns of one.
+    """
 
     n: int
     n_items: int
@@ -32,18 +36,25 @@ class CFAResult(ResultMixin):
     omega_total: float
     method: str
     omega_observed: float = float("nan")
+    converged: bool = True
+    warnings: tuple[str, ...] = ()
 
 
 def _rmsea_ci(chisq: float, df: int, n: int, confidence: float) -> tuple[float, float]:
+    if not np.isfinite(chisq):
+        return float("nan"), float("nan")
+
     def ncp_for(prob):
         f = lambda lam: stats.ncx2.cdf(chisq, df, lam) - prob if lam > 0 else \
             stats.chi2.cdf(chisq, df) - prob
         if f(0.0) < 0:
             return 0.0
         hi = max(chisq, 1.0)
-        while f(hi) > 0:
+        for _ in range(64):  # the cdf falls below prob by hi = chisq + a few SDs: bounded search
+            if f(hi) <= 0:
+                return optimize.brentq(f, 0.0, hi, xtol=1e-12)
             hi *= 2
-        return optimize.brentq(f, 0.0, hi, xtol=1e-12)
+        return float("nan")
 
     a = 1 - confidence
     lo = ncp_for(1 - a / 2)
@@ -115,9 +126,15 @@ def cfa_one_factor(wide, *, confidence: float = 0.90) -> CFAResult:
     if p < 4:
         raise ValueError("A one-factor CFA needs at least four items to have positive "
                          f"degrees of freedom, got {p}.")
+    if n <= p:
+        raise ValueError(f"A one-factor CFA of {p} items needs more complete observations than "
+                         f"items, got {n}: the covariance matrix is singular.")
     s = np.cov(x, rowvar=False, ddof=0)
-    lam, psi, fmin = ml_psi(s, 1)
-    lam = lam[:, 0]
+    if np.linalg.eigvalsh(s)[0] <= 1e-10 * np.trace(s):
+        raise ValueError("The item covariance matrix is singular (an item is a linear combination "
+                         "of others), so the ML fit function is undefined.")
+    fit, psi, fmin = ml_fit(s, 1)
+    lam = fit.loadings[:, 0]
     sigma = np.outer(lam, lam) + np.diag(psi)
     df = p * (p + 1) // 2 - 2 * p
     chisq = float(n * fmin)
@@ -140,7 +157,8 @@ def cfa_one_factor(wide, *, confidence: float = 0.90) -> CFAResult:
                      rmsea=rmsea, rmsea_ci_low=lo, rmsea_ci_high=hi, srmr=srmr,
                      baseline_chisq=base, baseline_df=int(base_df),
                      standardized_loadings=dict(zip(names, std.tolist())), omega_total=om,
-                     omega_observed=om_obs,
+                     omega_observed=om_obs, converged=fit.converged,
+                     warnings=(fit.problem,) if fit.problem else (),
                      method="one-factor CFA, maximum likelihood (Joreskog 1969), factor "
                             f"variance fixed to 1; listwise deletion; {confidence:.0%} "
                             "RMSEA interval")

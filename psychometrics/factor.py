@@ -5,12 +5,38 @@ covariance matrix.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from scipy import optimize
 
 FactorMethod = Literal["minres", "ml"]
+
+MINRES_MAXITER = 2000
+"""Iteration limit of the general minres fit: proper solutions of ten to thirty items converge
+in tens to a few hundred iterations; a fit still moving after 2,000 is reported as not
+converged instead of iterating on."""
+HEYWOOD_STOP = 1.5
+"""A communality above this stops the minres fit: the unconstrained solution is diverging (an
+ultra-Heywood case), and no estimate is to be had from iterating on."""
+
+
+@dataclass(frozen=True, slots=True)
+class FactorFit:
+    """Unrotated loadings and how the fit ended.
+
+    ``converged`` is the optimiser's own convergence (False at the iteration limit or when a
+    diverging Heywood case stopped it); ``heywood`` names the items whose communality exceeds 1
+    (an improper solution, psych's "ultra-Heywood case"); ``problem`` says either in words ("" for a
+    proper, converged fit).
+    """
+
+    loadings: np.ndarray
+    converged: bool
+    iterations: int
+    heywood: tuple[int, ...] = ()
+    problem: str = ""
 
 
 def smc(r: np.ndarray) -> np.ndarray:
@@ -23,10 +49,19 @@ def smc(r: np.ndarray) -> np.ndarray:
 
 
 def minres(r: np.ndarray, nfactors: int) -> np.ndarray:
-    r"""Minimum-residual (unweighted least squares) loadings, unrotated.
+    r"""Minimum-residual (unweighted least squares) loadings, unrotated (see `minres_fit`)."""
+    return minres_fit(r, nfactors).loadings
+
+
+def minres_fit(r: np.ndarray, nfactors: int, *, maxiter: int = MINRES_MAXITER) -> FactorFit:
+    r"""Minimum-residual (unweighted least squares) loadings, unrotated, and how the fit ended.
 
     Minimises :math:`\sum_{i \ne j} (r_{ij} - (\Lambda\Lambda')_{ij})^2` over
-    :math:`\Lambda` (Harman & Jones 1966), as ``psych::fa(fm = "minres")``.
+    :math:`\Lambda` (Harman & Jones 1966), as ``psych::fa(fm = "minres")``. The fit is
+    bounded: at most ``maxiter`` iterations, and it stops as soon as a communality exceeds
+    `HEYWOOD_STOP` (the solution is diverging; psych bounds the uniquenesses at 0.005 instead
+    and warns of an "ultra-Heywood case"). Either way ``converged`` is False and ``problem``
+    says why.
     """
     p = r.shape[0]
     reduced = r - np.diag(np.diag(r)) + np.diag(np.clip(smc(r), 0.005, None))
@@ -40,10 +75,40 @@ def minres(r: np.ndarray, nfactors: int) -> np.ndarray:
         resid = np.where(off, r - lam @ lam.T, 0.0)
         return float((resid ** 2).sum()), (-4.0 * resid @ lam).ravel()
 
+    diverged = []
+
+    def stop_if_diverging(xk):
+        h2 = (xk.reshape(p, nfactors) ** 2).sum(axis=1)
+        if h2.max() > HEYWOOD_STOP:
+            diverged.append(float(h2.max()))
+            raise StopIteration
+
     res = optimize.minimize(fun, start.ravel(), jac=True, method="L-BFGS-B",
-                            options={"maxiter": 10_000, "gtol": 1e-12, "ftol": 1e-15})
-    lam = res.x.reshape(p, nfactors)
-    return _orient(_principal_axes(lam))
+                            callback=stop_if_diverging,
+                            options={"maxiter": maxiter, "gtol": 1e-12, "ftol": 1e-15})
+    lam = _orient(_principal_axes(res.x.reshape(p, nfactors)))
+    return _fit_result(lam, converged=bool(res.success) and not diverged, iterations=int(res.nit),
+                       limit=maxiter, diverged=bool(diverged))
+
+
+def _fit_result(lam: np.ndarray, *, converged: bool, iterations: int, limit: int,
+                diverged: bool = False) -> FactorFit:
+    h2 = (lam ** 2).sum(axis=1)
+    heywood = tuple(int(i) for i in np.nonzero(h2 > 1 + 1e-8)[0])
+    if diverged:
+        problem = (f"The minres fit was stopped after {iterations} iterations because a communality "
+                   f"exceeded {HEYWOOD_STOP:g} and kept growing (an ultra-Heywood case): the "
+                   f"{lam.shape[1]}-factor model has no proper solution on these data.")
+    elif not converged:
+        problem = (f"The factor fit did not converge within {limit} iterations; its loadings are not "
+                   "a solution.")
+    elif heywood:
+        problem = (f"The factor solution is improper (a Heywood case): {len(heywood)} item(s) have a "
+                   f"communality above 1 (largest {h2.max():.3f}).")
+    else:
+        problem = ""
+    return FactorFit(loadings=lam, converged=converged, iterations=iterations, heywood=heywood,
+                     problem=problem)
 
 
 def minres_one_factor(r: np.ndarray, *, tol: float = 1e-11, maxit: int = 3000) -> np.ndarray:
@@ -81,11 +146,20 @@ def minres_one_factor(r: np.ndarray, *, tol: float = 1e-11, maxit: int = 3000) -
 
 
 def ml_psi(s: np.ndarray, nfactors: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Loadings, uniquenesses and F at the minimum of `ml_fit` (without the fit's state)."""
+    fit, psi, fmin = ml_fit(s, nfactors)
+    return fit.loadings, psi, fmin
+
+
+def ml_fit(s: np.ndarray, nfactors: int, *,
+           maxiter: int = MINRES_MAXITER) -> tuple[FactorFit, np.ndarray, float]:
     r"""Maximum-likelihood factor analysis of a covariance or correlation matrix.
 
     Minimises :math:`F = \log|\Sigma| + \mathrm{tr}(S\Sigma^{-1}) - \log|S| - p` with
     :math:`\Sigma = \Lambda\Lambda' + \Psi`, concentrating :math:`\Lambda` out as in
-    ``stats::factanal`` (Joreskog 1967). Returns loadings, uniquenesses and F at the minimum.
+    ``stats::factanal`` (Joreskog 1967), the uniquenesses bounded to [0.005 s_ii, s_ii] as
+    there. Returns the fit (loadings, convergence; a uniqueness at its lower bound is a Heywood
+    case), the uniquenesses and F at the minimum.
     """
     p = s.shape[0]
     diag = np.diag(s)
@@ -107,20 +181,122 @@ def ml_psi(s: np.ndarray, nfactors: int) -> tuple[np.ndarray, np.ndarray, float]
 
     bounds = [(0.005 * d, d) for d in diag]
     res = optimize.minimize(fun, start, jac=True, method="L-BFGS-B", bounds=bounds,
-                            options={"maxiter": 10_000, "gtol": 1e-12, "ftol": 1e-15})
+                            options={"maxiter": maxiter, "gtol": 1e-12, "ftol": 1e-15})
     psi = res.x
     e, v = parts(psi)
-    lam = np.sqrt(psi)[:, None] * v[:, :nfactors] * np.sqrt(np.clip(e[:nfactors] - 1, 0, None))
-    return _orient(lam), psi, float(res.fun)
+    lam = _orient(np.sqrt(psi)[:, None] * v[:, :nfactors]
+                  * np.sqrt(np.clip(e[:nfactors] - 1, 0, None)))
+    at_bound = tuple(int(i) for i in np.nonzero(psi <= 0.005 * diag * (1 + 1e-6))[0])
+    converged = bool(res.success)
+    if not converged:
+        problem = (f"The maximum-likelihood fit did not converge within {maxiter} iterations; its "
+                   "loadings are not a solution.")
+    elif at_bound:
+        problem = (f"The maximum-likelihood solution is improper (a Heywood case): {len(at_bound)} "
+                   "uniqueness(es) at the lower bound of 0.5% of the item's variance.")
+    else:
+        problem = ""
+    fit = FactorFit(loadings=lam, converged=converged, iterations=int(res.nit), heywood=at_bound,
+                    problem=problem)
+    return fit, psi, float(res.fun)
 
 
 def extract(r: np.ndarray, nfactors: int, fm: FactorMethod) -> np.ndarray:
     """Unrotated loadings by the named method."""
+    return extract_fit(r, nfactors, fm).loadings
+
+
+def extract_fit(r: np.ndarray, nfactors: int, fm: FactorMethod) -> FactorFit:
+    """Unrotated loadings by the named method, with how the fit ended."""
     if fm == "minres":
-        return minres(r, nfactors)
+        return minres_fit(r, nfactors)
     if fm == "ml":
-        return ml_psi(r, nfactors)[0]
+        return ml_fit(r, nfactors)[0]
     raise ValueError(f"fm must be 'minres' or 'ml', got {fm!r}.")
+
+
+def identification_problem(r: np.ndarray, nfactors: int, n_obs: int | None = None) -> str:
+    r"""Why an ``nfactors``-factor model cannot be fitted to the correlation matrix ``r``, in
+    words, or "" when it can. Checked before fitting, so that an unidentified model is named
+    instead of being iterated on:
+
+    - R must be positive definite (few observations for the number of items, or pairwise
+      correlations from different subsets, make it singular or indefinite);
+    - the model's degrees of freedom :math:`((p - m)^2 - (p + m)) / 2` must not be negative
+      (more free parameters than correlations to fit);
+    - the correlation matrix with squared multiple correlations on its diagonal must have at
+      least m positive eigenvalues. Their number is Guttman's (1954) strongest lower bound to
+      the number of common factors and, in samples, usually more than the true number; when even
+      it is below m, the m-th factor has no common variance to describe, so its loadings are
+      not identified (the fit wanders along a flat or diverging direction);
+    - with ``n_obs`` given, the m-th of those eigenvalues must exceed the 95th percentile of the
+      m-th eigenvalue of the same matrix from uncorrelated normal data of the same size (Horn's
+      1965 parallel analysis on the reduced matrix, as ``psych::fa.parallel`` draws it, with
+      Glorfeld's 1995 percentile; 20 draws, fixed seed).
+      A factor that does not stand out from sampling noise cannot be told apart from it: one
+      common factor fitted with three group factors gives oblimin rotations that do not converge
+      and an omega hierarchical that describes the noise.
+
+    References
+    ----------
+    Guttman, L. (1954). Some necessary conditions for common-factor analysis. Psychometrika,
+    19(2), 149-161.
+    Horn, J. L. (1965). A rationale and test for the number of factors in factor analysis.
+    Psychometrika, 30(2), 179-185.
+    Glorfeld, L. W. (1995). An improvement on Horn's parallel analysis methodology for
+    selecting the correct number of factors to retain. Educational and Psychological
+    Measurement, 55(3), 377-393.
+    """
+    p = r.shape[0]
+    smallest = float(np.linalg.eigvalsh(r)[0])
+    if smallest <= 1e-10 * p:
+        return (f"The item correlation matrix is not positive definite (smallest eigenvalue "
+                f"{smallest:.2g}): too few observations for {p} items, items that are linear "
+                "combinations of others, or pairwise correlations from different subsets, so no "
+                "factor model can be fitted.")
+    df = ((p - nfactors) ** 2 - (p + nfactors)) / 2
+    if df < 0:
+        return (f"A {nfactors}-factor model of {p} items has negative degrees of freedom ({df:g}): "
+                "it has more free parameters than correlations to fit, so it is not identified.")
+    reduced = r - np.diag(np.diag(r)) + np.diag(smc(r))
+    positive = int((np.linalg.eigvalsh(reduced) > 0).sum())
+    if positive < nfactors:
+        return (f"The items show fewer than {nfactors} common factors: the correlation matrix with "
+                f"squared multiple correlations on its diagonal has {positive} positive "
+                f"eigenvalue(s), Guttman's (1954) lower bound to the number of factors, so a "
+                f"{nfactors}-factor model is not identified here (its extra factors would fit noise).")
+    if n_obs is not None:
+        observed = float(np.sort(np.linalg.eigvalsh(reduced))[::-1][nfactors - 1])
+        noise = random_reduced_eigenvalue(p, nfactors, int(n_obs))
+        if observed <= noise:
+            return (f"The items show fewer than {nfactors} common factors that stand out from sampling noise: "
+                    f"eigenvalue {nfactors} of the correlation matrix with squared multiple correlations on "
+                    f"its diagonal is {observed:.3f}, not above {noise:.3f}, the 95th percentile of that "
+                    f"eigenvalue in uncorrelated data of {n_obs} observations of {p} items (parallel "
+                    f"analysis, Horn 1965; Glorfeld 1995), so a "
+                    f"{nfactors}-factor model would fit noise.")
+    return ""
+
+
+PARALLEL_DRAWS = 20
+PARALLEL_MAX_ROWS = 20_000
+"""Parallel analysis simulates at most this many rows per draw and scales the eigenvalue's
+sampling spread by sqrt(rows / n) beyond it (the spread of sample eigenvalues around their
+population value 0 shrinks as 1/sqrt(n)), so a large study costs no more than a moderate one."""
+
+
+def random_reduced_eigenvalue(p: int, k: int, n: int, *, draws: int = PARALLEL_DRAWS,
+                              seed: int = 0) -> float:
+    """95th percentile of the k-th largest eigenvalue of the SMC-reduced correlation matrix of
+    ``n`` x ``p`` uncorrelated standard normal observations (``draws`` draws, fixed seed)."""
+    rng = np.random.default_rng(seed)
+    rows = min(n, PARALLEL_MAX_ROWS)
+    values = []
+    for _ in range(draws):
+        r = np.corrcoef(rng.standard_normal((rows, p)), rowvar=False)
+        reduced = r - np.diag(np.diag(r)) + np.diag(smc(r))
+        values.append(np.sort(np.linalg.eigvalsh(reduced))[::-1][k - 1])
+    return float(np.quantile(values, 0.95) * np.sqrt(rows / n))
 
 
 def _principal_axes(lam: np.ndarray) -> np.ndarray:
@@ -134,15 +310,24 @@ def _orient(lam: np.ndarray) -> np.ndarray:
 
 
 def oblimin(a: np.ndarray, gamma: float = 0.0, eps: float = 1e-8,
-            maxit: int = 5000) -> tuple[np.ndarray, np.ndarray]:
+            maxit: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """The pattern and factor correlations of `oblimin_fit`."""
+    lam, phi, _ = oblimin_fit(a, gamma, eps, maxit)
+    return lam, phi
+
+
+def oblimin_fit(a: np.ndarray, gamma: float = 0.0, eps: float = 1e-8,
+                maxit: int = 1000) -> tuple[np.ndarray, np.ndarray, bool]:
     """Oblique oblimin rotation by gradient projection (Bernaards & Jennrich 2005).
 
     Same algorithm as ``GPArotation::oblimin`` (GPFoblq, no Kaiser normalisation). Returns the
-    pattern matrix and the factor correlation matrix.
+    pattern matrix, the factor correlation matrix and whether the projected gradient fell below
+    ``eps`` within ``maxit`` iterations (GPArotation's defaults: 1e-5 there on the criterion,
+    1,000 iterations; it warns "convergence not obtained" otherwise).
     """
     p, m = a.shape
     if m < 2:
-        return a.copy(), np.ones((1, 1))
+        return a.copy(), np.ones((1, 1)), True
 
     def vgq(lam):
         x = (lam ** 2) @ (1 - np.eye(m))
@@ -155,10 +340,12 @@ def oblimin(a: np.ndarray, gamma: float = 0.0, eps: float = 1e-8,
     gq, f = vgq(lam)
     g = -(lam.T @ gq @ np.linalg.inv(t)).T
     al = 1.0
+    converged = False
     for _ in range(maxit):
         gp = g - t @ np.diag((t * g).sum(axis=0))
         s = np.sqrt((gp ** 2).sum())
         if s < eps:
+            converged = True
             break
         al *= 2
         for _ in range(11):
@@ -177,4 +364,4 @@ def oblimin(a: np.ndarray, gamma: float = 0.0, eps: float = 1e-8,
     order = np.argsort(ss)[::-1]
     lam, phi = lam[:, order], phi[np.ix_(order, order)]
     signs = np.where(lam.sum(axis=0) < 0, -1.0, 1.0)
-    return lam * signs, phi * np.outer(signs, signs)
+    return lam * signs, phi * np.outer(signs, signs), converged

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ._base import ResultMixin
 from .consistency import Missing, _prepare, _smc
-from .factor import FactorMethod, extract, oblimin
+from .factor import FactorMethod, extract_fit, identification_problem, oblimin_fit
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +21,9 @@ class OmegaResult(ResultMixin):
     factors); ``psych_omega_h`` is the number ``psych::omega`` prints as omega_h in every case,
     for a single factor :math:`(\sum\lambda)^2/\mathbf{1}'R\mathbf{1}` with its warning
     "Omega_h for 1 factor is not meaningful". Intervals are not closed-form: use
-    `bootstrap_ci` (``ci_low``/``ci_high`` are NaN).
+    `bootstrap_ci` (``ci_low``/``ci_high`` are NaN). ``converged`` is False when a factor fit
+    or the rotation stopped at its iteration limit or on a diverging Heywood case; ``warnings``
+    say so in words, and name an improper (Heywood) solution: the figures are then not estimates.
     """
 
     estimate: float
@@ -42,6 +44,8 @@ class OmegaResult(ResultMixin):
     g6: float = float("nan")
     omega_group: pd.DataFrame | None = None
     variance_shares: dict | None = None
+    converged: bool = True
+    warnings: tuple[str, ...] = ()
 
 
 def _corr(c: np.ndarray) -> np.ndarray:
@@ -50,22 +54,43 @@ def _corr(c: np.ndarray) -> np.ndarray:
 
 
 def _omega_total_from_cov(c: np.ndarray, fm: FactorMethod = "minres") -> tuple[float, np.ndarray]:
+    om, lam, _ = _omega_total_fit(c, fm)
+    return om, lam
+
+
+def _omega_total_fit(c: np.ndarray, fm: FactorMethod = "minres"):
     d = np.sqrt(np.diag(c))
     r = c / np.outer(d, d)
-    lam = extract(r, 1, fm)[:, 0]
+    fit = extract_fit(r, 1, fm)
+    lam = fit.loadings[:, 0]
     u2 = 1 - lam ** 2
-    return float(1 - u2.sum() / r.sum()), lam
+    return float(1 - u2.sum() / r.sum()), lam, fit
 
 
 def _schmid_leiman(r: np.ndarray, nfactors: int, fm: FactorMethod):
-    pattern, phi = oblimin(extract(r, nfactors, fm))
+    """g and group loadings, whether every step converged, and the problems in words."""
+    fit = extract_fit(r, nfactors, fm)
+    problems = [fit.problem] if fit.problem else []
+    converged = fit.converged
+    if not fit.converged:  # no solution to rotate: stop here and say why
+        p = r.shape[0]
+        return np.full(p, np.nan), np.full((p, nfactors), np.nan), False, problems
+    pattern, phi, rotated = oblimin_fit(fit.loadings)
+    if not rotated:
+        converged = False
+        problems.append("The oblimin rotation did not converge (GPArotation: \"convergence not "
+                        "obtained\"); the group factors are not a rotated solution.")
     if nfactors == 2:
         gload = np.full(2, np.sqrt(max(phi[0, 1], 0.0)))
     else:
-        gload = extract(phi, 1, fm)[:, 0]
+        top = extract_fit(phi, 1, fm)
+        gload = top.loadings[:, 0]
+        converged = converged and top.converged
+        if top.problem:
+            problems.append("General factor from the factor correlations: " + top.problem)
     g = pattern @ gload
     group = pattern * np.sqrt(np.clip(1 - gload ** 2, 0.0, None))
-    return g, group
+    return g, group, converged, problems
 
 
 def omega(wide, *, n_factors: int | None = None,
@@ -108,6 +133,17 @@ def omega(wide, *, n_factors: int | None = None,
     factor): a group factor defined by one item cannot be told apart from that item's unique
     variance, so the Schmid-Leiman solution, and with it omega_h, is not identified (psych
     only warns and returns a number).
+    For several factors the model is also checked before it is fitted
+    (`psychometrics.factor.identification_problem`): a correlation matrix that is not positive
+    definite, negative model degrees of freedom, fewer than ``n_factors`` positive
+    eigenvalues of the SMC-reduced correlation matrix, or an ``n_factors``-th eigenvalue that
+    does not stand out from that of random data (parallel analysis: the data show fewer common
+    factors than asked for, e.g. one-factor data with three subscales as group factors) raise
+    ``ValueError`` with the reason, where ``psych::omega`` iterates and prints what its optimiser stopped at.
+    Fits are bounded (`psychometrics.factor.MINRES_MAXITER`; a diverging Heywood case stops
+    early): a fit that ends without converging gives ``converged=False``, NaN coefficients and
+    the reason in ``warnings``; a converged improper solution (a communality above 1) keeps its
+    numbers and names the Heywood case in ``warnings``.
 
     Parameters
     ----------
@@ -160,6 +196,10 @@ def omega(wide, *, n_factors: int | None = None,
         if unknown:
             raise ValueError(f"Subscale item(s) {unknown} are not columns of the data.")
         n_factors = len(subscales)
+        small = {name: len(items) for name, items in subscales.items() if len(items) < 2}
+        if small:
+            raise ValueError(f"A group factor needs at least two items; subscale(s) {small} have "
+                             "fewer, so the Schmid-Leiman solution is not identified.")
     n_factors = 1 if n_factors is None else int(n_factors)
     if n_factors < 1 or n_factors * 2 > len(names):
         raise ValueError(f"{n_factors} factors cannot be fitted to {len(names)} items.")
@@ -167,7 +207,7 @@ def omega(wide, *, n_factors: int | None = None,
     vt = r.sum()
     n = int(x.shape[0])
     if n_factors == 1:
-        om, lam = _omega_total_from_cov(r, fm)
+        om, lam, fit = _omega_total_fit(r, fm)
         extra = _psych_extras(r, lam, np.zeros((len(names), 0)), names)
         return OmegaResult(estimate=om, ci_low=float("nan"), ci_high=float("nan"), n=n,
                            n_items=len(names), omega_total=om, omega_hierarchical=None,
@@ -176,14 +216,18 @@ def omega(wide, *, n_factors: int | None = None,
                            method=f"McDonald (1999) omega total, one-factor {fm} model of the "
                                   "correlation matrix, psych::omega formula; "
                                   f"{missing} correlations; no interval (use bootstrap_ci)",
-                           **extra)
-    g, group = _schmid_leiman(r, n_factors, fm)
-    flipped = [names[i] for i in np.nonzero(g < 0)[0]]
+                           converged=fit.converged,
+                           warnings=(fit.problem,) if fit.problem else (), **extra)
+    problem = identification_problem(r, n_factors, n_obs=n)
+    if problem:
+        raise ValueError(problem)
+    g, group, converged, problems = _schmid_leiman(r, n_factors, fm)
+    flipped = [names[i] for i in np.nonzero(g < 0)[0]] if converged else []
     if flipped:
         s = np.where(g < 0, -1.0, 1.0)
         r = r * np.outer(s, s)
         vt = r.sum()
-        g, group = _schmid_leiman(r, n_factors, fm)
+        g, group, converged, problems = _schmid_leiman(r, n_factors, fm)
     h2 = g ** 2 + (group ** 2).sum(axis=1)
     om_t = float(1 - (1 - h2).sum() / vt)
     om_h = float(g.sum() ** 2 / vt)
@@ -197,7 +241,8 @@ def omega(wide, *, n_factors: int | None = None,
                        n_items=len(names), omega_total=om_t, omega_hierarchical=om_h,
                        n_factors=n_factors, factor_method=fm,
                        g_loadings=dict(zip(names, g.tolist())), group_loadings=groups,
-                       method=method, **_psych_extras(r, g, group, names))
+                       method=method, converged=converged, warnings=tuple(problems),
+                       **_psych_extras(r, g, group, names))
 
 
 def _psych_extras(r: np.ndarray, g: np.ndarray, group: np.ndarray, names: list) -> dict:

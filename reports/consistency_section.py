@@ -53,7 +53,8 @@ def _consistency(data, matrix: pd.DataFrame) -> dict:
             entry["note"] = "the instrument defines no subscales: all its items analysed as one set"
         groups = _group_factors(data, code, codes)
         if len(codes) >= 3:
-            entry["omega"] = _warn_small(attempt(lambda: pm.omega(sub)), FEW_FACTOR_OBSERVATIONS, OMEGA_WARNING)
+            entry["omega"] = _warn_small(_fitted(attempt(lambda: pm.omega(sub))), FEW_FACTOR_OBSERVATIONS,
+                                         OMEGA_WARNING)
             entry["item_statistics"] = attempt(lambda: pm.item_statistics(sub, with_omega=False))
         else:
             entry["omega"] = {"error": f"Omega needs at least three items; this scale has {len(codes)}."}
@@ -61,7 +62,7 @@ def _consistency(data, matrix: pd.DataFrame) -> dict:
             entry["omega_hierarchical"] = _warn_small(_proper(attempt(lambda: pm.omega(sub, subscales=groups))),
                                                       FEW_FACTOR_OBSERVATIONS, OMEGA_WARNING)
         if len(codes) >= 4:
-            entry["cfa_one_factor"] = _cfa_bounds(_warn_small(attempt(lambda: pm.cfa_one_factor(sub)),
+            entry["cfa_one_factor"] = _cfa_bounds(_warn_small(_fitted(attempt(lambda: pm.cfa_one_factor(sub))),
                                                               FEW_CFA_OBSERVATIONS, CFA_WARNING))
         out[code] = entry
     return out
@@ -95,9 +96,26 @@ def _group_factors(data, code: str, codes: list[str]) -> dict[str, list[str]]:
             if other.code != code and set(other.items) < set(codes)}
 
 
+def _fitted(figure: dict) -> dict:
+    """A figure whose factor fit did not converge is recorded as the reason (the library's
+    warning sentences), not as a number; a converged fit's problems (a Heywood case) are kept as
+    ``fit_problems`` for the figure's cell."""
+    if "error" in figure:
+        return figure
+    if figure.get("converged", True):  # converged, maybe improper: the cell names the problem
+        if not figure.get("warnings"):
+            return figure
+        rest = {key: value for key, value in figure.items() if key != "warnings"}
+        return {**rest, "fit_problems": list(figure["warnings"])}
+    reason = " ".join(figure.get("warnings") or []) or "The factor fit did not converge."
+    return {"error": reason, "converged": False, "n": figure.get("n")}
+
+
 def _proper(omega: dict) -> dict:
     """An omega from an improper factor solution (a Heywood case: omega above 1 or omega
-    hierarchical above omega total) is recorded as the reason, not as a number."""
+    hierarchical above omega total) or from a fit that did not converge is recorded as the
+    reason, not as a number."""
+    omega = _fitted(omega)
     total, hierarchical = omega.get("omega_total"), omega.get("omega_hierarchical")
     if total is None or hierarchical is None or (total <= 1 and hierarchical <= total):
         return omega

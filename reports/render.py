@@ -161,14 +161,19 @@ def _cfa_text(cfa: dict) -> str:
             f"SRMR {cfa['srmr']:.3f} (n={cfa.get('n')}; {cfa.get('method', '')})")
     for note in (cfa.get("out_of_range") or {}).values():
         text += f" — {note}"
-    return text
+    return text + _fit_note(cfa)
+
+
+def _fit_note(figure: dict) -> str:
+    """A factor fit's problems (a Heywood case) after its figure."""
+    return "".join(f" — {problem}" for problem in figure.get("fit_problems", []))
 
 
 def _omega_h_text(omega_h: dict) -> str:
     if omega_h.get("omega_hierarchical") is None:
         return cell(omega_h)
     return (f"{omega_h['omega_hierarchical']:.3f} (omega total {omega_h['omega_total']:.3f}, "
-            f"{omega_h['n_factors']} group factors, n={omega_h['n']})")
+            f"{omega_h['n_factors']} group factors, n={omega_h['n']})" + _fit_note(omega_h))
 
 
 def _consistency_tables(report):
@@ -179,6 +184,8 @@ def _consistency_tables(report):
         for scale, entry in group["scales"].items():
             cfa, omega_h = entry.get("cfa_one_factor", {}), entry.get("omega_hierarchical", {})
             warnings += _warnings_of(entry["omega"], omega_h, cfa)
+            # the omega cell stays a figure (numeric CSV columns): its fit problems go with the warnings
+            warnings += [f"{label}, {scale}, omega total: {problem}" for problem in entry["omega"].get("fit_problems", [])]
             rows.append([label, scale, len(entry["items"]), entry["alpha"], entry["omega"], _omega_h_text(omega_h),
                          _cfa_text(cfa)])
     note = "Item-total correlations and alpha-if-dropped are in the JSON and CSV."

@@ -47,18 +47,25 @@ def _probabilities(data, targets: pd.Index) -> tuple[pd.Series | None, str]:
     return pi, f"sampling plan {plan.pk} ({plan.method}): human ratings weighted by 1/probability"
 
 
+def _pivot(frame: pd.DataFrame, columns: list[str], values: str, targets) -> pd.DataFrame:
+    """``frame.pivot_table(index="target", columns=columns, values=values, aggfunc="first")``
+    (first non-missing value, all-missing columns dropped, sorted), by groupby and unstack:
+    half the time with thousands of raters."""
+    first = frame.groupby(["target", *columns], sort=False)[values].first()
+    wide = first.unstack(columns).dropna(axis=1, how="all").sort_index(axis=1)
+    return wide.reindex(targets)
+
+
 class _Wide:
     """Every item and scale score as targets x (measure, rater) tables, pivoted once: slicing
     them per measure and rater is far cheaper than filtering the long frames each time."""
 
     def __init__(self, data, targets):
         items = data.items
-        pivot = dict(index="target", aggfunc="first")
-        self.score = items.pivot_table(columns=["item", "rater"], values="score", **pivot).reindex(targets)
+        self.score = _pivot(items, ["item", "rater"], "score", targets)
         expected = items.assign(value=items["expected_score"].fillna(items["score"]))
-        self.expected = expected.pivot_table(columns=["item", "rater"], values="value", **pivot).reindex(targets)
-        self.scales = data.scales.pivot_table(columns=["scale", "basis", "rater"], values="score",
-                                              **pivot).reindex(targets)
+        self.expected = _pivot(expected, ["item", "rater"], "value", targets)
+        self.scales = _pivot(data.scales, ["scale", "basis", "rater"], "score", targets)
         self.humans, self.targets = list(data.humans), targets
 
     def _block(self, frame, key):

@@ -121,29 +121,25 @@ def human_ceiling(humans, llm, *, human_names=None, level: Level = "interval", n
     names = [str(n) for n in (human_names if human_names is not None else range(h.shape[1]))]
     nominal = level == "nominal"
     resample = resample or resampling(len(f), n_boot=n_boot, seed=seed, clusters=clusters)
-    width = 3 if nominal else 9
-    used, blocks = [], []
-    for j, name in enumerate(names):
-        others_all = np.delete(h, j, axis=1)
-        rows = ~np.isnan(f) & ~np.isnan(h[:, j]) & (~np.isnan(others_all)).any(axis=1)
-        if rows.sum() < MIN_TARGETS:
-            continue
-        feats = np.zeros((len(f), width))
-        feats[rows] = _features(f[rows], h[rows, j], others_all[rows], nominal)
-        used.append((name, int(rows.sum())))
-        blocks.append(feats)
+    # Per human, only the targets that human rated: work and memory grow with the ratings, not
+    # with targets x raters (1,000 raters with 3 ratings each would copy a 1,000 x 1,000 matrix
+    # per rater otherwise). The others' columns are the row with this human's cell blanked.
+    rated = ~np.isnan(h)
+    n_rated = rated.sum(axis=1)
     comparisons = []
-    if blocks:
-        stacked = np.hstack(blocks)
-        totals, replicates = stacked.sum(axis=0), resample.counts @ stacked  # one product for all humans
-        for k, (name, n) in enumerate(used):
-            cols = slice(k * width, (k + 1) * width)
-            a_llm, a_human = _agreements(totals[cols], nominal)
-            rep_llm, rep_human = _agreements(replicates[:, cols], nominal)
-            low, high = percentile(rep_llm - rep_human, confidence)
-            comparisons.append(CeilingComparison(human=name, n=n, llm_agreement=float(a_llm),
-                                                 human_agreement=float(a_human),
-                                                 estimate=float(a_llm - a_human), ci_low=low, ci_high=high))
+    for j, name in enumerate(names):
+        rows = np.flatnonzero(~np.isnan(f) & rated[:, j] & (n_rated > 1))
+        if len(rows) < MIN_TARGETS:
+            continue
+        others = h[rows]
+        others[:, j] = np.nan
+        feats = _features(f[rows], h[rows, j], others, nominal)
+        a_llm, a_human = _agreements(feats.sum(axis=0), nominal)
+        rep_llm, rep_human = _agreements(resample.counts[:, rows] @ feats, nominal)
+        low, high = percentile(rep_llm - rep_human, confidence)
+        comparisons.append(CeilingComparison(human=name, n=len(rows), llm_agreement=float(a_llm),
+                                             human_agreement=float(a_human),
+                                             estimate=float(a_llm - a_human), ci_low=low, ci_high=high))
     if not comparisons:
         raise ValueError(f"No human shares at least {MIN_TARGETS} targets with the LLM and another human.")
     llm_agreement = float(np.mean([c.llm_agreement for c in comparisons]))

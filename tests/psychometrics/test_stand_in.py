@@ -262,3 +262,26 @@ def test_plan_is_reproducible():
     a = plan_sampling(np.arange(100.0), 10, seed=3)
     b = plan_sampling(np.arange(100.0), 10, seed=3)
     assert a.selected == b.selected and a.expected_size == pytest.approx(10)
+
+
+def test_ceiling_with_many_raters_uses_each_raters_own_targets():
+    # 300 targets, rater j rates targets j .. j+4 (300 raters, 5 ratings each, the minimum): every
+    # human's comparison is on the 5 targets they rated; the leave-one-out consensus there is the
+    # mean of the other four ratings, computed here by hand for one rater.
+    rng = np.random.default_rng(4)
+    n, k = 300, 5
+    truth = rng.normal(size=n)
+    humans = np.full((n, n), np.nan)
+    for i in range(n):
+        for step in range(k):
+            humans[i, (i - step) % n] = truth[i] + rng.normal(scale=0.5)
+    llm = truth + rng.normal(scale=0.5, size=n)
+    result = human_ceiling(humans, llm, n_boot=50)
+    assert len(result.comparisons) == n and all(c.n == k for c in result.comparisons)
+    first = result.comparisons[0]  # rater 0 rated targets 0 .. 4
+    rows = list(range(k))
+    others = np.array([np.nanmean(np.delete(humans[i], 0)) for i in rows])
+    own, f = humans[rows, 0], llm[rows]
+    sums = lambda x, y: (k, x.sum(), y.sum(), (x * x).sum(), (y * y).sum(), (x * y).sum())  # noqa: E731
+    assert first.human_agreement == pytest.approx(icc_a1_from_sums(*sums(own, others)), abs=1e-12)
+    assert first.llm_agreement == pytest.approx(icc_a1_from_sums(*sums(f, others)), abs=1e-12)

@@ -59,8 +59,10 @@ def test_report_has_every_section_with_n_ci_and_method(report):
     assert report["internal_consistency"]["human"]["scales"]["total"]["alpha"]["n"] == 28
     # the total is made of three subscales: omega hierarchical with them as group factors
     omega_h = report["internal_consistency"]["human"]["scales"]["total"]["omega_hierarchical"]
-    # 28 ratings are too few for three group factors: the Heywood case is named, not printed
-    assert omega_h["error"].startswith("The factor solution is improper (a Heywood case")
+    # 28 ratings do not show three group factors above sampling noise: the model is not fitted and
+    # the reason (parallel analysis) is named, not a number from an improper solution
+    assert omega_h["error"].startswith("The items show fewer than 3 common factors that stand out from sampling noise")
+    assert "28 observations of 10 items (parallel analysis, Horn 1965" in omega_h["error"]
     assert "omega_hierarchical" not in report["internal_consistency"]["human"]["scales"]["involvement"]
     for scale in ("involvement", "alliance", "change"):  # omega per subscale is a number again
         omega = report["internal_consistency"]["human"]["scales"][scale]["omega"]

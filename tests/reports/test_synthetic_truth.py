@@ -114,11 +114,11 @@ def test_report_recovers_the_reliability_and_validity_it_was_built_with(syntheti
     assert validity["disattenuated_r"]["estimate"] > validity["pearson_r"]["estimate"]
 
     # One common factor and no group factors are built in, so a Schmid-Leiman solution with the
-    # three subscales as group factors is improper (omega far above 1): the report names the
-    # Heywood case instead of printing the number.
+    # three subscales as group factors is not identified: the report names the reason (checked
+    # before fitting) instead of printing a number from an improper or unfinished fit.
     omega_h = report["internal_consistency"]["human"]["scales"]["total"]["omega_hierarchical"]
-    assert omega_h["error"].startswith("The factor solution is improper (a Heywood case")
-    assert omega_h["error"].endswith("480 observations do not support 3 group factors.")
+    assert omega_h["error"].startswith("The items show fewer than 3 common factors")
+    assert "omega_hierarchical" not in omega_h and "estimate" not in omega_h
 
     llm = report["llm_vs_human"]["llm"]["sim-llm"]["total"]["against_mean_human"]
     assert llm["n"] == N_TARGETS and _contains(llm["pearson_r"], truth["llm_r"])
