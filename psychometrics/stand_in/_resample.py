@@ -7,9 +7,11 @@ Drawing the counts once per study and reusing them for every comparison keeps a 
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -52,17 +54,18 @@ def resampling(n_targets: int, *, n_boot: int = 1000, seed: int | None = 0,
         labels = np.asarray(clusters, dtype=object)
         if len(labels) != n_targets:
             raise ValueError("clusters must have one label per target.")
-        missing = np.array([v is None or (isinstance(v, float) and np.isnan(v)) for v in labels])
-        labels = np.where(missing, np.array([f"__target_{i}" for i in range(n_targets)], dtype=object),
-                          labels).astype(str)
+        missing = pd.isna(labels)  # a target without a cluster is a cluster of its own
+        labels = labels.copy()
+        labels[missing] = [f"__target_{i}" for i in np.flatnonzero(missing)]
+        labels = labels.astype(str)
         _, codes = np.unique(labels, return_inverse=True)
         units = int(codes.max()) + 1 if n_targets else 0
     if units < 2:
         raise ValueError("The bootstrap needs at least two targets (or clusters) to resample.")
     draws = rng.integers(0, units, size=(n_boot, units)) + (np.arange(n_boot) * units)[:, None]
     per_unit = np.bincount(draws.ravel(), minlength=n_boot * units).reshape(n_boot, units)
-    return Resampling(counts=per_unit[:, codes].astype(float), clustered=clusters is not None,
-                      n_units=units, codes=codes)
+    counts = per_unit[:, codes] if clusters is not None else per_unit  # codes is 0..n-1 without clusters
+    return Resampling(counts=counts.astype(float), clustered=clusters is not None, n_units=units, codes=codes)
 
 
 def percentile(replicates: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -114,3 +117,15 @@ def bca(replicates: np.ndarray, estimate: float, jackknife: np.ndarray | None,
     levels = ndtr(z0 + (z0 + z) / (1 - accel * (z0 + z)))
     low, high = np.quantile(finite, levels)
     return float(low), float(high)
+
+
+def one_blas_thread():
+    """A context in which BLAS uses one thread (``threadpoolctl``, installed with scikit-learn,
+    which pingouin needs; a no-op without it). The bootstrap products here are a few million
+    multiply-adds: a threaded BLAS spends longer waking and synchronising its threads than
+    computing, badly so on a busy machine (measured 15x on the shared 2-core machine)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
