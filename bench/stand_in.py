@@ -14,7 +14,7 @@ the PPI / human-only width ratio; how often the alt-test passes an LLM that is t
 than the humans by the margin (its human advantage E[W_h - W_f] equals epsilon, calibrated
 by Monte Carlo) -- the false pass rate, goal <= alpha; seconds per study.
 
-    python bench/stand_in.py [--quick] [--studies N] [--section]
+    python bench/stand_in.py [--quick] [--studies N] [--jobs J] [--checkpoint FILE] [--section]
 
 ``--section`` also times the report section on 1,000 targets x 3 humans x 5 judges (needs the
 Django test settings and a scratch SQLite database).
@@ -28,7 +28,12 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
+# One BLAS thread: the bootstrap products are small, and threaded BLAS on a shared machine
+# spends more time synchronising than computing (set before numpy is imported).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -113,19 +118,70 @@ def one_study(rng, *, r, share, sampling, boundary_sd, n_boot):
     return out
 
 
-def run(studies, n_boot, seed=0):
-    rng = np.random.default_rng(seed)
-    boundary_sd = boundary_llm_sd(rng)
-    cells, start, count = {}, time.perf_counter(), 0
-    for r in (0.3, 0.6, 0.9):
-        for share in (0.05, 0.10, 0.20):
-            for sampling in ("random", "uncertainty"):
-                rows = [one_study(rng, r=r, share=share, sampling=sampling, boundary_sd=boundary_sd, n_boot=n_boot)
-                        for _ in range(studies)]
-                count += studies
-                cells[(r, share, sampling)] = {k: float(np.mean([row[k] for row in rows])) if not k.startswith("width")
-                                               else float(np.median([row[k] for row in rows])) for k in rows[0]}
-    return cells, (time.perf_counter() - start) / count, boundary_sd
+CELLS = [(r, share, sampling) for r in (0.3, 0.6, 0.9) for share in (0.05, 0.10, 0.20)
+         for sampling in ("random", "uncertainty")]
+
+
+def _chunk(task):
+    """``count`` studies of one cell, seeded by (seed, cell, round): the same numbers whatever
+    the number of worker processes."""
+    seed, cell_index, round_index, count, n_boot, boundary_sd = task
+    r, share, sampling = CELLS[cell_index]
+    rng = np.random.default_rng(np.random.SeedSequence([seed, cell_index, round_index]))
+    start = time.process_time()
+    rows = [one_study(rng, r=r, share=share, sampling=sampling, boundary_sd=boundary_sd, n_boot=n_boot)
+            for _ in range(count)]
+    return cell_index, rows, time.process_time() - start
+
+
+def aggregate(rows_by_cell):
+    """Per cell: the share of studies for every coverage and pass indicator, the median of the
+    width ratios."""
+    return {CELLS[k]: {key: float(np.median([row[key] for row in rows])) if key.startswith("width")
+                       else float(np.mean([row[key] for row in rows])) for key in rows[0]}
+            for k, rows in sorted(rows_by_cell.items())}
+
+
+def run(studies, n_boot, seed=0, jobs=1, chunk=50, checkpoint=None):
+    """Rounds of ``chunk`` studies in every cell; after each round the cumulative summary goes
+    to stderr (and to ``checkpoint``), so a run stopped early still has every cell at equal n."""
+    boundary_sd = boundary_llm_sd(np.random.default_rng(seed))
+    rounds = [(i, min(chunk, studies - i * chunk)) for i in range((studies + chunk - 1) // chunk)]
+    tasks = [(seed, k, i, count, n_boot, boundary_sd) for i, count in rounds for k in range(len(CELLS))]
+    rows_by_cell = {k: [] for k in range(len(CELLS))}
+    start, cpu, done = time.perf_counter(), 0.0, 0
+    pool = None
+    if jobs > 1:
+        import multiprocessing
+
+        pool = multiprocessing.get_context("fork").Pool(jobs)
+        results = pool.imap(_chunk, tasks)
+    else:
+        results = map(_chunk, tasks)
+    try:
+        for n_task, (k, rows, seconds) in enumerate(results, start=1):
+            rows_by_cell[k].extend(rows)
+            cpu, done = cpu + seconds, done + len(rows)
+            if n_task % len(CELLS) == 0:  # a round is complete: every cell has the same n
+                cells = aggregate(rows_by_cell)
+                per_cell = len(rows_by_cell[0])
+                worst = min((v[key], key, c) for c, v in cells.items()
+                            for key in ("mean_plain", "mean_clustered", "r_plain", "r_clustered"))
+                print(f"{per_cell}/{studies} studies per cell, {time.perf_counter() - start:.0f} s wall, "
+                      f"{cpu / done:.3f} s CPU per study; lowest coverage {worst[0]:.3f} ({worst[1]}, {worst[2]})",
+                      file=sys.stderr, flush=True)
+                if checkpoint:
+                    with open(checkpoint, "a") as out:
+                        out.write(json.dumps(result_json(cells, per_cell, n_boot, cpu / done, boundary_sd)) + "\n")
+    finally:
+        if pool is not None:
+            pool.close()
+    return aggregate(rows_by_cell), cpu / done, boundary_sd
+
+
+def mc_se(p, n):
+    """Monte-Carlo standard error of a share p from n simulated studies."""
+    return float(np.sqrt(p * (1 - p) / n))
 
 
 def summary(cells):
@@ -143,6 +199,17 @@ def summary(cells):
             "llm_pass_rate": {f"share={s},{sampling}": v["pass"] for (_, s, sampling), v in mine.items()},
         }
     return out
+
+
+def result_json(cells, studies, n_boot, per_study, boundary_sd):
+    result = summary(cells)
+    result["cells"] = {f"r={r},share={share},{sampling}": {k: round(v, 4) for k, v in values.items()}
+                       for (r, share, sampling), values in cells.items()}
+    result.update({"studies_per_cell": studies, "n_boot": n_boot, "seconds_per_study": round(per_study, 4),
+                   "coverage_mc_se_at_0.95": round(mc_se(0.95, studies), 4),
+                   "boundary_llm_sd": round(boundary_sd, 4), "alpha": ALPHA, "epsilon": EPSILON,
+                   "true_r": round(float(TRUE_R), 4)})
+    return result
 
 
 def time_section():
@@ -185,8 +252,12 @@ def time_section():
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="20 studies per cell, 200 resamples")
+    parser.add_argument("--quick", action="store_true", help="8 studies per cell, 200 resamples")
     parser.add_argument("--studies", type=int, default=None, help="studies per cell (default 1000)")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes (the numbers do not depend on it)")
+    parser.add_argument("--chunk", type=int, default=50, help="studies per cell per round (progress, checkpoints)")
+    parser.add_argument("--checkpoint", help="append the cumulative JSON summary after every round to this file")
+    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--section", action="store_true", help="also time the report section")
     args = parser.parse_args()
     studies = args.studies if args.studies is not None else (8 if args.quick else 1000)
@@ -194,17 +265,16 @@ def main():
     if studies == 0:  # --studies 0 --section: time the report section only
         print(json.dumps({"section": time_section()}))
         return
-    cells, per_study, boundary_sd = run(studies, n_boot)
+    cells, per_study, boundary_sd = run(studies, n_boot, seed=args.seed, jobs=args.jobs,
+                                        chunk=min(args.chunk, studies), checkpoint=args.checkpoint)
+    print(f"{studies} studies per cell; Monte-Carlo SE of a coverage near 0.95: {mc_se(0.95, studies):.4f}")
     print(f"{'r':>4} {'share':>6} {'sampling':>12} {'cov mean':>9} {'cov mean cl':>11} {'cov r':>6} "
           f"{'cov r cl':>8} {'naive cl':>8} {'w mean':>7} {'w r':>5} {'false pass':>10} {'pass':>5}")
     for (r, share, sampling), v in cells.items():
         print(f"{r:>4} {share:>6} {sampling:>12} {v['mean_plain']:>9.3f} {v['mean_clustered']:>11.3f} "
               f"{v['r_plain']:>6.3f} {v['r_clustered']:>8.3f} {v['mean_plain_on_clustered']:>8.3f} "
               f"{v['width_mean_plain']:>7.2f} {v['width_r_plain']:>5.2f} {v['false_pass']:>10.3f} {v['pass']:>5.2f}")
-    result = summary(cells)
-    result.update({"studies_per_cell": studies, "n_boot": n_boot, "seconds_per_study": round(per_study, 4),
-                   "boundary_llm_sd": round(boundary_sd, 4), "alpha": ALPHA, "epsilon": EPSILON,
-                   "true_r": round(float(TRUE_R), 4)})
+    result = result_json(cells, studies, n_boot, per_study, boundary_sd)
     if args.section:
         result["section"] = time_section()
     print(json.dumps(result))

@@ -17,7 +17,7 @@ from django.conf import settings
 
 from psychometrics.stand_in import (DEFAULT_ALPHA, EPSILON_GUIDE, MIN_HUMANS, MIN_TARGETS_PER_HUMAN,
                                     alt_test, human_ceiling, ppi_correlation, ppi_mean, verdict_sentence)
-from psychometrics.stand_in._resample import resampling
+from psychometrics.stand_in._resample import one_blas_thread, resampling
 from ratings.models import SamplingPlan
 
 from . import frames
@@ -169,6 +169,11 @@ def section_stand_in(data, options: dict) -> dict | None:
     """The section for the report's ``Data``; None when the study has no LLM rater."""
     if not data.llms:
         return None
+    with one_blas_thread():
+        return _section(data, options)
+
+
+def _section(data, options: dict) -> dict:
     ctx = _context(data, options)
     main = _main_scale(data)
     human_rated = int(data.items.loc[data.items["rater_kind"] == "human", "target"].nunique())

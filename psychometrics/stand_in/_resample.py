@@ -7,9 +7,11 @@ Drawing the counts once per study and reusing them for every comparison keeps a 
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,18 @@ class Resampling:
     counts: np.ndarray
     clustered: bool
     n_units: int
+    codes: np.ndarray | None = None  # the unit (target, or cluster) of every target
+
+    def unit_sums(self, values: np.ndarray) -> np.ndarray | None:
+        """Sums of per-target ``values`` (targets x k) within each unit, for the jackknife;
+        None when the units are not known."""
+        if self.codes is None:
+            return None
+        if not self.clustered:
+            return values
+        out = np.zeros((self.n_units, values.shape[1]))
+        np.add.at(out, self.codes, values)
+        return out
 
     @property
     def level(self) -> str:
@@ -40,17 +54,18 @@ def resampling(n_targets: int, *, n_boot: int = 1000, seed: int | None = 0,
         labels = np.asarray(clusters, dtype=object)
         if len(labels) != n_targets:
             raise ValueError("clusters must have one label per target.")
-        missing = np.array([v is None or (isinstance(v, float) and np.isnan(v)) for v in labels])
-        labels = np.where(missing, np.array([f"__target_{i}" for i in range(n_targets)], dtype=object),
-                          labels).astype(str)
+        missing = pd.isna(labels)  # a target without a cluster is a cluster of its own
+        labels = labels.copy()
+        labels[missing] = [f"__target_{i}" for i in np.flatnonzero(missing)]
+        labels = labels.astype(str)
         _, codes = np.unique(labels, return_inverse=True)
         units = int(codes.max()) + 1 if n_targets else 0
     if units < 2:
         raise ValueError("The bootstrap needs at least two targets (or clusters) to resample.")
     draws = rng.integers(0, units, size=(n_boot, units)) + (np.arange(n_boot) * units)[:, None]
     per_unit = np.bincount(draws.ravel(), minlength=n_boot * units).reshape(n_boot, units)
-    return Resampling(counts=per_unit[:, codes].astype(float), clustered=clusters is not None,
-                      n_units=units)
+    counts = per_unit[:, codes] if clusters is not None else per_unit  # codes is 0..n-1 without clusters
+    return Resampling(counts=counts.astype(float), clustered=clusters is not None, n_units=units, codes=codes)
 
 
 def percentile(replicates: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -61,3 +76,56 @@ def percentile(replicates: np.ndarray, confidence: float) -> tuple[float, float]
     a = (1 - confidence) / 2
     low, high = np.quantile(finite, [a, 1 - a])
     return float(low), float(high)
+
+
+def bca(replicates: np.ndarray, estimate: float, jackknife: np.ndarray | None,
+        confidence: float) -> tuple[float, float]:
+    r"""Bias-corrected and accelerated (BCa) percentile interval (Efron 1987).
+
+    :math:`z_0 = \Phi^{-1}(\#\{\theta^*_b < \hat\theta\}/B)` corrects the bootstrap
+    distribution's median bias; the acceleration :math:`a = \sum_i (\bar\theta_{(.)} -
+    \theta_{(i)})^3 / (6 [\sum_i (\bar\theta_{(.)} - \theta_{(i)})^2]^{3/2})` from the
+    leave-one-unit-out (jackknife) estimates corrects its skewness; the interval is the
+    replicates' quantiles at :math:`\Phi(z_0 + (z_0 + z_\alpha)/(1 - a(z_0 + z_\alpha)))`
+    (Efron & Tibshirani 1993, ch. 14, eq. 14.9-14.15). Second-order accurate where the plain
+    percentile interval is first-order: for a correlation from a few dozen targets the
+    percentile interval undercovers. Without jackknife values, a = 0 (the BC interval).
+    NaN when more than 10% of the replicates are undefined.
+
+    References
+    ----------
+    Efron, B. (1987). Better bootstrap confidence intervals. JASA, 82(397), 171-185.
+    Efron, B., & Tibshirani, R. J. (1993). An Introduction to the Bootstrap, ch. 14.
+    DiCiccio, T. J., & Efron, B. (1996). Bootstrap confidence intervals. Statistical
+    Science, 11(3), 189-228.
+    """
+    from scipy.special import ndtr, ndtri
+
+    finite = replicates[np.isfinite(replicates)]
+    if len(finite) < 0.9 * len(replicates) or not np.isfinite(estimate):
+        return float("nan"), float("nan")
+    b = len(finite)
+    share = (np.sum(finite < estimate) + 0.5 * np.sum(finite == estimate)) / b
+    z0 = float(ndtri(np.clip(share, 1 / (b + 1), b / (b + 1))))
+    accel = 0.0
+    if jackknife is not None:
+        jack = jackknife[np.isfinite(jackknife)]
+        dev = jack.mean() - jack if len(jack) > 2 else np.zeros(1)
+        denom = 6 * np.sum(dev ** 2) ** 1.5
+        accel = float(np.sum(dev ** 3) / denom) if denom > 0 else 0.0
+    z = ndtri(np.array([(1 - confidence) / 2, 1 - (1 - confidence) / 2]))
+    levels = ndtr(z0 + (z0 + z) / (1 - accel * (z0 + z)))
+    low, high = np.quantile(finite, levels)
+    return float(low), float(high)
+
+
+def one_blas_thread():
+    """A context in which BLAS uses one thread (``threadpoolctl``, installed with scikit-learn,
+    which pingouin needs; a no-op without it). The bootstrap products here are a few million
+    multiply-adds: a threaded BLAS spends longer waking and synchronising its threads than
+    computing, badly so on a busy machine (measured 15x on the shared 2-core machine)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")

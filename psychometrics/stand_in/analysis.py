@@ -14,7 +14,7 @@ import pandas as pd
 from .alt_test import DEFAULT_EPSILON, EPSILON_GUIDE, alt_test
 from .human_ceiling import human_ceiling
 from .ppi import ppi_correlation, ppi_mean
-from ._resample import resampling
+from ._resample import one_blas_thread, resampling
 from .verdict import verdict_sentence
 
 
@@ -43,6 +43,12 @@ def stand_in_analysis(df: pd.DataFrame, *, target: str = "target", rater: str = 
     (cluster bootstrap, cluster-robust PPI); ``probability`` a per-target column of recorded
     inclusion probabilities (inverse-probability weighted PPI).
     """
+    with one_blas_thread():
+        return _analysis(df, target=target, rater=rater, score=score, kind=kind, item=item, cluster=cluster,
+                         probability=probability, level=level, epsilon=epsilon, n_boot=n_boot, seed=seed)
+
+
+def _analysis(df, *, target, rater, score, kind, item, cluster, probability, level, epsilon, n_boot, seed):
     for column in (target, rater, score, kind) + tuple(c for c in (item, cluster, probability) if c):
         if column not in df.columns:
             raise ValueError(f"Column {column!r} is not in the file (columns: {list(df.columns)}).")

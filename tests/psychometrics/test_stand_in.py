@@ -3,6 +3,8 @@
 References are the papers' definitions and the released code's defaults; every expected value
 below is computed from the published formula, by hand, in the test, never from our output.
 """
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -159,15 +161,54 @@ def test_ppi_mean_is_the_published_ppi_plus_plus_formula():
     theta = lam * fu.mean() + np.mean(y - lam * fl)
     se = np.sqrt(lam ** 2 * np.var(fu) / big_n + np.var(y - lam * fl) / n)
     z = stats.norm.ppf(0.975)
-    result = ppi_mean(human, llm)
+    result = ppi_mean(human, llm, small_sample=False)  # ppi_py's (large-sample) interval
     assert result.power_tuning == pytest.approx(lam, abs=1e-12)
     assert result.estimate == pytest.approx(theta, abs=1e-10)
-    assert result.ci_low == pytest.approx(theta - z * se, rel=1e-3)
-    assert result.ci_high == pytest.approx(theta + z * se, rel=1e-3)
+    assert result.ci_low == pytest.approx(theta - z * se, abs=1e-10)
+    assert result.ci_high == pytest.approx(theta + z * se, abs=1e-10)
     assert result.human_only.estimate == pytest.approx(y.mean(), abs=1e-12)
     assert result.effective_n == pytest.approx(n / result.width_ratio ** 2, abs=1e-9)
     assert result.llm_only.estimate == pytest.approx(llm.mean(), abs=1e-12)
     assert "random sample" in result.assumption
+
+
+def test_ppi_mean_small_sample_interval_is_students_t():
+    # The default interval: the same PPI++ estimate and lambda, the rectifier's variance with
+    # n - 1 and Student's t quantile with n - 1 df; the human-only one is the classical t interval.
+    _, llm, human = _study(seed=3, share=0.04)
+    lab = ~np.isnan(human)
+    y, fl, fu = human[lab], llm[lab], llm[~lab]
+    n = len(y)
+    result = ppi_mean(human, llm)
+    lam, theta = result.power_tuning, result.estimate
+    se = np.sqrt(lam ** 2 * np.var(fu) / len(fu) + np.var(y - lam * fl, ddof=1) / n)
+    t = stats.t.ppf(0.975, n - 1)
+    assert result.ci_low == pytest.approx(theta - t * se, abs=1e-10)
+    assert result.ci_high == pytest.approx(theta + t * se, abs=1e-10)
+    classical = stats.ttest_1samp(y, 0).confidence_interval(0.95)
+    assert (result.human_only.ci_low, result.human_only.ci_high) == pytest.approx(tuple(classical), abs=1e-10)
+    assert result.estimate == pytest.approx(ppi_mean(human, llm, small_sample=False).estimate, abs=1e-12)
+
+
+def test_bca_matches_scipy():
+    # The correlation's interval is BCa (Efron 1987); scipy.stats.bootstrap(method="BCa") on the
+    # same bootstrap distribution (n_resamples=0 with bootstrap_result) and its own jackknife.
+    from psychometrics.stand_in._resample import bca, resampling
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=40)
+    y = 0.5 * x + rng.normal(size=40)
+    counts = resampling(40, n_boot=2000, seed=1).counts
+    w = counts / counts.sum(axis=1, keepdims=True)
+    mx, my = w @ x, w @ y
+    reps = (w @ (x * y) - mx * my) / np.sqrt((w @ (x * x) - mx ** 2) * (w @ (y * y) - my ** 2))
+    jack = np.array([np.corrcoef(np.delete(x, i), np.delete(y, i))[0, 1] for i in range(40)])
+    ours = bca(reps, np.corrcoef(x, y)[0, 1], jack, 0.95)
+    previous = SimpleNamespace(bootstrap_distribution=reps)  # what bootstrap_result= is read for
+    ref = stats.bootstrap((x, y), lambda a, b, axis=-1: stats.pearsonr(a, b, axis=axis).statistic,
+                          paired=True, vectorized=True, n_resamples=0, bootstrap_result=previous,
+                          method="BCa", confidence_level=0.95).confidence_interval
+    assert ours == pytest.approx((ref.low, ref.high), abs=1e-12)
 
 
 def test_ipw_with_equal_probabilities_is_the_difference_estimator():
