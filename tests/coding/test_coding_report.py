@@ -76,3 +76,10 @@ def test_a_session_without_change_or_sustain_talk_has_no_pct(db, mi_coding, writ
     report = study_report(Study.objects.get(slug="x"), instrument_version=mi_coding, n_boot=50)
     assert report["summaries"]["pct_change_talk"]["n_undefined"] == 2
     assert report["summaries"]["reflection_to_question"]["n_undefined"] == 2
+
+
+def test_report_page_renders_coding_tables(demo_report):
+    from reports.render import render_csv, render_html
+    html = render_html(demo_report)
+    assert "Agreement on the codes, per code set" in html and "Percent change talk" in html
+    assert "fleiss_kappa" in render_csv(demo_report)
