@@ -83,3 +83,14 @@ def test_report_page_renders_coding_tables(demo_report):
     html = render_html(demo_report)
     assert "Agreement on the codes, per code set" in html and "Percent change talk" in html
     assert "fleiss_kappa" in render_csv(demo_report)
+
+
+def test_report_of_one_coder_or_none_names_what_is_undefined(coded_study, mi_coding, write_file):
+    empty = study_report(coded_study, instrument_version=mi_coding, n_boot=20)
+    assert "error" in empty["coding_agreement"]["client_talk"]["human"]
+    call_command("import_codes", "mi", str(write_file("one.csv", "target_id,segment_id,rater_id,code_set,code\n"
+                                                                 "S1,u2,ann,client_talk,change\n")))
+    one = study_report(coded_study, instrument_version=mi_coding, n_boot=20)
+    assert "two coders" in one["coding_agreement"]["client_talk"]["human"]["error"]
+    assert one["missing"]["client_talk"] == {"ann": 1}  # S1's other client utterance; S2 was not coded by ann
+    assert one["missing"]["therapist_behaviour"] == {"ann": 2}
