@@ -94,3 +94,12 @@ def test_report_of_one_coder_or_none_names_what_is_undefined(coded_study, mi_cod
     assert "two coders" in one["coding_agreement"]["client_talk"]["human"]["error"]
     assert one["missing"]["client_talk"] == {"ann": 1}  # S1's other client utterance; S2 was not coded by ann
     assert one["missing"]["therapist_behaviour"] == {"ann": 2}
+
+
+def test_a_changed_code_invalidates_the_cached_report(coded_study, mi_coding, write_file):
+    from reports.selectors import ratings_fingerprint
+    codes = "target_id,segment_id,rater_id,code_set,code\nS1,u2,ann,client_talk,change\n"
+    call_command("import_codes", "mi", str(write_file("a.csv", codes)))
+    before = ratings_fingerprint(coded_study, mi_coding)
+    call_command("import_codes", "mi", str(write_file("b.csv", codes.replace("change", "sustain"))))
+    assert ratings_fingerprint(coded_study, mi_coding) != before
