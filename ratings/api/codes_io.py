@@ -13,6 +13,7 @@ from ratings.selectors import segment_code_row, study_segment_codes
 from ratings.services.access import ratings_exported
 from ratings.services.codes_import import REQUIRED_COLUMNS, codes_import
 from ratings.services.ratings_import import ImportSource
+from ratings.services.segments import segments_import
 from ratings.tabular import ImportRejected
 
 from .common import TABLE_PARSERS, ErrorListOutput, ErrorOutput, body_sha256, rejected_response, table_rows
@@ -115,3 +116,37 @@ class CodesApi(APIView):
         except ImportRejected as exc:
             return rejected_response(exc)
         return Response(CodesImportOutput(result).data, status=status.HTTP_201_CREATED)
+
+
+class SegmentImportRow(serializers.Serializer):
+    target_id = serializers.CharField()
+    segment_id = serializers.CharField()
+    speaker = serializers.CharField()
+    text = serializers.CharField()
+
+
+class SegmentsImportOutput(serializers.Serializer):
+    targets = serializers.IntegerField()
+    segments = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+
+
+class SegmentsApi(APIView):
+    """POST stores the ordered segments (utterances) of the study's targets, long format
+    (`target_id,segment_id,speaker,text`, a target's rows in order), atomically; a target's
+    segments are stored once (the same again changes nothing, different ones are refused)."""
+
+    large_uploads = True
+    parser_classes = TABLE_PARSERS
+
+    @extend_schema(request={"application/json": SegmentImportRow(many=True), "text/csv": str, "application/jsonl": str},
+                   responses={201: SegmentsImportOutput, 400: ErrorListOutput, 404: ErrorOutput})
+    def post(self, request: Request, slug: str) -> Response:
+        study = study_for(request, slug)
+        try:
+            rows, _ = table_rows(request.data, required=("target_id", "segment_id", "speaker", "text"))
+            result = segments_import(study=study, rows=rows, actor=Actor.from_request(request),
+                                     file_name=request.query_params.get("file_name", "")[:300])
+        except ImportRejected as exc:
+            return rejected_response(exc)
+        return Response(SegmentsImportOutput(result).data, status=status.HTTP_201_CREATED)

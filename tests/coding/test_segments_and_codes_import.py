@@ -141,3 +141,14 @@ def test_outside_llm_coder_with_distribution(api, alices_coded):
 def test_another_users_study_is_a_404(bob_api, alices_coded):
     assert bob_api.get("/api/v1/studies/mi/codes/").status_code == 404
     assert _post(bob_api, CODES).status_code == 404
+
+
+def test_segments_api_stores_once_and_names_bad_rows(api, alices_coded, write_file):
+    call_command("import_targets", "mi", str(write_file("t.csv", "id,text\nS3,Therapist: Hi.\n")))
+    body = "target_id,segment_id,speaker,text\nS3,a,therapist,Hi.\n"
+    first = api.generic("POST", "/api/v1/studies/mi/segments/", body, content_type="text/csv")
+    assert first.status_code == 201 and first.json() == {"targets": 1, "segments": 1, "unchanged": 0}
+    again = api.generic("POST", "/api/v1/studies/mi/segments/", body, content_type="text/csv")
+    assert again.json() == {"targets": 0, "segments": 0, "unchanged": 1}
+    changed = api.generic("POST", "/api/v1/studies/mi/segments/", body.replace("Hi.", "Hello."), content_type="text/csv")
+    assert changed.status_code == 400 and "already has different segments" in changed.json()["errors"][0]["reason"]
