@@ -28,7 +28,8 @@ def test_jsonl_targets_carry_ordered_encrypted_segments(coded_study):
 
 def test_import_segments_csv_is_atomic_and_idempotent(mi_coding, write_file, capsys):
     call_command("import_targets", "csv", str(write_file("t.csv", "id,text\nA,whole transcript\nB,other\n")))
-    good = write_file("s.csv", "target_id,segment_id,speaker,text\nA,1,therapist,Hello.\nA,2,client,\"Hi, I\nam here.\"\n"
+    good = write_file("s.csv", "target_id,segment_id,speaker,text\nA,1,therapist,Hello.\n"
+                               "A,2,client,\"Hi, I\nam here.\"\n"
                                "B,1,client,Yes.\n")
     call_command("import_segments", "csv", str(good))
     assert "3 segments stored for 2 targets" in capsys.readouterr().out
@@ -150,5 +151,6 @@ def test_segments_api_stores_once_and_names_bad_rows(api, alices_coded, write_fi
     assert first.status_code == 201 and first.json() == {"targets": 1, "segments": 1, "unchanged": 0}
     again = api.generic("POST", "/api/v1/studies/mi/segments/", body, content_type="text/csv")
     assert again.json() == {"targets": 0, "segments": 0, "unchanged": 1}
-    changed = api.generic("POST", "/api/v1/studies/mi/segments/", body.replace("Hi.", "Hello."), content_type="text/csv")
+    changed = api.generic("POST", "/api/v1/studies/mi/segments/", body.replace("Hi.", "Hello."),
+                          content_type="text/csv")
     assert changed.status_code == 400 and "already has different segments" in changed.json()["errors"][0]["reason"]
