@@ -66,6 +66,11 @@ def ratings_fingerprint(study: Study, version: InstrumentVersion) -> str:
         "sampling_plans": list(SamplingPlan.objects.filter(study=study, instrument_version=version)
                                .order_by("pk").values_list("pk", flat=True)),
     }
+    if version.kind == "coding":  # a coding instrument's ratings hold segment codes, not item scores
+        from ratings.models import Segment, SegmentCode
+
+        state["codes"] = SegmentCode.objects.filter(rating__in=ratings).aggregate(n=Count("pk"), ids=Sum("pk"))
+        state["segments"] = Segment.objects.filter(target__study=study).aggregate(n=Count("pk"), ids=Sum("pk"))
     text = json.dumps(state, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -1,6 +1,7 @@
 """REST endpoints of the ratings app (under /api/v1/), one module per resource."""
 
 from .batches import BatchCreateApi
+from .codes_io import CodesApi, SegmentsApi
 from .jobs import ScoringJobCancelApi, ScoringJobDetailApi, ScoringJobResultsApi
 from .ratings_io import RatingsApi
 from .robustness import RobustnessRunApi
@@ -10,6 +11,7 @@ from .study_jobs import StudyScoringJobsApi
 from .targets import TargetListUploadApi
 
 __all__ = [
-    "BatchCreateApi", "RatingsApi", "RobustnessRunApi", "SamplingPlanApi", "ScoringJobCancelApi", "ScoringJobDetailApi",
+    "BatchCreateApi", "CodesApi", "RatingsApi", "RobustnessRunApi", "SamplingPlanApi", "ScoringJobCancelApi",
+    "ScoringJobDetailApi", "SegmentsApi",
     "ScoringJobResultsApi", "StudyDetailApi", "StudyListCreateApi", "StudyScoringJobsApi", "TargetListUploadApi",
 ]
