@@ -9,7 +9,6 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from celery.contrib.testing.worker import start_worker
 
 from instruments.selectors import builtin_definition_files
 from ratings.models import Assignment, Rating
@@ -26,25 +25,6 @@ TARGETS = "id,text\n" + "".join(
     ]))
 PASSWORD = "violet-harbour-42"
 KEYS = "4343432431"
-
-
-@pytest.fixture
-def celery_worker_in_process():
-    """A real Celery worker in a thread of this process, on kombu's in-memory broker: the
-    live server's request thread enqueues the job's tasks, the worker scores them, the page
-    polls. The app's broker is restored afterwards."""
-    from config.celery import app
-
-    saved = {key: app.conf[key] for key in ("broker_url", "result_backend", "broker_transport_options")}
-    app.conf.update(broker_url="memory://", result_backend="cache+memory://", broker_transport_options={})
-    app._pool = None
-    try:
-        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, queues=["default", "llm"],
-                          shutdown_timeout=60):
-            yield
-    finally:
-        app.conf.update(saved)
-        app._pool = None
 
 
 def _sign_in(page, live_server, username, password):
