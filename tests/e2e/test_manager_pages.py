@@ -121,6 +121,9 @@ def test_a_manager_runs_a_study_in_the_browser(live_server, browser, page, axe_c
     page.click("#score button[value=score]")
     page.wait_for_url(re.compile(r"/jobs/\d+/"), timeout=60_000)
     assert page.locator("header.top").count() == 1 and page.locator("#cancel-job").count() == 1
+    # Progress within a target: the worker's item count, re-polled by htmx under the CSP.
+    expect(page.locator("#current")).to_contain_text(re.compile(r"target \d of 4 \(P\d\), item \d+ of 10"),
+                                                      timeout=600_000)
     axe_check(page, "job page, running")
     screenshots(page, "job-page")
     page.wait_for_selector("#status:text-is('done')", timeout=600_000)
