@@ -253,6 +253,9 @@ CELERY_TASK_ROUTES = {"ratings.score_target": {"queue": "llm"}}
 # reason. The reconciler runs every ANCHOR_RECONCILE_SECONDS (Celery beat; make run's loop) and
 # marks a job stalled when its waiting work has not moved for ANCHOR_STALL_AFTER_SECONDS.
 ANCHOR_JOB_LEASE_SECONDS = env.int("ANCHOR_JOB_LEASE_SECONDS", default=60)
+# A worker records how many items of its target it has read (the job page's "item 4 of 10") at
+# most this often: one UPDATE of the task row, never one per token.
+ANCHOR_JOB_PROGRESS_SECONDS = env.float("ANCHOR_JOB_PROGRESS_SECONDS", default=1.0)
 ANCHOR_TASK_MAX_ATTEMPTS = env.int("ANCHOR_TASK_MAX_ATTEMPTS", default=3)
 ANCHOR_RECONCILE_SECONDS = env.int("ANCHOR_RECONCILE_SECONDS", default=15)
 ANCHOR_STALL_AFTER_SECONDS = env.int("ANCHOR_STALL_AFTER_SECONDS", default=60)

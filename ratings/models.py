@@ -368,6 +368,12 @@ class ScoringTask(models.Model):
     worker = models.CharField(max_length=200, blank=True, help_text="the worker holding or last holding it")
     enqueued_at = models.DateTimeField(null=True, blank=True, help_text="last handed to the broker; empty: due")
     error = models.TextField(blank=True)
+    # The attempt in progress, written by the worker as it scores (at most every
+    # ANCHOR_JOB_PROGRESS_SECONDS): when it took the lease, and the items it has read of the target.
+    started_at = models.DateTimeField(null=True, blank=True, help_text="when the current attempt took the lease")
+    items_done = models.PositiveIntegerField(default=0, help_text="items read so far by the current attempt")
+    items_total = models.PositiveIntegerField(default=0, help_text="items to read (x windows); 0: not yet known")
+    progress_at = models.DateTimeField(null=True, blank=True, help_text="when items_done was last written")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

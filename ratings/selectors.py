@@ -3,10 +3,11 @@
 from typing import Literal
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from instruments.definition.scoring import subscale_scores
 
-from .models import Assignment, ItemScore, Rating, ScoringJob, SegmentCode, Study, Target
+from .models import Assignment, ItemScore, Rating, ScoringJob, ScoringTask, SegmentCode, Study, Target
 
 
 def _sees_everything(user) -> bool:
@@ -112,13 +113,37 @@ def scoring_job_workers(job: ScoringJob) -> dict:
     return {"queue": queue, "workers": listening_workers(queue=queue), "hint": worker_hint(job) or ""}
 
 
-def scoring_job_progress(job: ScoringJob) -> dict:
+def scoring_job_running_targets(job: ScoringJob) -> list[dict]:
+    """The job's targets that workers hold now, oldest claim first, with how many of their items
+    the worker has read (``items_total`` 0: it has not yet said; written at most every
+    ``ANCHOR_JOB_PROGRESS_SECONDS``, ``ratings.services.jobs.scoring_task_progress_recorder``)."""
+    rows = (ScoringTask.objects.filter(job=job, state=ScoringTask.State.RUNNING).order_by("started_at", "pk")
+            .values("target_id", "target__external_id", "started_at", "items_done", "items_total", "progress_at"))
+    return [{"target_id": row["target_id"], "target": row["target__external_id"], "started_at": row["started_at"],
+             "items_done": row["items_done"], "items_total": row["items_total"], "progress_at": row["progress_at"]}
+            for row in rows]
+
+
+def scoring_job_progress(job: ScoringJob, *, now=None) -> dict:
     """The job's progress as the web page and the API show it: the counts, each target's state
-    (queued, running, done, failed), and why it is stalled when it is."""
+    (queued, running, done, failed), the targets being scored with their items read, why it is
+    stalled when it is, the time elapsed since it started and an estimate of the time left.
+
+    ``progress`` counts a running target by the share of its items read, so it moves within a
+    target. The estimate is ``elapsed * (1 - progress) / progress`` (none before the first item
+    is read): the first item of a target also reads its material, so early in a target it runs
+    high and settles as items are read."""
     from .services.jobs import scoring_task_counts
 
+    now = now or timezone.now()
     finished = job.completed + job.failed
     active = job.status in (ScoringJob.Status.QUEUED, ScoringJob.Status.RUNNING)
+    running = scoring_job_running_targets(job) if active else []
+    partial = sum(min(r["items_done"] / r["items_total"], 1.0) for r in running if r["items_total"])
+    share = min((finished + partial) / job.total, 1.0) if job.total else 1.0
+    end = job.finished_at if job.finished_at else now
+    elapsed = (end - (job.started_at or job.created_at)).total_seconds() if job.started_at or not active else None
+    estimate = elapsed * (1 - share) / share if active and elapsed is not None and share > 0 else None
     return {
         "id": job.pk,
         "study": job.study.slug,
@@ -128,9 +153,12 @@ def scoring_job_progress(job: ScoringJob) -> dict:
         "total": job.total,
         "completed": job.completed,
         "failed": job.failed,
-        "progress": finished / job.total if job.total else 1.0,
+        "progress": share,
         "errors": job.errors,
         "targets": scoring_task_counts(job),
+        "running": running,
+        "elapsed_s": elapsed,
+        "estimate_s": estimate,
         "stalled": bool(job.stalled_reason) and active,
         "stalled_reason": job.stalled_reason if active else "",
         "stalled_since": job.stalled_since if active else None,
@@ -245,26 +273,35 @@ def _duration_text(seconds: float | None) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
+def _running_text(position: int, total: int, target: dict, now) -> str:
+    text = f"target {position} of {total} ({target['target']})"
+    if target["items_total"]:
+        text += f", item {min(target['items_done'] + 1, target['items_total'])} of {target['items_total']}"
+    else:
+        text += ", reading the material"
+    if target["started_at"]:
+        text += f", running for {_duration_text((now - target['started_at']).total_seconds())}"
+    return text
+
+
 def scoring_job_page(job: ScoringJob, *, now) -> dict:
-    """What the job page shows: the API's progress plus elapsed time, an estimate of the time
-    left (the mean time per finished target times the targets left; none before the first
-    finishes) and how long the current target has been running. Extend this dict to show more."""
-    progress = scoring_job_progress(job)
+    """What the job page shows: the API's progress plus its texts: elapsed time, the estimate of
+    the time left, and a line per target being scored ("target 2 of 3 (P2), item 4 of 10,
+    running for 12 s"). Extend this dict to show more."""
+    progress = scoring_job_progress(job, now=now)
     finished = job.completed + job.failed
-    active = job.status in (ScoringJob.Status.QUEUED, ScoringJob.Status.RUNNING)
-    start = job.started_at or job.created_at
-    end = job.finished_at if job.finished_at else now
-    elapsed = (end - start).total_seconds() if job.started_at or not active else None
-    estimate, current = None, ""
-    if active and elapsed is not None and finished:
-        estimate = elapsed / finished * (job.total - finished)
-    if active and job.started_at:
+    active = progress["status"] in (ScoringJob.Status.QUEUED, ScoringJob.Status.RUNNING)
+    current = [_running_text(min(finished + n, job.total), job.total, target, now)
+               for n, target in enumerate(progress["running"], start=1)]
+    if active and job.started_at and not current and progress["targets"][ScoringTask.State.QUEUED]:
         last = (Rating.objects.filter(scoring_job=job).order_by("-submitted_at")
                 .values_list("submitted_at", flat=True).first())
         since = (now - max(filter(None, [last, job.started_at]))).total_seconds()
-        current = f"target {min(finished + 1, job.total)} of {job.total}, running for {_duration_text(since)}"
-    return {**progress, "finished": finished, "active": active, "elapsed_s": elapsed,
+        current = [f"target {min(finished + 1, job.total)} of {job.total} waits for a worker "
+                   f"(the last one finished {_duration_text(since)} ago)"]
+    elapsed, estimate = progress["elapsed_s"], progress["estimate_s"]
+    return {**progress, "finished": finished, "active": active,
+            "bar_value": progress["progress"] * job.total,
             "elapsed_text": _duration_text(elapsed) if elapsed is not None else "not started yet",
-            "estimate_s": estimate,
-            "estimate_text": _duration_text(estimate) if estimate is not None else "after the first target is scored",
-            "current_text": current}
+            "estimate_text": _duration_text(estimate) if estimate is not None else "after the first item is scored",
+            "current": current, "current_text": "; ".join(current)}

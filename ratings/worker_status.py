@@ -6,6 +6,9 @@ listening. No broadcast is needed, so a ``--pool=solo`` worker busy with a long 
 counts, and the hint never waits on the broker.
 """
 
+from django.utils import timezone
+
+from .models import ScoringTask
 from .services.jobs import score_queue
 from .services.reconciler import live_workers
 
@@ -26,8 +29,12 @@ def worker_hint(job) -> str | None:
     """A sentence when no live worker serves the queue of ``job``'s tasks, else None.
 
     Only while the job is unfinished: once it is done, failed or cancelled there is nothing to
-    wait for."""
+    wait for; and not while a worker holds one of its targets under a live lease (it is being
+    scored, whatever the heartbeats say)."""
     if job.status not in ("queued", "running") or not job.total:
+        return None
+    if ScoringTask.objects.filter(job_id=job.pk, state=ScoringTask.State.RUNNING,
+                                  lease_until__gt=timezone.now()).exists():
         return None
     queue = scoring_queue()
     if listening_workers(queue=queue):

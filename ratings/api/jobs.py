@@ -23,6 +23,15 @@ class JobErrorOutput(serializers.Serializer):
     error = serializers.CharField()
 
 
+class RunningTargetOutput(serializers.Serializer):
+    target_id = serializers.IntegerField()
+    target = serializers.CharField()
+    started_at = serializers.DateTimeField(allow_null=True, help_text="when the worker took it")
+    items_done = serializers.IntegerField(help_text="items the worker has read of it (written every second or so)")
+    items_total = serializers.IntegerField(help_text="items to read, x windows of a long material; 0: not known yet")
+    progress_at = serializers.DateTimeField(allow_null=True, help_text="when items_done was written")
+
+
 class ScoringJobOutput(serializers.Serializer):
     id = serializers.IntegerField()
     url = serializers.CharField()
@@ -34,12 +43,18 @@ class ScoringJobOutput(serializers.Serializer):
     total = serializers.IntegerField()
     completed = serializers.IntegerField()
     failed = serializers.IntegerField()
-    progress = serializers.FloatField()
+    progress = serializers.FloatField(help_text="share of the work done, 0 to 1: finished targets and the items "
+                                                "read of the running ones")
     errors = JobErrorOutput(many=True)
     subset = serializers.DictField(allow_null=True, help_text="the chosen targets (`target_pks`) and, for a "
                                                               "sample, its `n` and `seed`; null: every target")
     targets = serializers.DictField(child=serializers.IntegerField(),
                                     help_text="how many targets are queued, running, done and failed")
+    running = RunningTargetOutput(many=True, help_text="the targets workers are scoring now")
+    elapsed_s = serializers.FloatField(allow_null=True, help_text="seconds since the job started (to its end once "
+                                                                  "finished); null before a worker starts it")
+    estimate_s = serializers.FloatField(allow_null=True, help_text="estimated seconds left (from the progress so "
+                                                                   "far); null when finished or before an item is read")
     stalled = serializers.BooleanField(help_text="the job waits and nothing takes its work (see stalled_reason)")
     stalled_reason = serializers.CharField(allow_blank=True)
     stalled_since = serializers.DateTimeField(allow_null=True)

@@ -3,7 +3,7 @@
 Importing this package does not load llama.cpp; a backend does, when it is created.
 """
 
-from .backend import LlmBackend
+from .backend import ItemProgress, LlmBackend
 from .errors import LlmError, LlmPermanentError, LlmTransientError
 from .factory import get_backend
 from .model_files import default_model_path, model_sha256
@@ -23,7 +23,7 @@ from .results import ItemScore, Provenance, StructuredResult, TargetRating, Wind
 from .windows import WINDOW_POLICY
 
 __all__ = [
-    "PROMPT_VERSION", "WINDOW_POLICY", "DecodingParams", "ItemPrompt", "ItemScore",
+    "PROMPT_VERSION", "WINDOW_POLICY", "DecodingParams", "ItemProgress", "ItemPrompt", "ItemScore",
     "LikertScale", "LlmBackend", "LlmError", "LlmPermanentError", "LlmTransientError",
     "NumericScale", "Provenance", "RatingOptions", "RatingRequest", "StructuredResult",
     "TargetRating", "WindowInfo", "default_model_path", "get_backend", "model_sha256",

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from . import prompt as prompts
+from .backend import ItemProgress
 from .candidates import score_text_answers
 from .errors import LlmPermanentError
 from .http_transport import JsonClient
@@ -61,7 +62,7 @@ class HttpBackend:
             decoding=(decoding or DecodingParams()).as_dict(), n_ctx=self._n_ctx,
             window_policy=WINDOW_POLICY, runtime=f"openai-compatible ({self._flavour})")
 
-    def rate(self, request: RatingRequest) -> TargetRating:
+    def rate(self, request: RatingRequest, *, progress: ItemProgress | None = None) -> TargetRating:
         started = time.perf_counter()
         material = request.material
         windows, material_tokens = self._windows(request, material)
@@ -69,6 +70,9 @@ class HttpBackend:
         rationales: dict[str, list[str]] = {i.code: [] for i in request.items}
         costs = dict.fromkeys(per_window, 0)
         total = 0
+        steps, done = len(windows) * len(request.items), 0
+        if progress is not None:
+            progress(0, steps)
         for start, end in windows:
             prefix = self._prefix(request, _neutralise(material[start:end]))
             prefix_tokens = self._count_tokens(prefix)
@@ -85,6 +89,9 @@ class HttpBackend:
                     cost += generated
                 costs[item.code] += cost
                 total += cost
+                done += 1
+                if progress is not None:
+                    progress(done, steps)
         items = tuple(self._item_result(item, per_window, rationales, costs, request)
                       for item in request.items)
         infos = tuple(WindowInfo(i, -1, -1, s, e) for i, (s, e) in enumerate(windows))

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import prompt as prompts
 from .candidates import score_token_sequences
+from .backend import ItemProgress
 from .errors import LlmPermanentError
 from .llama_cpp_model import LoadedModel, ModelSettings, load_model
 from .model_files import model_sha256, resolve_model_path
@@ -72,7 +73,7 @@ class LlamaCppBackend:
             runtime=self._model.runtime,
         )
 
-    def rate(self, request: RatingRequest) -> TargetRating:
+    def rate(self, request: RatingRequest, *, progress: ItemProgress | None = None) -> TargetRating:
         model = self._model
         started = time.perf_counter()
         with model.lock:
@@ -81,6 +82,9 @@ class LlamaCppBackend:
             per_window: dict[str, list[dict[int, float]]] = {p.item.code: [] for p in plan.items}
             rationales: dict[str, list[str]] = {p.item.code: [] for p in plan.items}
             costs = dict.fromkeys(per_window, 0)
+            steps, done = len(plan.windows) * len(plan.items), 0
+            if progress is not None:
+                progress(0, steps)
             for index, (start, end) in enumerate(plan.windows):
                 prefix = plan.head + plan.material[start:end] + plan.tail
                 model.eval_at(0, prefix)
@@ -93,6 +97,9 @@ class LlamaCppBackend:
                             len(prefix) + len(item_plan.tokens), item_plan, logmass,
                             request.options.decoding, (index, position)))
                     costs[item_plan.item.code] += model.evaluated - before
+                    done += 1
+                    if progress is not None:
+                        progress(done, steps)
             items = tuple(
                 self._item_result(p, per_window, rationales, costs, request) for p in plan.items)
             total = model.evaluated - first

@@ -11,14 +11,16 @@ database query each and never a second rating.
 """
 
 import logging
+import math
 import os
 import socket
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
@@ -145,7 +147,9 @@ def scoring_task_claim(*, job_id: int, target_id: int, worker: str) -> ScoringTa
         return None  # another live worker has it (a duplicate message); its lease says so
     task.state, task.lease_until, task.worker = State.RUNNING, now + timedelta(seconds=lease_seconds()), worker
     task.attempts += 1
-    task.save(update_fields=["state", "lease_until", "worker", "attempts", "updated_at"])
+    task.started_at, task.items_done, task.items_total, task.progress_at = now, 0, 0, None  # this attempt's
+    task.save(update_fields=["state", "lease_until", "worker", "attempts", "started_at", "items_done",
+                             "items_total", "progress_at", "updated_at"])
     ScoringJob.objects.filter(pk=job_id, status=ScoringJob.Status.QUEUED).update(
         status=ScoringJob.Status.RUNNING, started_at=now)
     ScoringJob.objects.filter(pk=job_id).exclude(stalled_reason="").update(stalled_reason="", stalled_since=None)
@@ -157,6 +161,30 @@ def scoring_task_renew(*, task_id: int, worker: str) -> bool:
     until = timezone.now() + timedelta(seconds=lease_seconds())
     return bool(ScoringTask.objects.filter(pk=task_id, state=State.RUNNING, worker=worker)
                 .update(lease_until=until, updated_at=timezone.now()))
+
+
+def scoring_task_progress_recorder(*, job_id: int, target_id: int,
+                                   min_seconds: float | None = None) -> Callable[[int, int], None]:
+    """A callback for the LLM backend (``ratings.llm.ItemProgress``) that records on the
+    target's running task how many of its items are read: one UPDATE at most every
+    ``min_seconds`` (``ANCHOR_JOB_PROGRESS_SECONDS``), and the first report always (it says how
+    many items there are). Progress is advisory: a failed write is logged, never raised into the
+    scoring."""
+    min_seconds = settings.ANCHOR_JOB_PROGRESS_SECONDS if min_seconds is None else min_seconds
+    last = {"at": -math.inf}
+
+    def record(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done and now - last["at"] < min_seconds:
+            return
+        last["at"] = now
+        try:
+            ScoringTask.objects.filter(job_id=job_id, target_id=target_id, state=State.RUNNING).update(
+                items_done=done, items_total=total, progress_at=timezone.now())
+        except DatabaseError as exc:
+            logger.warning("job %s target %s: progress not recorded: %s", job_id, target_id, exc)
+
+    return record
 
 
 def scoring_task_release(*, task_id: int, worker: str, error: str, enqueued: bool, attempt_lost: bool) -> None:

@@ -26,7 +26,10 @@ from ratings.encryption import perturbation_decrypted
 from ratings.llm.perturbations import apply_perturbation
 from ratings.models import ItemScore, Rater, Rating, ScoringJob, ScoringTask, Study, Target
 
-from .jobs import lease_holder_gone, scoring_task_mark, scoring_tasks_create, scoring_tasks_enqueue_on_commit
+from .jobs import (
+    lease_holder_gone, scoring_task_mark, scoring_task_progress_recorder, scoring_tasks_create,
+    scoring_tasks_enqueue_on_commit,
+)
 from .pipelines import PipelineOutcome, pipeline_runner_for
 from .studies import study_use_instrument
 
@@ -122,7 +125,9 @@ def score_target(*, job_id: int, target_id: int, backend: LlmBackend | None = No
         if job.rater.perturbation:  # a robustness run: rate the perturbed request
             request = apply_perturbation(request, perturbation_decrypted(job.rater.perturbation),
                                          target=target.external_id)
-        outcome = PipelineOutcome(backend.rate(request))
+        # The worker's task row says which item it is on (the job page's "item 4 of 10").
+        progress = scoring_task_progress_recorder(job_id=job_id, target_id=target_id)
+        outcome = PipelineOutcome(backend.rate(request, progress=progress))
     _store(job_id=job_id, target=target, result=outcome.rating, outcome=outcome)
 
 

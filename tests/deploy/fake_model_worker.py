@@ -20,9 +20,9 @@ SECONDS_PER_TARGET = 2.0
 
 
 class SlowFakeBackend(FakeBackend):
-    def rate(self, request):
+    def rate(self, request, *, progress=None):
         time.sleep(SECONDS_PER_TARGET)
-        return super().rate(request)
+        return super().rate(request, progress=progress)
 
 
 ratings.llm_settings.backend_for_rater = lambda rater: SlowFakeBackend()

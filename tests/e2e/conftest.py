@@ -29,6 +29,45 @@ def browser():
         browser.close()
 
 
+def broker_connections_reset(app) -> None:
+    """Forget the app's broker connections, so the next message goes to the broker now in
+    ``app.conf``. Both pools must go: ``app.amqp`` keeps the producer pool it made for the first
+    message of the process (bound to that broker), and resetting ``app._pool`` alone leaves it."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def celery_worker_in_process():
+    """A real Celery worker in a thread of this process, on kombu's in-memory broker: the
+    live server's request thread enqueues the job's tasks, the worker scores them, the page
+    polls. The app's broker is restored afterwards.
+
+    The web side must publish to the same in-memory broker: after any earlier test of the run
+    has sent a message (on the configured filesystem broker), the app's cached producer pool
+    would keep sending there and the worker would wait forever (CI, issue 18), so the
+    connections are reset and the fixture checks where a message goes before it yields."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    saved = {key: app.conf[key] for key in ("broker_url", "result_backend", "broker_transport_options")}
+    app.conf.update(broker_url="memory://", result_backend="cache+memory://", broker_transport_options={})
+    broker_connections_reset(app)
+    try:
+        with app.producer_or_acquire() as producer:
+            transport = producer.connection.transport_cls
+        assert transport == "memory", f"the web side would publish to {transport!r}, not the worker's broker"
+        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, queues=["default", "llm"],
+                          shutdown_timeout=60):
+            yield
+    finally:
+        app.conf.update(saved)
+        broker_connections_reset(app)
+
+
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 SERIOUS = ("serious", "critical")

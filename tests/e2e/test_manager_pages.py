@@ -9,7 +9,6 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from celery.contrib.testing.worker import start_worker
 
 from instruments.selectors import builtin_definition_files
 from ratings.models import Assignment, Rating
@@ -26,25 +25,6 @@ TARGETS = "id,text\n" + "".join(
     ]))
 PASSWORD = "violet-harbour-42"
 KEYS = "4343432431"
-
-
-@pytest.fixture
-def celery_worker_in_process():
-    """A real Celery worker in a thread of this process, on kombu's in-memory broker: the
-    live server's request thread enqueues the job's tasks, the worker scores them, the page
-    polls. The app's broker is restored afterwards."""
-    from config.celery import app
-
-    saved = {key: app.conf[key] for key in ("broker_url", "result_backend", "broker_transport_options")}
-    app.conf.update(broker_url="memory://", result_backend="cache+memory://", broker_transport_options={})
-    app._pool = None
-    try:
-        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, queues=["default", "llm"],
-                          shutdown_timeout=60):
-            yield
-    finally:
-        app.conf.update(saved)
-        app._pool = None
 
 
 def _sign_in(page, live_server, username, password):
@@ -141,6 +121,9 @@ def test_a_manager_runs_a_study_in_the_browser(live_server, browser, page, axe_c
     page.click("#score button[value=score]")
     page.wait_for_url(re.compile(r"/jobs/\d+/"), timeout=60_000)
     assert page.locator("header.top").count() == 1 and page.locator("#cancel-job").count() == 1
+    # Progress within a target: the worker's item count, re-polled by htmx under the CSP.
+    expect(page.locator("#current")).to_contain_text(re.compile(r"target \d of 4 \(P\d\), item \d+ of 10"),
+                                                      timeout=600_000)
     axe_check(page, "job page, running")
     screenshots(page, "job-page")
     page.wait_for_selector("#status:text-is('done')", timeout=600_000)

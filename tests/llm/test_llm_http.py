@@ -121,9 +121,11 @@ def test_long_material_over_http_is_read_in_windows(server_url):
         ItemPrompt("change", "How much did the client talk about change?",
                    NumericScale(1, 5, ((1, "not at all"), (5, "very much")))),),
         options=RatingOptions(window_overlap_tokens=24))
-    rating = narrow.rate(request)
+    reports = []
+    rating = narrow.rate(request, progress=lambda done, total: reports.append((done, total)))
     windows = rating.windows
     assert len(windows) >= 2
+    assert reports == [(n, len(windows)) for n in range(len(windows) + 1)]  # before the first and per item read
     assert windows[0].char_start == 0 and windows[-1].char_end == len(long_text)
     for a, b in zip(windows, windows[1:]):
         assert b.char_start < a.char_end and long_text[b.char_start - 1] == "\n"

@@ -140,9 +140,12 @@ def test_long_material_is_read_in_overlapping_windows_and_averaged():
         ItemPrompt("change", "How much did the client talk about change?",
                    NumericScale(1, 5, ((1, "not at all"), (5, "very much")))),),
         options=RatingOptions(window_overlap_tokens=24))
-    rating = small.rate(request)
+    reports = []
+    rating = small.rate(request, progress=lambda done, total: reports.append((done, total)))
     windows = rating.windows
     assert len(windows) >= 3
+    # one report before the first item and one per item read, each window reading every item
+    assert reports == [(n, len(windows)) for n in range(len(windows) + 1)]
     assert windows[0].token_start == 0 and windows[-1].token_end == rating.material_tokens
     assert windows[0].char_start == 0 and windows[-1].char_end == len(long_text)
     for a, b in zip(windows, windows[1:]):

@@ -44,8 +44,8 @@ class ScriptedBackend(FakeBackend):
             value = {"summary": self.summary}
         return StructuredResult(value=value, text="", tokens_evaluated=11, provenance=self.provenance())
 
-    def rate(self, request):
-        rating = super().rate(request)
+    def rate(self, request, *, progress=None):
+        rating = super().rate(request, progress=progress)
         items = []
         for item in rating.items:
             if item.code in self.modes:

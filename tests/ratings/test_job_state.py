@@ -177,7 +177,7 @@ def _run_task(job, target_id):
 
 def test_a_programming_error_is_not_recorded_as_the_targets_failure(start, monkeypatch, caplog):
     class Buggy(FakeBackend):
-        def rate(self, request):
+        def rate(self, request, *, progress=None):
             raise KeyError("a bug in our code")
 
     assert not any(issubclass(e, (ValueError, LookupError)) and e.__module__ == "builtins" for e in PERMANENT_ERRORS)
@@ -213,9 +213,9 @@ def test_the_soft_time_limit_fails_the_target_with_that_reason(start, monkeypatc
     import time
 
     class Slow(FakeBackend):
-        def rate(self, request):
+        def rate(self, request, *, progress=None):
             time.sleep(5)
-            return super().rate(request)
+            return super().rate(request, progress=progress)
 
     settings.ANCHOR_TASK_SOFT_TIME_LIMIT = 1
     monkeypatch.setattr(ratings.llm_settings, "backend_for_rater", lambda rater: Slow())

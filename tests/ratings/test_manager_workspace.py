@@ -204,12 +204,12 @@ def test_the_job_page_is_in_the_frame_with_times_a_cancel_button_and_a_way_back(
     page = client.get(f"/jobs/{job.pk}/").content.decode()
     assert 'class="top"' in page and "anchor.css" in page  # the site's header and stylesheet
     assert 'href="/manage/pilot/#step-scoring"' in page and 'id="cancel-job"' in page
-    assert "not started yet" in page and "after the first target is scored" in page
+    assert "not started yet" in page and "after the first item is scored" in page
     assert 'hx-trigger="every 2s"' in page  # polls while the job runs
     score_target(job_id=job.pk, target_id=pilot.targets.order_by("pk").first().pk, backend=FakeBackend())
     page = client.get(f"/jobs/{job.pk}/").content.decode()
     assert '<span id="finished">1</span> of 4' in page and 'id="estimate"' in page
-    assert "target 2 of 4, running for" in page
+    assert "target 2 of 4 waits for a worker (the last one finished" in page  # no worker holds one
     response = client.post(f"/jobs/{job.pk}/cancel/", follow=True)
     job.refresh_from_db()
     assert job.status == ScoringJob.Status.CANCELLED and "is cancelled" in response.content.decode()

@@ -43,7 +43,7 @@ class SimulatedPoolBackend(FakeBackend):
         super().__init__()
         self.values = values
 
-    def rate(self, request) -> TargetRating:
+    def rate(self, request, *, progress=None) -> TargetRating:
         self.calls.append(request.material)
         row = self.values[request.material]
         items = []

@@ -214,8 +214,8 @@ def test_prompt_injection_in_transcripts_keeps_scores_on_the_scale(study, engage
 class ObedientBackend(FakeBackend):
     """A model that does what the material tells it: the worst case an injection could reach."""
 
-    def rate(self, request):
-        result = super().rate(request)
+    def rate(self, request, *, progress=None):
+        result = super().rate(request, progress=progress)
         if "Answer 99" not in request.material:
             return result
         from dataclasses import replace

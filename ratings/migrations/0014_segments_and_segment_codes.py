@@ -7,7 +7,7 @@ import ratings.fields
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("ratings", "0012_rater_invited_by_password_change"),
+        ("ratings", "0013_scoringtask_item_progress"),
     ]
 
     operations = [
