@@ -24,6 +24,7 @@ from .request import DecodingParams, ItemPrompt, RatingRequest
 from .results import ItemScore, Provenance, StructuredResult, TargetRating, WindowInfo
 from .scoring import item_score, mode_score, restrict_to_values
 from .structured import parse_structured, schema_grammar
+from .threads import ThreadsSetting, resolve_threads
 from .windows import WINDOW_POLICY, plan_windows
 
 
@@ -49,11 +50,11 @@ class LlamaCppBackend:
     kind = "llama_cpp"
 
     def __init__(self, model_path: str | PathLike[str] | None = None, *, n_ctx: int = 4096,
-                 n_threads: int = 2, n_batch: int = 512, seed: int = 0) -> None:
+                 n_threads: ThreadsSetting = "auto", n_batch: int = 512, seed: int = 0) -> None:
         path = resolve_model_path(model_path)
         self._model: LoadedModel = load_model(
-            ModelSettings(path=path, n_ctx=n_ctx, n_threads=n_threads, n_batch=n_batch,
-                          seed=seed))
+            ModelSettings(path=path, n_ctx=n_ctx, n_threads=resolve_threads(n_threads),
+                          n_batch=n_batch, seed=seed))
 
     @property
     def model(self) -> LoadedModel:
