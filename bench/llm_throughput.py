@@ -5,9 +5,9 @@
 
 On the bundled SmolLM2-135M, the 10-item therapy-engagement instrument (five-point items) and a
 fictional ~1,650-token transcript, one target (all ten items) is rated four ways, each in every
-round, the rounds one after another (ours, floor, naive, cached, ours, floor, ...), so a change
-in the machine's load hits every phase alike; medians over the rounds are reported and the
-ratios are medians of the per-round ratios:
+round, the rounds one after another and each starting one phase later (ours, floor, naive,
+cached; floor, naive, cached, ours; ...), so a change in the machine's load hits every phase
+alike; medians over the rounds are reported and the ratios are medians of the per-round ratios:
 
 ours    ``LlamaCppBackend.rate``: the prefix (instructions, transcript) evaluated once, each
         item's tokens after it, and the answer trie (" " then the digit) read from the logits.
@@ -186,20 +186,28 @@ def run_limits(args) -> None:
     # Warm-up: the first call pages the weights in and builds the vocabulary masks.
     backend.rate(RatingRequest(request.instructions, "Warm-up.", request.items[:1]))
     times: dict[str, list[float]] = {"ours": [], "floor": [], "naive": [], "cached": []}
-    naive_tokens = []
-    rating = None
+    naive_tokens: list[int] = []
+    results: dict[str, object] = {}
+
+    def run_phase(name: str, round_: int) -> None:
+        if name == "naive":
+            picked = [(round_ * args.naive_items + k) % n_items for k in range(args.naive_items)]
+            seconds, tokens = timed(lambda: [phases.naive_item(i) for i in picked])
+            times["naive"].append(seconds / len(picked) * n_items)
+            naive_tokens.extend(tokens)
+        else:
+            seconds, results[name] = timed(getattr(phases, name))
+            times[name].append(seconds)
+
+    order = list(times)
     for round_ in range(args.rounds):
-        seconds, rating = timed(phases.ours)
-        times["ours"].append(seconds)
-        times["floor"].append(timed(phases.floor)[0])
-        picked = [(round_ * args.naive_items + k) % n_items for k in range(args.naive_items)]
-        seconds, tokens = timed(lambda: [phases.naive_item(i) for i in picked])
-        times["naive"].append(seconds / len(picked) * n_items)
-        naive_tokens += tokens
-        seconds, greedy = timed(phases.cached)
-        times["cached"].append(seconds)
+        # Each round starts one phase later (ours, floor, naive, cached; floor, naive, ...), so
+        # no phase always runs first or last in a round.
+        for name in order[round_ % 4:] + order[:round_ % 4]:
+            run_phase(name, round_)
         print(f"round {round_ + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()),
               flush=True)
+    rating, greedy = results["ours"], results["cached"]
 
     medians = {k: statistics.median(v) for k, v in times.items()}
     ratios = [a / b for a, b in zip(times["ours"], times["floor"], strict=True)]
