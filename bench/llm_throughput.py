@@ -64,8 +64,9 @@ TRANSCRIPT = Path(__file__).with_name("llm_throughput_transcript.txt")
 GAIN_NOTES = {
     "vs_naive": "the prefix (instructions and transcript) is evaluated once per target, not once "
                 "per item",
-    "vs_cached_completion": "the same tokens as llama-cpp-python's prefix reuse (no fewer); ours "
-                            "returns the full distribution over the scale points from the logits "
+    "vs_cached_completion": "about the tokens of llama-cpp-python's prefix reuse (it also shares "
+                            "longer starts of consecutive questions, ours the fixed item lead); "
+                            "ours returns the full distribution over the scale points from the logits "
                             "of that one pass, where create_completion returns one sampled answer "
                             "(its logprobs need logits_all=True, i.e. logits for every prompt "
                             "token and an n_ctx x n_vocab array)",
