@@ -2,9 +2,15 @@
 
 import os
 
-from celery import Celery
+from ratings.llm.threads import keep_openmp_from_spinning
 
-from config import fsbroker
+# Before anything loads llama.cpp (and its libgomp, which reads the wait policy once): idle
+# OpenMP threads sleep instead of spinning on cores a worker shares (ratings/llm/threads.py).
+keep_openmp_from_spinning()
+
+from celery import Celery  # noqa: E402
+
+from config import fsbroker  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 

@@ -290,7 +290,8 @@ LOGGING = {
 ANCHOR_LLM_BACKEND = env("ANCHOR_LLM_BACKEND", default="llama_cpp")
 ANCHOR_LLM_BASE_URL = env("ANCHOR_LLM_BASE_URL", default="")
 ANCHOR_LLM_N_CTX = env.int("ANCHOR_LLM_N_CTX", default=4096)
-ANCHOR_LLM_THREADS = env.int("ANCHOR_LLM_THREADS", default=2)
+# "auto": the cores free when the worker loads its model (ratings/llm/threads.py), or a number.
+ANCHOR_LLM_THREADS = env("ANCHOR_LLM_THREADS", default="auto")
 ANCHOR_LLM_MAX_RETRIES = env.int("ANCHOR_LLM_MAX_RETRIES", default=3)
 # Novelty pipeline: where each study corpus's BM25 index is saved (default: VAR_DIR/novelty-index).
 ANCHOR_NOVELTY_INDEX_DIR = env("ANCHOR_NOVELTY_INDEX_DIR", default="")

@@ -13,7 +13,8 @@ def backend_for_rater(rater: Rater) -> LlmBackend:
     """The backend configured in settings, on the rater's model file.
 
     The in-process backend keeps one loaded model per worker process and model settings, so
-    calling this for every task costs nothing after the first.
+    calling this for every task costs nothing after the first (``ANCHOR_LLM_THREADS=auto`` is
+    resolved once per process, so it names the same loaded model every time).
     """
     return get_backend(
         settings.ANCHOR_LLM_BACKEND,

@@ -78,6 +78,7 @@ def check_model(queues: list[str], *, in_process: bool = True) -> str:
         return "no local model (this worker does not score, or scores over HTTP)"
     from ratings.llm import LlmError, get_backend
     from ratings.llm.model_files import model_sha256, resolve_model_path
+    from ratings.llm.threads import resolve_threads
 
     try:
         path = resolve_model_path(settings.ANCHOR_LLM_MODEL or None)
@@ -86,14 +87,15 @@ def check_model(queues: list[str], *, in_process: bool = True) -> str:
         if expected and digest != expected:
             raise ModelCheckFailed(f"this worker's model {path} has SHA-256 {digest}, not the "
                                    f"ANCHOR_LLM_MODEL_SHA256 {expected} it is configured to run")
+        threads = resolve_threads(settings.ANCHOR_LLM_THREADS)
         if in_process:  # kept: the worker's first task reuses it, as every later one does
-            get_backend("llama_cpp", model_path=path, n_ctx=settings.ANCHOR_LLM_N_CTX,
-                        n_threads=settings.ANCHOR_LLM_THREADS)
+            get_backend("llama_cpp", model_path=path, n_ctx=settings.ANCHOR_LLM_N_CTX, n_threads=threads)
         else:
             _load_in_a_fresh_process(path)
     except (LlmError, OSError) as exc:
         raise ModelCheckFailed(f"this worker takes the {score_queue()!r} queue but its model cannot be used: {exc}") from exc
-    return f"model {path} (sha256 {digest[:12]}...) loads"
+    return (f"model {path} (sha256 {digest[:12]}...) loads; {threads} llama.cpp thread(s) "
+            f"(ANCHOR_LLM_THREADS={settings.ANCHOR_LLM_THREADS}), OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '')}")
 
 
 def _beat_once() -> None:

@@ -5,6 +5,7 @@ from typing import Literal
 
 from .backend import LlmBackend
 from .errors import LlmPermanentError
+from .threads import ThreadsSetting
 
 BackendKind = Literal["llama_cpp", "http"]
 
@@ -15,7 +16,7 @@ def get_backend(
     model_path: str | PathLike[str] | None = None,
     base_url: str | None = None,
     n_ctx: int = 4096,
-    n_threads: int = 2,
+    n_threads: ThreadsSetting = "auto",
     seed: int = 0,
     model: str | None = None,
     flavour: Literal["llama_cpp", "vllm"] = "llama_cpp",
@@ -24,7 +25,8 @@ def get_backend(
     """A backend of ``kind``.
 
     ``llama_cpp``: the GGUF at ``model_path`` (default: the bundled SmolLM2-135M-Instruct),
-    loaded once per process and settings. ``http``: the OpenAI-compatible server at
+    loaded once per process and settings, with ``n_threads`` CPU threads (``"auto"``: the cores
+    free when it loads, ``threads.auto_threads``). ``http``: the OpenAI-compatible server at
     ``base_url``; ``model_path``, if given, is only hashed for provenance.
     """
     if kind == "llama_cpp":

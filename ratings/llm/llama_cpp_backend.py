@@ -25,6 +25,7 @@ from .request import DecodingParams, ItemPrompt, RatingRequest
 from .results import ItemScore, Provenance, StructuredResult, TargetRating, WindowInfo
 from .scoring import item_score, mode_score, restrict_to_values
 from .structured import parse_structured, schema_grammar
+from .threads import ThreadsSetting, resolve_threads
 from .windows import WINDOW_POLICY, plan_windows
 
 
@@ -50,11 +51,11 @@ class LlamaCppBackend:
     kind = "llama_cpp"
 
     def __init__(self, model_path: str | PathLike[str] | None = None, *, n_ctx: int = 4096,
-                 n_threads: int = 2, n_batch: int = 512, seed: int = 0) -> None:
+                 n_threads: ThreadsSetting = "auto", n_batch: int = 512, seed: int = 0) -> None:
         path = resolve_model_path(model_path)
         self._model: LoadedModel = load_model(
-            ModelSettings(path=path, n_ctx=n_ctx, n_threads=n_threads, n_batch=n_batch,
-                          seed=seed))
+            ModelSettings(path=path, n_ctx=n_ctx, n_threads=resolve_threads(n_threads),
+                          n_batch=n_batch, seed=seed))
 
     @property
     def model(self) -> LoadedModel:
@@ -148,6 +149,7 @@ class LlamaCppBackend:
                        for value, text in prompts.answer_texts(item.scale).items()}
             tokens = model.tokenize_segments(prompts.item_segments(item, template))
             items.append(_ItemPlan(item, tokens, answers))
+        tail, items = self._shared_lead(tail, items)
         longest_item = max(len(p.tokens) + max(map(len, p.answers.values())) for p in items)
         reserve = 0
         if request.options.rationale:
@@ -162,6 +164,17 @@ class LlamaCppBackend:
         windows = plan_windows(len(material), budget, request.options.window_overlap_tokens,
                                breaks)
         return _Plan(head, material, tail, items, windows)
+
+    def _shared_lead(self, tail: list[int], items: list[_ItemPlan]
+                     ) -> tuple[list[int], list[_ItemPlan]]:
+        """With several items, the tokens every item starts with (``ITEM_LEAD``) move to the
+        end of the prefix and are evaluated once, as a caller reusing the longest cached prefix
+        would. The lead is fixed, so an item's numbers and cost do not depend on which other
+        items are asked."""
+        lead = self._model.tokenize_segments(((prompts.ITEM_LEAD, False),))
+        if len(items) < 2 or not all(p.tokens[:len(lead)] == lead for p in items):
+            return tail, items
+        return tail + lead, [_ItemPlan(p.item, p.tokens[len(lead):], p.answers) for p in items]
 
     def _line_starts(self, material: Sequence[int]) -> list[int]:
         text = self._model.vocab_text()

@@ -18,6 +18,7 @@ import numpy as np
 from .errors import LlmPermanentError
 from .prompt import CHATML, ChatTemplate, Segment, chat_template_from_jinja
 from .scoring import log_softmax
+from .threads import keep_openmp_from_spinning
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,7 @@ class LoadedModel:
     """
 
     def __init__(self, settings: ModelSettings) -> None:
+        keep_openmp_from_spinning()  # before libgomp loads with llama_cpp
         import llama_cpp
 
         self.settings = settings

@@ -113,10 +113,15 @@ def prefix_tail() -> tuple[Segment, ...]:
     return (("\n", False),)
 
 
+# How every item's text starts: the in-process backend evaluates its tokens once per window,
+# with the prefix, when a request has several items.
+ITEM_LEAD = "\nQuestion:"
+
+
 def item_segments(item: ItemPrompt, template: ChatTemplate) -> tuple[Segment, ...]:
     """The item's question and answer format, closing the user turn; the answer comes next."""
     return (
-        (f"\nQuestion: {item.question.strip()}\n{_answer_format(item.scale)}", False),
+        (f"{ITEM_LEAD} {item.question.strip()}\n{_answer_format(item.scale)}", False),
         (template.user_end_assistant_start, True),
         (ANSWER_PREFIX, False),
     )
