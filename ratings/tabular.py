@@ -1,8 +1,8 @@
 """Reading uploaded tables (CSV or JSONL) into numbered rows, and the errors an import reports.
 
 Every row keeps the line it came from, so an error names the line a user can open in an
-editor. Parsing never writes anything: services validate every row first, then write the
-whole file in one transaction or nothing at all.
+editor. Parsing never writes anything: services store the rows in one transaction, as they
+are handed on (``iter_table``) or from a list (``read_table``), and a bad row rolls it all back.
 
 Reading is incremental: a file, an uploaded file or a request body is decoded and parsed as
 it is read (the csv module over a text stream, JSON Lines line by line), never held whole as
