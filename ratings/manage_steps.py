@@ -29,7 +29,7 @@ from .services.raters import RaterInviteError, rater_invite
 from .services.robustness import edits_from_rows, paraphrases_from_rows, robustness_job_start
 from .services.scoring import ScoringError, llm_rater_get_or_create, scoring_job_start
 from .services.subsets import subset_choose, target_ids_from_text
-from .tabular import ImportRejected, format_for, read_table
+from .tabular import ImportRejected, format_for, iter_table, read_table
 
 STEPS = ("material", "instruments", "raters", "design", "scoring", "report")
 
@@ -44,7 +44,7 @@ def import_upload(request, study, upload) -> tuple[str | None, list]:
     """Import an uploaded targets file; returns a summary or the row errors."""
     try:
         fmt = format_for(Path(upload.name))
-        rows = read_table(upload, fmt, required=("id", "text"), name=upload.name)  # read as it is parsed
+        rows = iter_table(upload, fmt, required=("id", "text"), name=upload.name)  # stored as it is read
         result = targets_import(study=study, rows=rows, fmt=fmt, actor=Actor.from_request(request),
                                 file_name=upload.name)
     except ImportRejected as exc:

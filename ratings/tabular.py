@@ -1,8 +1,8 @@
 """Reading uploaded tables (CSV or JSONL) into numbered rows, and the errors an import reports.
 
 Every row keeps the line it came from, so an error names the line a user can open in an
-editor. Parsing never writes anything: services validate every row first, then write the
-whole file in one transaction or nothing at all.
+editor. Parsing never writes anything: services store the rows in one transaction, as they
+are handed on (``iter_table``) or from a list (``read_table``), and a bad row rolls it all back.
 
 Reading is incremental: a file, an uploaded file or a request body is decoded and parsed as
 it is read (the csv module over a text stream, JSON Lines line by line), never held whole as
@@ -19,12 +19,12 @@ before; ``RowError`` picks the record up from it).
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from common.json_bounded import MAX_DEPTH
+from common.json_bounded import MAX_DEPTH, JsonBoundsError, NotAnArray, iter_array
 
 TableFormat = Literal["csv", "jsonl"]
 
@@ -38,16 +38,31 @@ _CHUNK = 64 * 1024
 
 class Line(int):
     """A physical line number that also knows its CSV record: the record's number (1 = the first
-    after the header), its last line and its id. Compares, hashes and serialises as the int."""
+    after the header), its last line and its id. Compares, hashes and serialises as the int.
 
-    record: int
-    last: int
-    record_id: str
+    Rows are handed on while the file is still being read, but a file shows records only when
+    one of its records spans lines: ``shown`` is the reader's flag, read when an error is written."""
 
-    def __new__(cls, line: int, *, record: int = 0, last: int = 0, record_id: str = ""):
+    def __new__(cls, line: int, *, record: int = 0, last: int = 0, record_id: str = "", shown: list | None = None):
         self = super().__new__(cls, line)
-        self.record, self.last, self.record_id = record, last or line, record_id
+        self._record, self._last, self._record_id, self._shown = record, last or line, record_id, shown
         return self
+
+    @property
+    def _visible(self) -> bool:
+        return self._shown is None or self._shown[0]
+
+    @property
+    def record(self) -> int:
+        return self._record if self._visible else 0
+
+    @property
+    def last(self) -> int:
+        return self._last if self._visible else int(self)
+
+    @property
+    def record_id(self) -> str:
+        return self._record_id if self._visible else ""
 
     def where(self) -> str:
         parts = [f"record {self.record}"] if self.record else []
@@ -64,21 +79,23 @@ class RowError:
     record: int = 0
     record_id: str = ""
 
-    def __post_init__(self):
-        if isinstance(self.line, Line) and self.line.record and not self.record:
-            object.__setattr__(self, "record", self.line.record)
-            object.__setattr__(self, "record_id", self.line.record_id)
+    def _record(self) -> tuple[int, str]:
+        # the line's record is looked up here, not when the error was made (see ``Line``)
+        if self.record or not isinstance(self.line, Line):
+            return self.record, self.record_id
+        return self.line.record, self.line.record_id
 
     def __str__(self) -> str:
         if isinstance(self.line, Line) and self.line.record:
             return f"{self.line.where()}: {self.reason}"
-        return f"line {self.line}: {self.reason}" if self.line else self.reason
+        return f"line {int(self.line)}: {self.reason}" if self.line else self.reason
 
     def as_dict(self) -> dict:
         """What the API reports: ``line`` and ``reason``, and ``record``/``id`` where known."""
         out = {"line": int(self.line), "reason": self.reason}
-        if self.record:
-            out.update(record=self.record, id=self.record_id)
+        record, record_id = self._record()
+        if record:
+            out.update(record=record, id=record_id)
         return out
 
 
@@ -122,18 +139,37 @@ def read_rows(text: str, fmt: TableFormat, *, required: Iterable[str] = (), max_
 
 def read_table(source, fmt: TableFormat, *, required: Iterable[str] = (), max_rows: int | None = None,
                name: str = "the body") -> list[Row]:
-    """Parse a table from ``source`` as it is read: a text stream, or a binary one (a file, an
-    upload, a request body) decoded as UTF-8 (a BOM is fine). ``ImportRejected`` if it cannot
-    be read as a table, has a bad row, or has more than ``max_rows`` rows (reading stops there)."""
-    text = source if isinstance(source, io.TextIOBase) else _text_stream(source)
-    reader = _read_csv(text, tuple(required), max_rows) if fmt == "csv" else _read_jsonl(text, max_rows)
+    """All rows of :func:`iter_table`, as a list."""
+    return list(iter_table(source, fmt, required=required, max_rows=max_rows, name=name))
+
+
+def iter_table(source, fmt: TableFormat | Literal["json"], *, required: Iterable[str] = (),
+               max_rows: int | None = None, name: str = "the body") -> Iterator[Row]:
+    """The rows of a table in ``source``, each handed on as soon as it is read: a text stream, or
+    a binary one (a file, an upload, a request body) decoded as UTF-8 (a BOM is fine); ``json``
+    is a JSON array of objects (binary only), element N being line N as JSON Lines count.
+
+    A consumer that stores rows as they come does so in a transaction: when the table turns out
+    bad, the iterator raises ``ImportRejected`` at the end (or at ``max_rows``, or at
+    ``MAX_ERRORS`` problems), naming every bad row it found, and the transaction rolls back.
+    Bad rows are not handed on."""
+    errors = _Errors()
+    if fmt == "json":
+        rows = _read_json(source, max_rows, errors)
+    else:
+        text = source if isinstance(source, io.TextIOBase) else _text_stream(source)
+        rows = _read_csv(text, tuple(required), max_rows, errors) if fmt == "csv" else _read_jsonl(text, max_rows, errors)
+    count = 0
     try:
-        rows = reader()
+        for row in rows:
+            count += 1
+            yield row
     except UnicodeDecodeError:
         raise ImportRejected([RowError(0, f"{name} is not UTF-8 text")]) from None
-    if not rows:
-        raise ImportRejected([RowError(0, "the file has no data rows")])
-    return rows
+    if errors:
+        raise ImportRejected(sorted(errors, key=lambda e: int(e.line)))
+    if not count:
+        raise ImportRejected([RowError(0, "the array has no rows" if fmt == "json" else "the file has no data rows")])
 
 
 def read_file(path: str | Path, declared: str | None = None, *, required: Iterable[str] = (),
@@ -181,101 +217,90 @@ class _Errors(list):
             raise ImportRejected(list(self))
 
 
-def _read_csv(text, required: tuple[str, ...], max_rows: int | None):
-    def read() -> list[Row]:
-        reader = csv.reader(text)
+def _read_csv(text, required: tuple[str, ...], max_rows: int | None, errors: _Errors) -> Iterator[Row]:
+    reader = csv.reader(text)
+    try:
+        header = next(reader, [])
+    except csv.Error as exc:
+        raise ImportRejected([RowError(1, f"not valid CSV: {exc}")]) from None
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise ImportRejected([RowError(1, f"the header lacks column(s) {', '.join(missing)}; it has "
+                                          f"{', '.join(header) or 'nothing'}")])
+    duplicated = sorted({name for name in header if header.count(name) > 1})
+    if duplicated:
+        raise ImportRejected([RowError(1, f"the header repeats column(s) {', '.join(duplicated)}")])
+    id_index = next((header.index(c) for c in ("id", "target_id") if c in header), -1)
+    spans_lines = [False]  # does any record of the file span lines? (``Line`` reads it later)
+    record, previous = 0, reader.line_num
+    while True:
+        first = previous + 1
         try:
-            header = next(reader, [])
+            fields = next(reader, None)
         except csv.Error as exc:
-            raise ImportRejected([RowError(1, f"not valid CSV: {exc}")]) from None
-        missing = [name for name in required if name not in header]
-        if missing:
-            raise ImportRejected([RowError(1, f"the header lacks column(s) {', '.join(missing)}; it has "
-                                              f"{', '.join(header) or 'nothing'}")])
-        duplicated = sorted({name for name in header if header.count(name) > 1})
-        if duplicated:
-            raise ImportRejected([RowError(1, f"the header repeats column(s) {', '.join(duplicated)}")])
-        id_column = next((c for c in ("id", "target_id") if c in header), None)
-        found, errors, spans_lines = [], _Errors(), False
-        record, previous = 0, reader.line_num
-        while True:
-            first = previous + 1
-            try:
-                fields = next(reader, None)
-            except csv.Error as exc:
-                errors.add(RowError(Line(first, last=reader.line_num), f"not valid CSV: {exc}"))
-                break
-            previous = reader.line_num
-            if fields is None:
-                break
-            if not fields:  # a blank line
-                continue
-            record += 1
-            spans_lines = spans_lines or reader.line_num > first
-            if max_rows is not None and len(found) >= max_rows:
-                raise _too_many(max_rows)
-            found.append((first, reader.line_num, record, fields))
-        rows = []
-        for item in found:
-            first, last, number, fields = item
-            if len(fields) != len(header):
-                more = "more" if len(fields) > len(header) else "fewer"
-                errors.add(_csv_error(item, header, id_column, f"{more} fields than the header's {len(header)}",
-                                      spans_lines))
-                continue
-            if any("\x00" in v for v in fields):
-                errors.add(_csv_error(item, header, id_column, "contains a NUL character (\\x00)", spans_lines))
-                continue
-            if any(v.strip() for v in fields):
-                line = _csv_line(item, header, id_column) if spans_lines else first
-                rows.append(Row(line, dict(zip(header, fields)), number))
-        if errors:
-            raise ImportRejected(sorted(errors, key=lambda e: int(e.line)))
-        return rows
-
-    return read
+            errors.add(RowError(Line(first, last=reader.line_num), f"not valid CSV: {exc}"))
+            return
+        previous = reader.line_num
+        if fields is None:
+            return
+        if not fields:  # a blank line
+            continue
+        record += 1
+        spans_lines[0] = spans_lines[0] or reader.line_num > first
+        if max_rows is not None and record > max_rows:
+            raise _too_many(max_rows)
+        record_id = fields[id_index].strip()[:60] if 0 <= id_index < len(fields) else ""
+        line = Line(first, record=record, last=reader.line_num, record_id=record_id, shown=spans_lines)
+        if len(fields) != len(header):
+            more = "more" if len(fields) > len(header) else "fewer"
+            errors.add(RowError(line, f"{more} fields than the header's {len(header)}"))
+        elif any("\x00" in v for v in fields):
+            errors.add(RowError(line, "contains a NUL character (\\x00)"))
+        elif any(v.strip() for v in fields):
+            yield Row(line, dict(zip(header, fields)), record)
 
 
-def _csv_line(item, header, id_column) -> Line:
-    first, last, number, fields = item
-    index = header.index(id_column) if id_column else -1
-    record_id = fields[index].strip()[:60] if 0 <= index < len(fields) else ""
-    return Line(first, record=number, last=last, record_id=record_id)
+def _read_jsonl(text, max_rows: int | None, errors: _Errors) -> Iterator[Row]:
+    rows = 0
+    for number, line in enumerate(text, start=1):
+        if not line.strip():
+            continue
+        if max_rows is not None and rows + len(errors) >= max_rows:
+            raise _too_many(max_rows)
+        try:
+            values = json.loads(line)
+        except json.JSONDecodeError as exc:
+            errors.add(RowError(number, f"not valid JSON: {exc.msg} (column {exc.colno})"))
+            continue
+        except RecursionError:
+            errors.add(RowError(number, f"not valid JSON: nested too deeply (more than {MAX_DEPTH} levels)"))
+            continue
+        if not isinstance(values, dict):
+            errors.add(RowError(number, "each line must be a JSON object"))
+            continue
+        problem = value_problem(values)
+        if problem:
+            errors.add(RowError(number, problem))
+            continue
+        rows += 1
+        yield Row(number, values)
 
 
-def _csv_error(item, header, id_column, reason: str, spans_lines: bool) -> RowError:
-    return RowError(_csv_line(item, header, id_column) if spans_lines else item[0], reason)
-
-
-def _read_jsonl(text, max_rows: int | None):
-    def read() -> list[Row]:
-        rows, errors = [], _Errors()
-        for number, line in enumerate(text, start=1):
-            if not line.strip():
-                continue
-            if max_rows is not None and len(rows) + len(errors) >= max_rows:
-                raise _too_many(max_rows)
-            try:
-                values = json.loads(line)
-            except json.JSONDecodeError as exc:
-                errors.add(RowError(number, f"not valid JSON: {exc.msg} (column {exc.colno})"))
-                continue
-            except RecursionError:
-                errors.add(RowError(number, f"not valid JSON: nested too deeply (more than {MAX_DEPTH} levels)"))
-                continue
+def _read_json(binary, max_rows: int | None, errors: _Errors) -> Iterator[Row]:
+    try:
+        for number, values in iter_array(binary, max_depth=MAX_DEPTH, max_length=max_rows):
             if not isinstance(values, dict):
-                errors.add(RowError(number, "each line must be a JSON object"))
+                errors.add(RowError(number, "each element must be a JSON object"))
                 continue
             problem = value_problem(values)
             if problem:
                 errors.add(RowError(number, problem))
                 continue
-            rows.append(Row(number, values))
-        if errors:
-            raise ImportRejected(list(errors))
-        return rows
-
-    return read
+            yield Row(number, values)
+    except NotAnArray:
+        raise ImportRejected([RowError(0, "send a JSON array of objects, text/csv or application/jsonl")]) from None
+    except JsonBoundsError as exc:
+        raise ImportRejected([*errors, RowError(exc.element, str(exc))]) from None
 
 
 # --- checking values -----------------------------------------------------------------------

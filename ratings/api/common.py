@@ -3,7 +3,8 @@
 import hashlib
 import io
 import json
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from rest_framework import status
 from rest_framework.parsers import BaseParser
@@ -12,27 +13,29 @@ from rest_framework.response import Response
 
 from common.api_errors import ErrorListOutput, ErrorOutput  # noqa: F401 (re-exported)
 from common.parsers import MAX_ARRAY_LENGTH, SafeJSONParser
-from ratings.tabular import ImportRejected, Row, RowError, read_table, reject_nul
+from ratings.tabular import ImportRejected, Row, RowError, iter_table, reject_nul
 
 MAX_ROWS = MAX_ARRAY_LENGTH
 
 
 @dataclass(frozen=True, slots=True)
 class RawTable:
-    """A CSV or JSON Lines body, not read yet: ``table_rows`` parses it from the request's
-    stream as it arrives and stops at ``MAX_ROWS``, so the body is never held whole as text."""
+    """A table body, not read yet: a JSON array, CSV or JSON Lines. ``table_rows`` and
+    ``table_row_stream`` parse it from the request's stream as it arrives and stop at
+    ``MAX_ROWS``, so the body is never held whole, as text or as parsed rows."""
 
-    fmt: str
+    fmt: str  # json, csv or jsonl
     stream: object
+    sha256: object = field(default_factory=hashlib.sha256)  # of the body, once it is read (``body_sha256``)
 
 
 class HashingSource:
     """A body stream that hashes what is read from it, so an import can record the SHA-256 of
     the bytes it parsed without holding them (``body_sha256``)."""
 
-    def __init__(self, source) -> None:
+    def __init__(self, source, sha256=None) -> None:
         self.source = source
-        self.sha256 = hashlib.sha256()
+        self.sha256 = sha256 if sha256 is not None else hashlib.sha256()
 
     def read(self, size: int = -1) -> bytes:
         data = self.source.read(size)
@@ -57,7 +60,16 @@ class _TextParser(BaseParser):
     fmt = ""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        return RawTable(self.fmt, HashingSource(stream if stream is not None else io.BytesIO(b"")))
+        sha256 = hashlib.sha256()
+        return RawTable(self.fmt, HashingSource(stream if stream is not None else io.BytesIO(b""), sha256), sha256)
+
+
+class JsonTableParser(SafeJSONParser):
+    """A JSON array for the upload endpoints: its elements are parsed one at a time as the rows
+    are stored (``common.json_bounded.iter_array``), with the same bounds as ``SafeJSONParser``."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return RawTable("json", stream if stream is not None else io.BytesIO(b""))
 
 
 class CsvParser(_TextParser):
@@ -74,38 +86,50 @@ class NdjsonParser(JsonLinesParser):
     media_type = "application/x-ndjson"
 
 
-TABLE_PARSERS = [SafeJSONParser, CsvParser, JsonLinesParser, NdjsonParser]
+TABLE_PARSERS = [JsonTableParser, CsvParser, JsonLinesParser, NdjsonParser]
 
 
-def table_rows(data, *, required: tuple[str, ...] = ()) -> tuple[list[Row], str]:
-    """Rows from a parsed body: a JSON array of objects, CSV text or JSON Lines text.
-
-    A JSON array's element N is line N, the way JSON Lines count; ``ImportRejected`` if the body
-    cannot be read as a table or has more than ``MAX_ROWS`` rows."""
+def table_row_stream(data, *, required: tuple[str, ...] = ()) -> tuple[Iterable[Row], str]:
+    """Rows from a parsed body, handed on as they are read: a JSON array of objects, CSV text or
+    JSON Lines text, and the format the services read them in (a JSON array's element N is
+    line N, the way JSON Lines count). ``ImportRejected``, while or after the rows are read, if
+    the body cannot be read as a table, has a bad row or more than ``MAX_ROWS`` rows."""
     if isinstance(data, RawTable):
-        rows, fmt = read_table(data.stream, data.fmt, required=required, max_rows=MAX_ROWS), data.fmt
-    elif isinstance(data, list):
+        rows = iter_table(data.stream, data.fmt, required=required, max_rows=MAX_ROWS)
+        return rows, "jsonl" if data.fmt == "json" else data.fmt
+    if isinstance(data, list):  # a JSON body parsed whole (a test, or a caller with SafeJSONParser)
         bad = [RowError(n, "each element must be a JSON object") for n, v in enumerate(data, 1) if not isinstance(v, dict)]
         if bad:
             raise ImportRejected(bad)
         if not data:
             raise ImportRejected([RowError(0, "the array has no rows")])
-        rows, fmt = [Row(n, v) for n, v in enumerate(data, start=1)], "jsonl"
+        if len(data) > MAX_ROWS:
+            raise ImportRejected([RowError(0, f"{len(data)} rows; one request takes at most {MAX_ROWS}")])
+        rows = [Row(n, v) for n, v in enumerate(data, start=1)]
         reject_nul(rows)
-    else:
-        raise ImportRejected([RowError(0, "send a JSON array of objects, text/csv or application/jsonl")])
-    if len(rows) > MAX_ROWS:
-        raise ImportRejected([RowError(0, f"{len(rows)} rows; one request takes at most {MAX_ROWS}")])
+        return rows, "jsonl"
+    raise ImportRejected([RowError(0, "send a JSON array of objects, text/csv or application/jsonl")])
+
+
+def table_rows(data, *, required: tuple[str, ...] = ()) -> tuple[list[Row], str]:
+    """All rows of ``table_row_stream``, as a list (for imports that need them all at once)."""
+    rows, fmt = table_row_stream(data, required=required)
+    rows = list(rows)
+    if isinstance(data, RawTable) and data.fmt == "json":
+        data.sha256.update(_canonical([row.values for row in rows]))
     return rows, fmt
+
+
+def _canonical(value) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def body_sha256(data) -> str:
     """SHA-256 of an uploaded table, after ``table_rows``: of the bytes sent (CSV, JSON Lines), or of a JSON array's
     canonical form (sorted keys, no spaces), so the same rows give the same hash."""
     if isinstance(data, RawTable):  # read by now: table_rows parsed it whole
-        return data.stream.sha256.hexdigest()
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        return data.sha256.hexdigest()
+    return hashlib.sha256(_canonical(data)).hexdigest()
 
 
 def field_error_response(field: str, message: str) -> Response:

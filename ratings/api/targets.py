@@ -12,7 +12,7 @@ from ratings.services import targets_import
 from ratings.services.access import material_viewed
 from ratings.tabular import ImportRejected
 
-from .common import TABLE_PARSERS, ErrorListOutput, ErrorOutput, rejected_response, table_rows
+from .common import TABLE_PARSERS, ErrorListOutput, ErrorOutput, rejected_response, table_row_stream
 from .studies import study_for
 
 
@@ -68,7 +68,7 @@ class TargetListUploadApi(ListAPIView):
     def post(self, request: Request, slug: str) -> Response:
         study = study_for(request, slug)
         try:
-            rows, fmt = table_rows(request.data, required=("id", "text"))
+            rows, fmt = table_row_stream(request.data, required=("id", "text"))  # stored as read
             result = targets_import(study=study, rows=rows, fmt=fmt, actor=Actor.from_request(request))
         except ImportRejected as exc:
             return rejected_response(exc)

@@ -8,6 +8,7 @@ then the transcript ``speaker: text`` line by line).
 """
 
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -16,7 +17,7 @@ from audit.actor import Actor
 from audit.services import audit_record
 from ratings.fields import content_sha256
 from ratings.models import Study, Target
-from ratings.tabular import ImportRejected, Row, RowError, TableFormat, reject_nul
+from ratings.tabular import ImportRejected, Row, RowError, TableFormat, value_problem
 
 from .segments import SegmentData, parse_segment_list, segments_store, transcript_text
 
@@ -103,9 +104,33 @@ def _parse(row: Row, fmt: TableFormat) -> _TargetData:
     return _TargetData(row.line, external_id, text, metadata, criteria, segments)
 
 
-def _validate(rows: list[Row], fmt: TableFormat) -> list[_TargetData]:
-    parsed, errors, first_line = [], [], {}
+# Rows are validated and stored a chunk at a time, so an upload holds one chunk of targets (and
+# their ciphertext) besides the ids seen so far, never the whole file's rows.
+CHUNK_CHARS = 64 * 1024
+CHUNK_ROWS = 500
+
+
+def _chunks(rows: Iterable[Row]) -> Iterator[list[Row]]:
+    chunk, chars = [], 0
     for row in rows:
+        chunk.append(row)
+        text = row.values.get("text")
+        chars += len(text) if isinstance(text, str) else 0
+        if chars >= CHUNK_CHARS or len(chunk) >= CHUNK_ROWS:
+            yield chunk
+            chunk, chars = [], 0
+    if chunk:
+        yield chunk
+
+
+def _validate(rows: list[Row], fmt: TableFormat, first_line: dict[str, int], errors: list[RowError]) -> list[_TargetData]:
+    """The chunk's targets; a bad row (or an id an earlier row has) goes to ``errors`` instead."""
+    parsed = []
+    for row in rows:
+        problem = value_problem(row.values)  # rows that did not come through ``iter_table``
+        if problem:
+            errors.append(RowError(row.line, problem))
+            continue
         try:
             data = _parse(row, fmt)
         except ValueError as exc:
@@ -114,38 +139,24 @@ def _validate(rows: list[Row], fmt: TableFormat) -> list[_TargetData]:
         if data.external_id in first_line:
             errors.append(RowError(row.line, f"id {data.external_id!r} repeats line {first_line[data.external_id]}"))
             continue
-        first_line[data.external_id] = row.line
+        first_line[data.external_id] = int(row.line)
         parsed.append(data)
-    if errors:
-        raise ImportRejected(errors)
     return parsed
 
 
-@transaction.atomic
-def targets_import(*, study: Study, rows: list[Row], fmt: TableFormat, actor: Actor | None = None,
-                   file_name: str = "") -> TargetsImportResult:
-    """Add the rows' targets to ``study`` in one transaction; ``ImportRejected`` if any row is bad.
-    With an ``actor``, the audit event is part of that transaction (a service that imports as a
-    step of its own change, like a batch, records its own event instead).
-
-    Re-importing the same rows changes nothing. A known id with new metadata or criteria is
-    updated; a known id with different text is refused, because ratings refer to that text.
-    """
-    if study.material_deleted_at is not None:
-        raise ImportRejected([RowError(0, f"the material of study {study.slug} was deleted on request "
-                                          f"({study.material_deleted_at:%Y-%m-%d}); it takes no new material")])
-    reject_nul(rows)
-    parsed = _validate(rows, fmt)
+def _store(study: Study, parsed: list[_TargetData], errors: list[RowError]) -> tuple[int, int]:
+    """Create the chunk's new targets and update the known ones, unless a row of the file was bad
+    (known ids with new text are added to ``errors``); returns (created, updated)."""
     # The stored text is encrypted: compare content hashes, and never decrypt the known targets.
     existing = {t.external_id: t for t in study.targets.filter(external_id__in=[d.external_id for d in parsed])
                 .defer("text")}
-    errors = [
+    errors += [
         RowError(d.line, f"target {d.external_id!r} already exists with different text; ratings refer "
                          "to its text, so give changed material a new id")
         for d in parsed if d.external_id in existing and existing[d.external_id].text_sha256 != content_sha256(d.text)
     ]
     if errors:
-        raise ImportRejected(errors)
+        return 0, 0
     new = [Target(study=study, external_id=d.external_id, text=d.text, metadata=d.metadata,
                   criteria=d.criteria) for d in parsed if d.external_id not in existing]
     changed = []
@@ -160,9 +171,35 @@ def targets_import(*, study: Study, rows: list[Row], fmt: TableFormat, actor: Ac
     if with_segments:
         segments_store({t.external_id: t for t in study.targets.filter(external_id__in=list(with_segments))
                         .defer("text")}, with_segments)
+    return len(new), len(changed)
+
+
+@transaction.atomic
+def targets_import(*, study: Study, rows: Iterable[Row], fmt: TableFormat, actor: Actor | None = None,
+                   file_name: str = "") -> TargetsImportResult:
+    """Add the rows' targets to ``study`` in one transaction; ``ImportRejected`` if any row is bad.
+    With an ``actor``, the audit event is part of that transaction (a service that imports as a
+    step of its own change, like a batch, records its own event instead).
+
+    ``rows`` may be an iterator that reads the upload as it goes (``ratings.tabular.iter_table``):
+    they are checked and stored a chunk at a time; after the first bad row nothing more is stored,
+    every bad row is still named, and the transaction rolls back what was stored.
+    Re-importing the same rows changes nothing. A known id with new metadata or criteria is
+    updated; a known id with different text is refused, because ratings refer to that text.
+    """
+    if study.material_deleted_at is not None:
+        raise ImportRejected([RowError(0, f"the material of study {study.slug} was deleted on request "
+                                          f"({study.material_deleted_at:%Y-%m-%d}); it takes no new material")])
+    first_line: dict[str, int] = {}
+    errors: list[RowError] = []
+    created = updated = 0
+    for chunk in _chunks(rows):
+        chunk_created, chunk_updated = _store(study, _validate(chunk, fmt, first_line, errors), errors)
+        created, updated = created + chunk_created, updated + chunk_updated
+        del chunk  # the next chunk is read with this one gone
+    if errors:
+        raise ImportRejected(sorted(errors, key=lambda e: int(e.line)))
     if actor is not None:
         audit_record(actor=actor, action="create", object_type="material", study=study,
-                     detail={**({"file": file_name} if file_name else {}), "created": len(new),
-                             "updated": len(changed)})
-    return TargetsImportResult(created=len(new), updated=len(changed),
-                               unchanged=len(parsed) - len(new) - len(changed))
+                     detail={**({"file": file_name} if file_name else {}), "created": created, "updated": updated})
+    return TargetsImportResult(created=created, updated=updated, unchanged=len(first_line) - created - updated)

@@ -3,15 +3,16 @@ without recursion, and a record that spans lines is named by its number and id."
 
 import io
 import json
+import tracemalloc
 
 import pytest
 from rest_framework.test import APIClient
 
-from common.json_bounded import JsonBoundsError, load_bounded
+from common.json_bounded import JsonBoundsError, iter_array, load_bounded
 from ratings.models import Study, Target
 from ratings.services import study_get_or_create, targets_import
 from ratings.services.roles import user_grant_role
-from ratings.tabular import ImportRejected, read_rows, read_table
+from ratings.tabular import ImportRejected, Row, read_rows, read_table
 
 
 class CountingStream(io.RawIOBase):
@@ -67,6 +68,58 @@ def test_a_json_array_stops_at_its_limit_and_at_the_depth_limit():
         load_bounded(io.BytesIO(b'[{"a": 1}, ' + b"[" * 5_000_000), max_depth=64)
     assert caught.value.element == 2
     assert load_bounded(io.BytesIO(b'[1, {"a": [2.5, null, true]}, "x"]')) == [1, {"a": [2.5, None, True]}, "x"]
+
+
+class TranscriptArray(io.RawIOBase):
+    """``[{"id": ..., "text": 9,000 characters}, ...]`` of ``n`` elements, made as it is read."""
+
+    def __init__(self, n: int):
+        self.n, self.made, self.buffer = n, 0, b"["
+
+    def readable(self):
+        return True
+
+    def readinto(self, target):
+        while len(self.buffer) < len(target) and self.made < self.n:
+            self.made += 1
+            self.buffer += (b"," if self.made > 1 else b"") + json.dumps({"id": f"T{self.made}", "text": "x" * 9_000}).encode()
+            if self.made == self.n:
+                self.buffer += b"]"
+        chunk, self.buffer = self.buffer[:len(target)], self.buffer[len(target):]
+        target[:len(chunk)] = chunk
+        return len(chunk)
+
+
+def test_a_json_array_of_long_strings_is_parsed_in_bounded_memory():
+    """ijson's own pure-Python lexer keeps appending to one buffer while its reads end inside
+    strings (the whole body, here 8 MB); ours keeps the token being read."""
+    tracemalloc.start()
+    try:
+        n = sum(1 for _ in iter_array(io.BufferedReader(TranscriptArray(900))))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert n == 900 and peak < 1_000_000 < 900 * 9_000
+
+
+def test_rows_are_stored_as_they_are_read_and_a_late_bad_row_stores_nothing(api):
+    study = Study.objects.get(slug="up")
+
+    def rows():  # many chunks of targets, then an id that repeats the first
+        yield from (Row(n, {"id": f"T{n}", "text": "x" * 1000}) for n in range(1, 2001))
+        yield Row(2001, {"id": "T1", "text": "y"})
+
+    with pytest.raises(ImportRejected) as caught:
+        targets_import(study=study, rows=rows(), fmt="jsonl")
+    assert [str(e) for e in caught.value.errors] == ["line 2001: id 'T1' repeats line 1"]
+    assert not Target.objects.exists()
+    body = [{"id": f"T{n}", "text": "x" * 1000} for n in range(1, 1501)] + [{"id": "T9", "text": "\u0000"}]
+    response = api.post("/api/v1/studies/up/targets/", body, format="json")
+    assert response.status_code == 400 and response.json()["errors"] == [
+        {"line": 1501, "reason": "contains a NUL character (\\x00)"}]
+    assert not Target.objects.exists()
+    response = api.post("/api/v1/studies/up/targets/", body[:-1], format="json")
+    assert response.status_code == 201 and response.json()["created"] == 1500 == Target.objects.count()
 
 
 @pytest.mark.parametrize("depth", [400, 650, 900])
