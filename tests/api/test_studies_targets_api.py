@@ -1,7 +1,6 @@
 """Studies and targets over the API: create, list, filter, paginate, bulk upload (atomic)."""
 
 import json
-import time
 
 import pytest
 
@@ -94,14 +93,12 @@ def test_an_unsupported_body_type_is_415(api, study):
     assert response.status_code == 415 and response.json()["detail"]
 
 
+@pytest.mark.slow  # its speed is the benches (bench/upload_memory.py, bench/report_scale.py)'s to measure: no timing assertion here
 def test_upload_of_100000_rows_in_one_request(api, study):
     body = "id,text,criterion:change\n" + "".join(f"B{n:06d},Client: session {n}.,{n % 7}\n" for n in range(100_000))
-    started = time.perf_counter()
     response = api.generic("POST", "/api/v1/studies/alices/targets/", body, content_type="text/csv")
-    elapsed = time.perf_counter() - started
     assert response.status_code == 201, response.content[:500]
     assert response.json()["created"] == 100_000 and Target.objects.filter(study=study).count() == 100_003
-    assert elapsed < 60, f"100,000 rows took {elapsed:.1f}s"
     page = api.get("/api/v1/studies/alices/targets/?page=1000").json()
     assert page["count"] == 100_003 and len(page["results"]) == 100
 
