@@ -50,10 +50,15 @@ class Data:
         self.design = rating_design(study.rating_design, human_pairs)
         self.crossed = self.design["design"] == "crossed"
         self._matrices, self._long = {}, {}
+        # One pass over the item scores instead of a string comparison per measure and section.
+        self._item_rows = dict(tuple(self.items.groupby(["item", "rater_kind"], sort=False)))
+
+    def item_rows(self, code: str, kind: str) -> pd.DataFrame:
+        """The item scores of one item by raters of one kind (in the frame's order)."""
+        return self._item_rows.get((code, kind), self.items.iloc[:0])
 
     def item_matrix(self, code: str, *, kind: str = "human", column: str = "score") -> pd.DataFrame:
-        rows = self.items[(self.items["item"] == code) & (self.items["rater_kind"] == kind)]
-        return frames.wide(rows, index="target", columns="rater", values=column)
+        return frames.wide(self.item_rows(code, kind), index="target", columns="rater", values=column)
 
     def scale_matrix(self, scale: str, *, kind: str = "human", basis: str = "mode") -> pd.DataFrame:
         rows = self.scales[(self.scales["scale"] == scale) & (self.scales["rater_kind"] == kind)
@@ -79,7 +84,7 @@ class Data:
         key = (kind_of, code, kind, basis)
         if key not in self._long:
             if kind_of == "item":
-                rows = self.items[(self.items["item"] == code) & (self.items["rater_kind"] == kind)]
+                rows = self.item_rows(code, kind)
                 column = "expected_score" if basis == "expected" else "score"
                 rows = rows.assign(score=rows[column].fillna(rows["score"]))
             else:
@@ -209,7 +214,8 @@ def _human_modes(data: Data, code: str) -> pd.Series:
 def _calibration(data: Data, llm: str, code: str, humans: pd.Series) -> dict:
     """The LLM's distribution over the item's scale against the human modal answer."""
     values = list(data.spec.item(code).scale.values)
-    rows = data.items[(data.items["item"] == code) & (data.items["rater"] == llm)]
+    rows = data.item_rows(code, "llm")
+    rows = rows[rows["rater"] == llm]
     llm_rows = rows[rows["distribution"].notna()].set_index("target")
     if llm_rows.empty:
         return {"error": "This LLM rater's ratings carry no probability distribution (an imported judge "

@@ -47,43 +47,45 @@ def _probabilities(data, targets: pd.Index) -> tuple[pd.Series | None, str]:
     return pi, f"sampling plan {plan.pk} ({plan.method}): human ratings weighted by 1/probability"
 
 
-def _pivot(frame: pd.DataFrame, columns: list[str], values: str, targets) -> pd.DataFrame:
-    """``frame.pivot_table(index="target", columns=columns, values=values, aggfunc="first")``
-    (first non-missing value, all-missing columns dropped, sorted), by groupby and unstack:
-    half the time with thousands of raters."""
-    first = frame.groupby(["target", *columns], sort=False)[values].first()
-    wide = first.unstack(columns).dropna(axis=1, how="all").sort_index(axis=1)
+def _pivot(frame: pd.DataFrame, values: str, targets) -> pd.DataFrame:
+    """targets x raters of one measure: ``frame.pivot_table(index="target", columns="rater",
+    values=values, aggfunc="first")`` (first non-missing value, all-missing raters dropped,
+    sorted), by groupby and unstack."""
+    first = frame.groupby(["target", "rater"], sort=False)[values].first()
+    wide = first.unstack("rater").dropna(axis=1, how="all").sort_index(axis=1)
     return wide.reindex(targets)
 
 
 class _Wide:
-    """Every item and scale score as targets x (measure, rater) tables, pivoted once: slicing
-    them per measure and rater is far cheaper than filtering the long frames each time."""
+    """Every item and scale score as targets x raters tables, one per measure, pivoted when first
+    asked for: the long frames are split by measure once (not filtered per measure and rater),
+    and no table spans every measure x rater (10,000 columns with 1,000 raters)."""
 
     def __init__(self, data, targets):
-        items = data.items
-        self.score = _pivot(items, ["item", "rater"], "score", targets)
-        expected = items.assign(value=items["expected_score"].fillna(items["score"]))
-        self.expected = _pivot(expected, ["item", "rater"], "value", targets)
-        self.scales = _pivot(data.scales, ["scale", "basis", "rater"], "score", targets)
+        items = data.items.assign(value=data.items["expected_score"].fillna(data.items["score"]))
+        self._rows = {"item": dict(tuple(items.groupby("item", sort=False))),
+                      "scale": dict(tuple(data.scales.groupby(["scale", "basis"], sort=False)))}
+        self._tables = {}
         self.humans, self.targets = list(data.humans), targets
 
-    def _block(self, frame, key):
-        try:
-            return frame[key]
-        except KeyError:
-            return pd.DataFrame(index=self.targets)
+    def _block(self, kind_of, key, values):
+        if (kind_of, key, values) not in self._tables:
+            rows = self._rows[kind_of].get(key)
+            self._tables[kind_of, key, values] = (pd.DataFrame(index=self.targets) if rows is None
+                                                  else _pivot(rows, values, self.targets))
+        return self._tables[kind_of, key, values]
 
     def humans_matrix(self, kind_of, code):
-        block = self._block(self.score, code) if kind_of == "item" else self._block(self.scales, (code, "mode"))
+        block = (self._block("item", code, "score") if kind_of == "item"
+                 else self._block("scale", (code, "mode"), "score"))
         return block[[h for h in self.humans if h in block.columns]]
 
     def llm(self, kind_of, code, level, llm):
         nominal = level == "nominal"
         if kind_of == "item":
-            block = self._block(self.score if nominal else self.expected, code)
+            block = self._block("item", code, "score" if nominal else "value")
         else:
-            block = self._block(self.scales, (code, "mode" if nominal else "expected"))
+            block = self._block("scale", (code, "mode" if nominal else "expected"), "score")
         return block[llm] if llm in block.columns else None
 
 
