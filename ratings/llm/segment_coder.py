@@ -154,6 +154,13 @@ class SegmentCoder:
                                 segments_windowed=len(windowed),
                                 max_segments_dropped=max(windowed, default=0)))
 
+    def code_from_scratch(self, request: CodingRequest, plan: CodingPlan, index: int,
+                          code_set: str) -> SegmentCode:
+        """One segment coded on one code set from an empty cache, on the same context as the
+        incremental path gives it (the naive way; for benchmarks and checks)."""
+        with self._model.lock:
+            return self._ask(request, plan, index, 0, code_set, incremental=False)
+
     def _ask(self, request: CodingRequest, plan: CodingPlan, index: int, n_past: int,
              code_set_code: str, incremental: bool) -> SegmentCode:
         question = plan.questions[code_set_code]

@@ -204,12 +204,12 @@ def test_a_long_transcript_is_coded_in_a_window_of_preceding_turns_and_says_so(r
     from ratings.llm.llama_cpp_backend import LlamaCppBackend
     from ratings.llm.segment_coder import SegmentCoder
 
-    small = SegmentCoder(LlamaCppBackend(n_ctx=512, n_threads=2))
+    small = SegmentCoder(LlamaCppBackend(n_ctx=384, n_threads=2))
     segments = tuple(dataclasses.replace(s, id=f"{s.id}-{k}")
-                     for k in range(4) for s in request_.segments)
+                     for k in range(6) for s in request_.segments)
     long_request = dataclasses.replace(request_, segments=segments, window_keep_tokens=40)
     plan = small.plan(long_request)
-    assert len(plan.head) + sum(map(len, plan.segments)) > 512  # it cannot be read whole
+    assert len(plan.head) + sum(map(len, plan.segments)) > 384  # it cannot be read whole
     result = small.code(long_request)
     window = result.provenance.window
     assert window.engaged and window.restarts >= 1 and window.keep_tokens == 40
@@ -217,13 +217,20 @@ def test_a_long_transcript_is_coded_in_a_window_of_preceding_turns_and_says_so(r
     late = result.codes[-1]
     assert late.context_start == plan.starts[-1] > 0 and late.segments_dropped == late.context_start
     assert window.max_segments_dropped == max(c.context_start for c in result.codes)
-    # The window is read incrementally too: the same numbers as each windowed prompt from scratch.
-    scratch = small.code(long_request, incremental=False)
-    for a, b in zip(result.codes, scratch.codes, strict=True):
-        assert a.distribution == pytest.approx(b.distribution, abs=1e-3)
-    # Re-reading windows costs more than the transcript once, still far less than naive.
-    assert result.tokens_evaluated > len(plan.head) + result.transcript_tokens
-    assert result.tokens_evaluated * 2 < scratch.tokens_evaluated
+    # The window is read incrementally too: the same numbers as the windowed prompt from
+    # scratch (checked on the segments around the first restart and the last one).
+    first = next(i for i, start in enumerate(plan.starts) if start > 0)
+    checked = [c for c in result.codes if c.segment_index in (first - 1, first, len(segments) - 1)]
+    assert len(checked) == 3
+    for c in checked:
+        scratch = small.code_from_scratch(long_request, plan, c.segment_index, c.code_set)
+        assert scratch.context_start == c.context_start
+        assert c.distribution == pytest.approx(scratch.distribution, abs=1e-3)
+    # Re-reading windows costs more than the transcript once, still far less than every
+    # windowed prompt from scratch (here without its note on left-out turns: a lower bound).
+    naive = sum(len(plan.context(c.segment_index, [])) + c.tokens_evaluated
+                for c in result.codes)
+    assert len(plan.head) + result.transcript_tokens < result.tokens_evaluated < naive / 2
 
 
 def test_a_segment_too_long_for_the_context_is_a_permanent_error():
