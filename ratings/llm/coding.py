@@ -125,11 +125,38 @@ def coding_request_from_definition(
 ) -> CodingRequest:
     """A request from a coding instrument's definition and a target's ``segments``
     (``[{id, speaker, text}]``). The definition's ``instructions`` replace the default ones."""
-    parsed = tuple(s if isinstance(s, Segment)
-                   else Segment(str(s["id"]), str(s["speaker"]), str(s["text"]))
-                   for s in segments)
     return CodingRequest(
-        segments=parsed,
+        segments=_segments(segments),
         code_sets=tuple(code_set_from_definition(cs) for cs in definition["code_sets"]),
         instructions=str(definition.get("instructions") or DEFAULT_CODING_INSTRUCTIONS),
         window_keep_tokens=window_keep_tokens)
+
+
+def coding_request_from_spec(
+    spec: Any,
+    segments: Sequence[Mapping[str, Any] | Segment],
+    *,
+    window_keep_tokens: int | None = None,
+) -> CodingRequest:
+    """A request from a typed coding-instrument view, read by attribute so this package needs
+    no import of the instruments app: ``spec.code_sets`` with ``code``, ``llm_question`` (else
+    ``question``), ``speakers`` (empty or None: every speaker) and ``codes`` (``code``,
+    ``label``, ``description``, ``examples``); ``spec.llm_instructions`` when present."""
+    code_sets = tuple(
+        CodeSet(
+            code=cs.code,
+            question=getattr(cs, "llm_question", None) or cs.question,
+            codes=tuple(Code(c.code, c.label or c.code, c.description or "",
+                             tuple(c.examples or ())) for c in cs.codes),
+            speakers=tuple(cs.speakers) if cs.speakers else None)
+        for cs in spec.code_sets)
+    return CodingRequest(segments=_segments(segments), code_sets=code_sets,
+                         instructions=getattr(spec, "llm_instructions", None)
+                         or DEFAULT_CODING_INSTRUCTIONS,
+                         window_keep_tokens=window_keep_tokens)
+
+
+def _segments(segments: Sequence[Mapping[str, Any] | Segment]) -> tuple[Segment, ...]:
+    return tuple(s if isinstance(s, Segment)
+                 else Segment(str(s["id"]), str(s["speaker"]), str(s["text"]))
+                 for s in segments)

@@ -86,7 +86,7 @@ class SegmentCoder:
         longest = max(len(q.tokens) + max(map(len, q.answers.values()))
                       for q in questions.values())
         budget = model.settings.n_ctx - len(head) - longest - 1
-        marker = len(self._marker(len(segments))) + 4  # room for any count of dropped turns
+        marker = len(self.marker(len(segments))) + 4  # room for any count of dropped turns
         keep = request.window_keep_tokens if request.window_keep_tokens is not None else budget // 2
         if budget < 2 * marker:
             raise LlmPermanentError(f"A context of {model.settings.n_ctx} tokens leaves only "
@@ -130,7 +130,7 @@ class SegmentCoder:
                     model.eval_at(n_past, segment)
                     n_past += len(segment)
                 elif incremental:  # the first window, or the transcript read again from a later turn
-                    prefix = plan.context(index, self._marker(start))
+                    prefix = plan.context(index, self.marker(start))
                     model.eval_at(0, prefix)
                     n_past, window = len(prefix), start
                 yield tuple(self._ask(request, plan, index, n_past, code, incremental)
@@ -168,7 +168,7 @@ class SegmentCoder:
         if incremental:
             logmass = self._backend.score_answers(n_past, question.tokens, question.answers)
         else:  # the naive way: the whole prompt from an empty cache
-            prefix = plan.context(index, self._marker(plan.starts[index]))
+            prefix = plan.context(index, self.marker(plan.starts[index]))
             logmass = self._backend.score_answers(0, prefix + question.tokens, question.answers)
         cost = self._model.evaluated - before
         code_set = question.code_set
@@ -182,5 +182,6 @@ class SegmentCoder:
             code=code_set.codes[chosen].code, label_mass=mass, tokens_evaluated=cost,
             context_start=plan.starts[index])
 
-    def _marker(self, n_omitted: int) -> list[int]:
+    def marker(self, n_omitted: int) -> list[int]:
+        """The tokens of the note that ``n_omitted`` earlier utterances are left out."""
         return self._model.tokenize_segments((prompts.omitted_segment(n_omitted),))

@@ -5,6 +5,7 @@ window test are the expensive ones and code as few segments as show the point.
 """
 
 import dataclasses
+from types import SimpleNamespace
 
 import pytest
 
@@ -15,6 +16,7 @@ from ratings.llm.coding import (
     CodingRequest,
     Segment,
     coding_request_from_definition,
+    coding_request_from_spec,
 )
 from ratings.llm.errors import LlmPermanentError
 from ratings.llm.windows import plan_segment_contexts
@@ -64,6 +66,28 @@ def test_the_definition_maps_onto_the_request(request_):
     assert therapist.codes[0].examples == ("It sounds like evenings are hard.",)
     assert client.codes[2] == Code("sustain", "Sustain", "Against change.")
     assert request_.segments[1] == Segment("s2", "client", SEGMENTS[1]["text"])
+
+
+def _typed_code_set(raw: dict) -> SimpleNamespace:
+    # The shape of the instruments app's typed code sets: speakers normalised, empty = all.
+    codes = [SimpleNamespace(code=c["code"], label=c["label"], description=c["description"],
+                             examples=tuple(c.get("examples", ()))) for c in raw["codes"]]
+    return SimpleNamespace(code=raw["code"], question="Shown to people.",
+                           llm_question=raw["question"],
+                           speakers=tuple(s.lower() for s in raw["speakers"]), codes=codes)
+
+
+def test_a_typed_spec_maps_onto_the_same_request(request_):
+    spec = SimpleNamespace(llm_instructions="",
+                           code_sets=[_typed_code_set(cs) for cs in DEFINITION["code_sets"]])
+    typed = coding_request_from_spec(spec, SEGMENTS)
+    assert (typed.segments, typed.instructions) == (request_.segments, request_.instructions)
+    for mine, theirs in zip(typed.code_sets, request_.code_sets, strict=True):
+        assert (mine.code, mine.question, mine.codes) == (theirs.code, theirs.question, theirs.codes)
+        assert [mine.applies_to(s["speaker"]) for s in SEGMENTS] == \
+            [theirs.applies_to(s["speaker"]) for s in SEGMENTS]
+    spec.code_sets[0].speakers = ()
+    assert coding_request_from_spec(spec, SEGMENTS).code_sets[0].speakers is None
 
 
 @pytest.mark.parametrize(("speaker", "expected"), [
