@@ -29,6 +29,7 @@ class InstrumentVersion(models.Model):
     class Kind(models.TextChoices):
         SCALE = "scale"
         PIPELINE = "pipeline"
+        CODING = "coding"
 
     instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="versions")
     version = models.CharField(max_length=64)

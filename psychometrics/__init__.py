@@ -6,6 +6,7 @@ results out, each with ``estimate``, ``ci_low``, ``ci_high``, ``n``, ``method`` 
 """
 from .bootstrap import BootstrapResult, bootstrap_ci
 from .cac import conger_kappa, krippendorff_alpha_gwet
+from .coding import CodeAgreementResult, ConfusionResult, code_agreement, confusion_matrix, per_code_kappa
 from .calibration import ECEResult, brier_score, expected_calibration_error
 from .cfa import CFAResult, cfa_one_factor
 from .consistency import AlphaResult, cronbach_alpha, item_statistics
@@ -38,4 +39,5 @@ __all__ = [
     "AllRaterAgreementResult", "FleissTestResult", "LightKappaResult", "all_rater_agreement",
     "conger_kappa", "fleiss_kappa_test", "krippendorff_alpha_gwet", "light_kappa",
     "MultilevelOmegaResult", "multilevel_omega",
+    "CodeAgreementResult", "ConfusionResult", "code_agreement", "confusion_matrix", "per_code_kappa",
 ]

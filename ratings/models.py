@@ -63,6 +63,30 @@ class Target(models.Model):
         return f"{self.study.slug}/{self.external_id}"
 
 
+class Segment(models.Model):
+    """One ordered segment of a target's material (an utterance of a session transcript), the
+    unit a coding instrument codes. The text is encrypted at rest like the target's; the speaker
+    (a role such as "therapist") decides which code sets apply and is kept when material is
+    deleted, so the codes can still be analysed."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="segments")
+    external_id = models.CharField(max_length=200)
+    position = models.PositiveIntegerField(help_text="order within the target, from 0")
+    speaker = models.CharField(max_length=100)
+    text = EncryptedTextField(help_text="encrypted at rest (ANCHOR_ENCRYPTION_KEYS)")
+    text_sha256 = ContentHashField(source="text")
+
+    class Meta:
+        ordering = ["target", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["target", "external_id"], name="unique_segment_id_per_target"),
+            models.UniqueConstraint(fields=["target", "position"], name="unique_segment_position_per_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target_id}/{self.external_id}"
+
+
 class Rater(models.Model):
     """A human (with or without an account here) or an LLM configuration.
 
@@ -273,6 +297,27 @@ class ItemScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item.code}={self.score}"
+
+
+class SegmentCode(models.Model):
+    """The code one rating gives one segment in one code set of a coding instrument: a rating of
+    a coding instrument (one per rater, target and version, like any rating) holds one row per
+    coded (segment, code set). An LLM's row also holds its distribution over the set's codes."""
+
+    rating = models.ForeignKey(Rating, on_delete=models.CASCADE, related_name="segment_codes")
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="codes")
+    code_set = models.CharField(max_length=64)
+    code = models.CharField(max_length=64)
+    distribution = models.JSONField(null=True, blank=True, help_text='{"reflection": 0.7, "question": 0.2, ...}')
+
+    class Meta:
+        ordering = ["rating", "segment__position", "code_set"]
+        constraints = [
+            models.UniqueConstraint(fields=["rating", "segment", "code_set"], name="unique_segment_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.segment}:{self.code_set}={self.code}"
 
 
 class Batch(models.Model):

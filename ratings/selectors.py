@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 
 from instruments.definition.scoring import subscale_scores
 
-from .models import Assignment, ItemScore, Rating, ScoringJob, Study, Target
+from .models import Assignment, ItemScore, Rating, ScoringJob, SegmentCode, Study, Target
 
 
 def _sees_everything(user) -> bool:
@@ -47,6 +47,35 @@ def study_item_scores(*, study: Study) -> QuerySet[ItemScore]:
             .select_related("rating__rater", "rating__target", "rating__instrument_version__instrument", "item")
             .order_by("rating__target__external_id", "rating__rater__name", "rating__instrument_version_id",
                       "item__position"))
+
+
+def study_segment_codes(*, study: Study) -> QuerySet[SegmentCode]:
+    """Every segment code of ``study``'s ratings of coding instruments, in transcript order."""
+    return (SegmentCode.objects.filter(rating__target__study=study)
+            .select_related("rating__rater", "rating__target", "rating__instrument_version__instrument", "segment")
+            .order_by("rating__target__external_id", "rating__rater__name", "rating__instrument_version_id",
+                      "segment__position", "code_set"))
+
+
+def segment_code_row(code: SegmentCode) -> dict:
+    """One segment code as the codes export shows it (the import's columns, and more)."""
+    rating = code.rating
+    return {
+        "target_id": rating.target.external_id,
+        "segment_id": code.segment.external_id,
+        "position": code.segment.position,
+        "speaker": code.segment.speaker,
+        "rater_id": rating.rater.name,
+        "rater_kind": rating.rater.kind,
+        "instrument": str(rating.instrument_version),
+        "instrument_version_hash": rating.instrument_version.content_hash,
+        "code_set": code.code_set,
+        "code": code.code,
+        "distribution": code.distribution,
+        "status": rating.status,
+        "source": rating.source,
+        "provenance": rating.provenance,
+    }
 
 
 def scoring_job_item_scores(*, job: ScoringJob) -> QuerySet[ItemScore]:

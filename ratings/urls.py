@@ -23,6 +23,7 @@ api_urlpatterns = [
     path("studies/<slug:slug>/", api.StudyDetailApi.as_view(), name="api-study"),
     path("studies/<slug:slug>/targets/", api.TargetListUploadApi.as_view(), name="api-study-targets"),
     path("studies/<slug:slug>/ratings/", api.RatingsApi.as_view(), name="api-study-ratings"),
+    path("studies/<slug:slug>/codes/", api.CodesApi.as_view(), name="api-study-codes"),
     path("studies/<slug:slug>/robustness-runs/", api.RobustnessRunApi.as_view(), name="api-study-robustness-runs"),
     path("studies/<slug:slug>/scoring-jobs/", api.StudyScoringJobsApi.as_view(), name="api-study-scoring-jobs"),
     path("studies/<slug:slug>/sampling-plans/", api.SamplingPlanApi.as_view(), name="api-study-sampling-plans"),

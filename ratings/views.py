@@ -18,6 +18,7 @@ from .selectors import (
     assignment_answers, assignments_for_rater, next_assignment_for_rater, scoring_job_page, scoring_jobs_for_user,
 )
 from .services.access import material_viewed
+from .services.coding_forms import coding_cells, coding_draft_save, coding_submit
 from .services.pipelines import pipeline_review_context
 from .services.rating_forms import RatingFormError, RatingLocked, items_waived, rating_draft_save, rating_submit
 
@@ -79,6 +80,8 @@ def _after_submit(request, assignment):
 def rating_form(request, assignment_id: int):
     """Fill in one assignment. Another rater's assignment answers 404 (the queryset is scoped)."""
     assignment = get_object_or_404(assignments_for_rater(user=request.user), pk=assignment_id)
+    if assignment.instrument_version.kind == "coding":
+        return _coding_form(request, assignment)
     errors: dict[str, str] = {}
     if request.method == "POST":
         answers = _posted_answers(request.POST)
@@ -96,6 +99,43 @@ def rating_form(request, assignment_id: int):
         except RatingLocked:
             errors = {"": LOCKED_MESSAGE}
     return _render_form(request, assignment, errors)
+
+
+def _coding_form(request, assignment):
+    """The coding form: the same keyboard script and POST shape as the rating form, one cell
+    per (applicable utterance, code set)."""
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        answers, seconds = _posted_answers(request.POST), _seconds(request.POST.get("seconds"))
+        try:
+            coding_submit(assignment=assignment, answers=answers, seconds_spent=seconds,
+                          actor=Actor.from_request(request))
+            return _after_submit(request, assignment)
+        except RatingFormError as exc:
+            errors = exc.errors
+            try:
+                coding_draft_save(assignment=assignment, answers=answers, seconds_spent=seconds)
+            except (RatingLocked, RatingFormError):
+                pass
+        except RatingLocked:
+            errors = {"": LOCKED_MESSAGE}
+    rating, cells, segments = coding_cells(assignment)
+    by_segment: dict[int, list] = {}
+    for number, cell in enumerate(cells, start=1):
+        by_segment.setdefault(cell.segment.pk, []).append((number, cell, errors.get(cell.key)))
+    material_viewed(actor=Actor.from_request(request), study=assignment.target.study,
+                    object_id=assignment.target.external_id)
+    response = render(request, "ratings/coding_form.html", {
+        "assignment": assignment, "spec": assignment.instrument_version.spec,
+        "turns": [(segment, by_segment.get(segment.pk, [])) for segment in segments], "n_cells": len(cells),
+        "n_answered": sum(1 for c in cells if c.answer is not None),
+        "missing": [(n, c) for n, c in enumerate(cells, start=1) if c.key in errors],
+        "locked": rating is not None and rating.status == Rating.Status.SUBMITTED,
+        "seconds_before": (rating.seconds_spent or 0) if rating else 0, "form_error": errors.get(""),
+        "has_next": next_assignment_for_rater(user=request.user, after=assignment) is not None,
+    }, status=400 if errors else 200)
+    add_never_cache_headers(response)
+    return response
 
 
 LOCKED_MESSAGE = "This rating was submitted (perhaps in another tab) and is locked; a study manager can reopen it."
@@ -135,10 +175,16 @@ def rating_autosave(request, assignment_id: int):
             raise ValueError
     except (ValueError, AttributeError):
         return JsonResponse({"error": "expected a JSON object with `answers`"}, status=400)
+    seconds = _seconds(payload.get("seconds"))
     try:
-        rating = rating_draft_save(assignment=assignment, answers=answers, seconds_spent=_seconds(payload.get("seconds")))
+        if assignment.instrument_version.kind == "coding":
+            rating = coding_draft_save(assignment=assignment, answers=answers, seconds_spent=seconds)
+            return JsonResponse({"saved_at": rating.updated_at.isoformat(), "answered": rating.segment_codes.count()})
+        rating = rating_draft_save(assignment=assignment, answers=answers, seconds_spent=seconds)
     except RatingLocked as exc:
         return JsonResponse({"error": str(exc)}, status=409)
+    except RatingFormError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
     return JsonResponse({"saved_at": rating.updated_at.isoformat(), "answered": rating.item_scores.count()})
 
 

@@ -16,6 +16,7 @@ import psychometrics as pm
 
 from . import frames
 from . import novelty as novelty_report
+from .coding_report import coding_sections
 from .consistency_section import section_consistency
 from .item_analysis_section import section_item_analysis
 from .robustness import section_robustness
@@ -345,6 +346,12 @@ def study_report(study, *, instrument_version, cluster_field: str | None = None,
     section)`` is called before each section and once at the end.
     """
     n_boot = n_boot or getattr(settings, "ANCHOR_REPORT_N_BOOT", DEFAULT_N_BOOT)
+    if instrument_version.kind == "coding":
+        return jsonable({"report_version": REPORT_VERSION, "kind": "coding", "study": study.slug,
+                         "study_title": study.title, "instrument": str(instrument_version),
+                         "generated_at": timezone.now().isoformat(), "cluster_field": cluster_field, "seed": seed,
+                         "n_boot": n_boot, **coding_sections(study, instrument_version, cluster_field=cluster_field,
+                                                             n_boot=n_boot, seed=seed, progress=progress)})
     data = Data(study, instrument_version, cluster_field)
     report = {
         "report_version": REPORT_VERSION,

@@ -10,6 +10,7 @@ from django.utils.text import slugify
 from common.csv_safe import csv_table_text, csv_text
 
 from .cells import cell
+from .coding_render import coding_tables
 from .figures import figure_groups
 from .item_analysis_section import item_analysis_tables
 from .novelty import novelty_tables
@@ -314,6 +315,9 @@ def _display(table: dict) -> dict:
 
 
 def report_context(report: dict, *, with_plots: bool = True) -> dict:
+    if report.get("kind") == "coding":
+        tables = [_display(t) for t in coding_tables(report)]
+        return {"report": report, "tables": tables, "figures": [], "missing_figures": []}
     tables = (_reliability_tables(report) + _consistency_tables(report) + _llm_tables(report)
               + _validity_tables(report) + _robustness_tables(report) + novelty_tables(report, lambda f: f)
               + _missing_table(report) + item_analysis_tables(report) + stand_in_tables(report))

@@ -62,6 +62,11 @@ def ratings_fingerprint(study: Study, version: InstrumentVersion) -> str:
             n=Count("pk"), failed=Sum("failed"), completed=Sum("completed")),
         "targets": list(study.targets.order_by("pk").values_list("external_id", "criteria", "metadata")),
     }
+    if version.kind == "coding":  # a coding instrument's ratings hold segment codes, not item scores
+        from ratings.models import Segment, SegmentCode
+
+        state["codes"] = SegmentCode.objects.filter(rating__in=ratings).aggregate(n=Count("pk"), ids=Sum("pk"))
+        state["segments"] = Segment.objects.filter(target__study=study).aggregate(n=Count("pk"), ids=Sum("pk"))
     text = json.dumps(state, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ratings.models import ItemScore
+from ratings.models import ItemScore, SegmentCode
 
 from .build import DEFAULT_N_BOOT, study_report
 from .models import ReportRun
@@ -58,7 +58,10 @@ def _inline(study, version, options: dict) -> bool:
 
 def _small_enough_inline(study, version) -> bool:
     limit = getattr(settings, "ANCHOR_REPORT_INLINE_MAX_SCORES", DEFAULT_INLINE_MAX_SCORES)
-    return ItemScore.objects.filter(rating__target__study=study, rating__instrument_version=version).count() <= limit
+    scores = ItemScore.objects.filter(rating__target__study=study, rating__instrument_version=version).count()
+    if version.kind == "coding":  # its ratings hold segment codes
+        scores += SegmentCode.objects.filter(rating__target__study=study, rating__instrument_version=version).count()
+    return scores <= limit
 
 
 def report_run_get_or_start(*, study, version, options: dict, created_by=None) -> ReportRun:

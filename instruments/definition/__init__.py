@@ -9,6 +9,7 @@ from .checks import schema_problems, semantic_problems
 from .parsing import parse_document
 from .problems import DefinitionError, Problem
 from .schema import INSTRUMENT as SCHEMA
+from .coding_spec import Code, CodeSet, Summary, normalise_speaker
 from .spec import InstrumentSpec, Item, Scale, ScalePoint, Stage, Subscale, build_spec
 
 
@@ -35,7 +36,7 @@ def load_definition(text: str, *, fmt: str = "yaml") -> dict:
 
 
 __all__ = [
-    "SCHEMA", "DefinitionError", "InstrumentSpec", "Item", "Problem", "Scale", "ScalePoint",
-    "Stage", "Subscale", "build_spec", "content_hash", "load_definition", "parse_document",
-    "to_json", "to_yaml", "validate_definition",
+    "SCHEMA", "Code", "CodeSet", "DefinitionError", "InstrumentSpec", "Item", "Problem", "Scale", "ScalePoint",
+    "Stage", "Subscale", "Summary", "build_spec", "content_hash", "load_definition", "parse_document",
+    "normalise_speaker", "to_json", "to_yaml", "validate_definition",
 ]

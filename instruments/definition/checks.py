@@ -3,6 +3,7 @@
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, best_match
 
+from .coding_checks import coding_problems
 from .problems import Problem, format_path
 from .schema import INSTRUMENT
 
@@ -37,6 +38,7 @@ def semantic_problems(document: dict) -> list[Problem]:
         problems.append(Problem("stages", "only a pipeline instrument has stages"))
     problems += _stage_problems(document.get("stages", []))
     problems += _pool_problems(document)
+    problems += coding_problems(document)
     return problems
 
 
@@ -47,7 +49,7 @@ def _pool_problems(document: dict) -> list[Problem]:
         problems.append(Problem("pool", "only a scale instrument can be an item pool"))
     if document.get("pool") and "derivation" in document:
         problems.append(Problem("derivation", "an item pool is not derived from another pool"))
-    codes = {item["code"] for item in document["items"]}
+    codes = {item["code"] for item in document.get("items", [])}
     for i, entry in enumerate(document.get("derivation", {}).get("items", [])):
         if entry["code"] not in codes:
             problems.append(Problem(f"derivation.items[{i}].code", f"names no item: {entry['code']!r}"))
@@ -94,7 +96,7 @@ def _item_problems(document: dict, scales: dict) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[str] = set()
     subscale_codes = {s["code"] for s in document.get("subscales", [])}
-    for i, item in enumerate(document["items"]):
+    for i, item in enumerate(document.get("items", [])):
         path = f"items[{i}]"
         if item["code"] in seen:
             problems.append(Problem(f"{path}.code", f"item code {item['code']!r} is used twice"))
@@ -113,7 +115,7 @@ def _item_problems(document: dict, scales: dict) -> list[Problem]:
             problems.append(Problem(f"{path}.subscale", f"names no subscale: {item['subscale']!r}"))
         if item.get("raters", "all") != "all" and "subscale" in item:
             problems.append(Problem(f"{path}.raters", "an item in a subscale must be answered by every rater"))
-    if document["items"] and all(item.get("raters") == "human" for item in document["items"]):
+    if document.get("items") and all(item.get("raters") == "human" for item in document["items"]):
         problems.append(Problem("items", "every item is `raters: human`; the LLM would have nothing to rate"))
     return problems
 
@@ -130,7 +132,7 @@ def subscale_item_codes(document: dict, subscale: dict) -> list[str]:
 
 def _subscale_problems(document: dict, scales: dict) -> list[Problem]:
     problems: list[Problem] = []
-    items = {item["code"]: item for item in document["items"]}
+    items = {item["code"]: item for item in document.get("items", [])}
     seen: set[str] = set()
     for i, subscale in enumerate(document.get("subscales", [])):
         path = f"subscales[{i}]"

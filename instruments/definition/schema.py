@@ -89,6 +89,50 @@ STAGE = {
     "then": {"required": ["prompt", "output_schema"]},
 }
 
+# A coding instrument (kind ``coding``) codes a target's segments (utterances) instead of rating
+# the whole target: each code set is one nominal question asked of the segments of the speakers
+# it names (all speakers when ``speakers`` is absent), with the codebook its coders read.
+CODE_ENTRY = {
+    "type": "object",
+    "properties": {"code": CODE, "label": TEXT, "description": TEXT,
+                   "examples": {"type": "array", "items": TEXT}},
+    "required": ["code", "label"],
+    "additionalProperties": False,
+}
+CODE_SET = {
+    "type": "object",
+    "properties": {
+        "code": CODE,
+        "title": TEXT,
+        "speakers": {"type": "array", "items": TEXT, "minItems": 1},
+        "question": TEXT,
+        "llm_question": TEXT,
+        # At most nine codes: a coder picks one with a single digit key.
+        "codes": {"type": "array", "items": CODE_ENTRY, "minItems": 2, "maxItems": 9},
+    },
+    "required": ["code", "question", "codes"],
+    "additionalProperties": False,
+}
+CODE_SELECTION = {  # {code_set: [codes]}: the segments coded with any of these codes
+    "type": "object",
+    "propertyNames": {"pattern": "^[a-z][a-z0-9_]*$"},
+    "additionalProperties": {"type": "array", "items": CODE, "minItems": 1},
+    "minProperties": 1,
+}
+SUMMARY = {
+    "type": "object",
+    "properties": {
+        "code": CODE,
+        "label": TEXT,
+        "description": TEXT,
+        "ratio": {"type": "object",
+                  "properties": {"numerator": CODE_SELECTION, "denominator": CODE_SELECTION},
+                  "required": ["numerator", "denominator"], "additionalProperties": False},
+        "count": CODE_SELECTION,
+    },
+    "required": ["code"],
+    "additionalProperties": False,
+}
 FIGURES = {"type": "object", "additionalProperties": {"type": ["number", "null"]}}
 
 # How a short scale was derived from an item pool (written by scale development, never by
@@ -148,7 +192,7 @@ INSTRUMENT = {
         "slug": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$", "maxLength": 64},
         "title": TEXT,
         "version": {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+){0,2}([-+][0-9A-Za-z.-]+)?$"},
-        "kind": {"enum": ["scale", "pipeline"]},
+        "kind": {"enum": ["scale", "pipeline", "coding"]},
         "pool": {"type": "boolean"},
         "description": TEXT,
         "citation": TEXT,
@@ -170,10 +214,16 @@ INSTRUMENT = {
         "stages": {"type": "array", "items": STAGE, "minItems": 1},
         "items": {"type": "array", "items": ITEM, "minItems": 1},
         "subscales": {"type": "array", "items": SUBSCALE},
+        "code_sets": {"type": "array", "items": CODE_SET, "minItems": 1},
+        "summaries": {"type": "array", "items": SUMMARY},
         "derivation": DERIVATION,
     },
-    "required": ["slug", "title", "version", "kind", "description", "items"],
+    "required": ["slug", "title", "version", "kind", "description"],
     "additionalProperties": False,
-    "if": {"properties": {"kind": {"const": "pipeline"}}},
-    "then": {"required": ["stages"]},
+    # A scale or pipeline rates a whole target with items; a coding instrument codes its segments.
+    "if": {"properties": {"kind": {"const": "coding"}}},
+    "then": {"required": ["code_sets"]},
+    "else": {"required": ["items"],
+             "if": {"properties": {"kind": {"const": "pipeline"}}},
+             "then": {"required": ["stages"]}},
 }

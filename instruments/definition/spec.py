@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .checks import resolve_item_scale, subscale_item_codes
+from .coding_spec import CodeSet, Summary, build_code_sets, build_summaries
 
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
 
@@ -93,7 +94,7 @@ class InstrumentSpec:
     slug: str
     title: str
     version: str
-    kind: Literal["scale", "pipeline"]
+    kind: Literal["scale", "pipeline", "coding"]
     description: str
     human_instructions: str
     llm_instructions: str
@@ -103,6 +104,23 @@ class InstrumentSpec:
     stages: tuple[Stage, ...]
     pool: bool = False
     derivation: dict | None = None
+    # A coding instrument (kind "coding") has code sets and summaries and no items.
+    code_sets: tuple[CodeSet, ...] = ()
+    summaries: tuple[Summary, ...] = ()
+
+    @property
+    def is_coding(self) -> bool:
+        return self.kind == "coding"
+
+    def code_set(self, code: str) -> CodeSet:
+        for code_set in self.code_sets:
+            if code_set.code == code:
+                return code_set
+        raise KeyError(f"instrument {self.slug} {self.version} has no code set {code!r}")
+
+    def code_sets_for(self, speaker: str) -> tuple[CodeSet, ...]:
+        """The code sets that apply to a segment of ``speaker`` (in definition order)."""
+        return tuple(s for s in self.code_sets if s.applies_to(speaker))
 
     def item(self, code: str) -> Item:
         for item in self.items:
@@ -139,7 +157,7 @@ def build_spec(document: dict) -> InstrumentSpec:
             position=position,
             raters=raw.get("raters", "all"),
         )
-        for position, raw in enumerate(document["items"])
+        for position, raw in enumerate(document.get("items", []))
     )
     subscales = tuple(
         Subscale(
@@ -170,4 +188,6 @@ def build_spec(document: dict) -> InstrumentSpec:
         stages=stages,
         pool=document.get("pool", False),
         derivation=document.get("derivation"),
+        code_sets=build_code_sets(document),
+        summaries=build_summaries(document),
     )

@@ -14,6 +14,7 @@ from ratings.models import Rater
 from ratings.tabular import read_file
 
 from .assignments import assignments_create
+from .codes_import import codes_import
 from .ratings_import import ratings_import
 from .roles import roles_ensure
 from .studies import study_get_or_create, study_use_instrument
@@ -22,6 +23,8 @@ from .targets import targets_import
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 DEMO_STUDY = "demo-engagement"
 DEMO_INSTRUMENT = "therapy-engagement"
+DEMO_CODING_STUDY = "demo-mi-coding"
+DEMO_CODING_INSTRUMENT = "mi-coding"
 # Demo credentials are printed by `make run`; they exist only in a local demo database, never
 # under ANCHOR_PRODUCTION (refused here, and `check --deploy` fails while one still signs in).
 DEMO_ADMIN = ("admin", "anchor-admin")
@@ -53,6 +56,7 @@ def demo_setup(*, accounts: bool = True) -> list[DemoAccount]:
     study_use_instrument(study=study, version=version)
     targets_import(study=study, rows=read_file(DEMO_DIR / "targets.jsonl"), fmt="jsonl")
     ratings_import(study=study, rows=read_file(DEMO_DIR / "ratings.csv"), instrument=DEMO_INSTRUMENT)
+    _coding_demo()
     roles_ensure()
     if not accounts:
         return []
@@ -62,6 +66,14 @@ def demo_setup(*, accounts: bool = True) -> list[DemoAccount]:
     rater, _ = Rater.objects.get_or_create(name="demo-rater", study=None, defaults={"kind": Rater.Kind.HUMAN, "user": user})
     assignments_create(rater=rater, targets=study.targets.all(), version=version)
     return [admin, rater_account]
+
+
+def _coding_demo() -> None:
+    """Six fictional counselling sessions, segmented by utterance, coded by two coders."""
+    study, _ = study_get_or_create(slug=DEMO_CODING_STUDY, title="Demo: utterance coding of fictional MI sessions")
+    study_use_instrument(study=study, version=instrument_version_get(reference=DEMO_CODING_INSTRUMENT))
+    targets_import(study=study, rows=read_file(DEMO_DIR / "coding" / "transcripts.jsonl"), fmt="jsonl")
+    codes_import(study=study, rows=read_file(DEMO_DIR / "coding" / "codes.csv"), instrument=DEMO_CODING_INSTRUMENT)
 
 
 def _account(username: str, password: str, *, superuser: bool) -> DemoAccount:

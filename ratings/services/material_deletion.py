@@ -1,6 +1,7 @@
 """Deleting a study's material on request (a participant withdraws, a retention period ends).
 
 Removes every target's text, its content hash and its metadata (which may identify a person),
+the texts of its segments (utterances; their ids, order and speaker roles stay, with every code),
 the LLM's free-text rationales (which may quote the material), and the edited material of the
 study's content-edit robustness runs (``Rater.perturbation["edits"]``). Kept: the targets' ids and
 numeric outcome criteria, the assignments, and every rating with its item scores, so the
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from audit.actor import Actor
 from audit.services import audit_record
-from ratings.models import ItemScore, Rater, Study, Target
+from ratings.models import ItemScore, Rater, Segment, Study, Target
 
 # Sent inside the deleting transaction, so apps that keep their own copies of material (the
 # novelty pipeline's artefacts quote the paper) delete them too, without ratings importing them.
@@ -30,6 +31,7 @@ def study_material_delete(*, study: Study, actor: Actor | None = None) -> int:
             cursor.execute("PRAGMA secure_delete = ON")
     study = Study.objects.select_for_update().get(pk=study.pk)
     n = Target.objects.filter(study=study).update(text="", text_sha256="", metadata={})
+    Segment.objects.filter(target__study=study).update(text="", text_sha256="")
     ItemScore.objects.filter(rating__target__study=study).exclude(rationale="").update(rationale="")
     _delete_edited_material(study)
     study_material_deleted.send(sender=Study, study=study)

@@ -2,7 +2,9 @@
 
 Columns: ``id``, ``text``; a column ``criterion:NAME`` is a numeric outcome criterion; any
 other column is metadata. JSONL lines carry ``id``, ``text`` and optionally ``metadata`` and
-``criteria`` objects (other keys are metadata too).
+``criteria`` objects (other keys are metadata too), and ``segments`` (``[{id, speaker, text}]``,
+the ordered utterances a coding instrument codes; with segments, ``text`` may be left out and is
+then the transcript ``speaker: text`` line by line).
 """
 
 import math
@@ -15,6 +17,8 @@ from audit.services import audit_record
 from ratings.fields import content_sha256
 from ratings.models import Study, Target
 from ratings.tabular import ImportRejected, Row, RowError, TableFormat, reject_nul
+
+from .segments import SegmentData, parse_segment_list, segments_store, transcript_text
 
 CRITERION_PREFIX = "criterion:"
 MAX_ID_LENGTH = 200
@@ -34,6 +38,7 @@ class _TargetData:
     text: str
     metadata: dict
     criteria: dict
+    segments: list[SegmentData] | None = None
 
 
 def _number(value, name: str) -> float | None:
@@ -67,7 +72,7 @@ def _from_jsonl(values: dict) -> tuple[object, object, dict, dict]:
     criteria = values.get("criteria", {})
     if not isinstance(metadata, dict) or not isinstance(criteria, dict):
         raise ValueError("`metadata` and `criteria` must be JSON objects")
-    extra = {k: v for k, v in values.items() if k not in ("id", "text", "metadata", "criteria")}
+    extra = {k: v for k, v in values.items() if k not in ("id", "text", "metadata", "criteria", "segments")}
     return values.get("id"), values.get("text"), {**extra, **metadata}, criteria
 
 
@@ -78,6 +83,14 @@ def _parse(row: Row, fmt: TableFormat) -> _TargetData:
     external_id = str(raw_id).strip()
     if len(external_id) > MAX_ID_LENGTH:
         raise ValueError(f"`id` is longer than {MAX_ID_LENGTH} characters")
+    segments = None
+    if fmt == "jsonl" and row.values.get("segments") is not None:
+        try:
+            segments = parse_segment_list(row.values["segments"], row.line)
+        except ValueError as exc:
+            raise ValueError(f"target {external_id!r}: {exc}") from None
+        if text is None:
+            text = transcript_text(segments)
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"target {external_id!r}: `text` is missing or empty")
     criteria = {}
@@ -87,7 +100,7 @@ def _parse(row: Row, fmt: TableFormat) -> _TargetData:
         number = _number(value, name)
         if number is not None:
             criteria[name] = number
-    return _TargetData(row.line, external_id, text, metadata, criteria)
+    return _TargetData(row.line, external_id, text, metadata, criteria, segments)
 
 
 def _validate(rows: list[Row], fmt: TableFormat) -> list[_TargetData]:
@@ -143,6 +156,10 @@ def targets_import(*, study: Study, rows: list[Row], fmt: TableFormat, actor: Ac
             changed.append(target)
     Target.objects.bulk_create(new, batch_size=2000)
     Target.objects.bulk_update(changed, ["metadata", "criteria"], batch_size=2000)
+    with_segments = {d.external_id: d.segments for d in parsed if d.segments}
+    if with_segments:
+        segments_store({t.external_id: t for t in study.targets.filter(external_id__in=list(with_segments))
+                        .defer("text")}, with_segments)
     if actor is not None:
         audit_record(actor=actor, action="create", object_type="material", study=study,
                      detail={**({"file": file_name} if file_name else {}), "created": len(new),

@@ -76,14 +76,14 @@ def test_load_instrument_command_refuses_a_bad_file_and_stores_nothing(db, built
 
 def test_load_and_export_commands_round_trip(db, builtin_text, write_file, capsys):
     call_command("load_instrument", "--builtin")
-    assert InstrumentVersion.objects.count() == 3
+    assert InstrumentVersion.objects.count() == 4  # the four built-ins
     capsys.readouterr()
     for fmt, suffix in (("yaml", "yaml"), ("json", "json")):
         call_command("export_instrument", "novelty-assessment", "--format", fmt)
         exported = write_file(f"novelty.{suffix}", capsys.readouterr().out)
         call_command("load_instrument", str(exported))
         assert "already published, unchanged" in capsys.readouterr().out
-    assert InstrumentVersion.objects.count() == 3
+    assert InstrumentVersion.objects.count() == 4
 
 
 def test_export_of_an_unknown_instrument_is_an_error(db):
