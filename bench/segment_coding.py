@@ -21,7 +21,9 @@ so it should be float noise). Every naive prompt's token count is also counted f
 ``--naive-every K`` runs only every K-th naive prompt (the naive path is quadratic in the
 session's length): the other prompts' tokens are the exact counts, their seconds are estimated
 at the measured naive seconds per token, and the JSON says so (``naive_seconds_estimated``).
-``--quick`` codes the first 40 utterances. The last line is one JSON object.
+``--count-only`` counts both paths' tokens from the plan without running the model (a timed
+run checks that count against the model's). ``--quick`` codes the first 40 utterances. The
+last line is one JSON object.
 """
 
 import argparse
@@ -106,12 +108,50 @@ def fictional_segments(n: int, seed: int = 21) -> tuple[Segment, ...]:
     return tuple(segments)
 
 
+def counted_tokens(coder: SegmentCoder, plan) -> tuple[int, int]:
+    """What each path evaluates, counted from the plan without running the model: (ours, naive).
+
+    A question costs its tokens plus one step per inner node of its answers' trie (every
+    proper prefix of an answer's tokens); ours reads each window's prefix once and then each
+    segment's tokens, naive reads every coded segment's whole context for every question.
+    """
+    own = {code: len(q.tokens) + len({tuple(a[:k]) for a in q.answers.values()
+                                      for k in range(1, len(a))})
+           for code, q in plan.questions.items()}
+    ours = naive = 0
+    window = -1
+    for index, segment in enumerate(plan.segments):
+        start = plan.starts[index]
+        context = len(plan.context(index, coder.marker(start)))
+        ours += len(segment) if start == window else context
+        window = start
+        for code in plan.applicable[index]:
+            ours += own[code]
+            naive += context + own[code]
+    return ours, naive
+
+
+def count_only(request: CodingRequest, coder: SegmentCoder, plan, n: int) -> None:
+    ours, naive = counted_tokens(coder, plan)
+    print(json.dumps({"benchmark": "segment_coding", "count_only": True, "utterances": n,
+                      "n_ctx": coder.model.settings.n_ctx,
+                      "coded_segments": sum(map(len, plan.applicable)),
+                      "codebook_tokens": len(plan.head),
+                      "transcript_tokens": sum(map(len, plan.segments)),
+                      "ours_tokens": ours, "naive_tokens": naive,
+                      "tokens_ratio": round(naive / ours, 2), "seconds_ratio": None,
+                      "goal_tokens_ratio": 10, "goal_met": naive >= 10 * ours,
+                      "window": coder.provenance(plan).window.to_dict()}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--utterances", type=int, default=200)
     parser.add_argument("--n-ctx", type=int, default=8192)
     parser.add_argument("--model", default=None)
+    parser.add_argument("--count-only", action="store_true",
+                        help="count both paths' tokens from the plan (tokenizer only, no timing)")
     parser.add_argument("--naive-every", type=int, default=1,
                         help="run every K-th naive prompt only (the rest are counted exactly and "
                              "their seconds estimated at the measured seconds per token)")
@@ -122,8 +162,11 @@ def main() -> None:
     request = CodingRequest(segments=fictional_segments(n), code_sets=(THERAPIST, CLIENT))
     # Two loaded copies (the seed only tells them apart): each path keeps its own KV cache.
     ours = SegmentCoder(LlamaCppBackend(args.model, n_ctx=args.n_ctx, n_threads=threads, seed=0))
-    naive = SegmentCoder(LlamaCppBackend(args.model, n_ctx=args.n_ctx, n_threads=threads, seed=1))
     plan = ours.plan(request)
+    if args.count_only:
+        count_only(request, ours, plan, n)
+        return
+    naive = SegmentCoder(LlamaCppBackend(args.model, n_ctx=args.n_ctx, n_threads=threads, seed=1))
     warm = CodingRequest(segments=request.segments[:2], code_sets=request.code_sets)
     ours.code(warm), naive.code(warm, incremental=False)
 
@@ -163,6 +206,8 @@ def main() -> None:
     # With --naive-every K > 1 only every K-th naive prompt is run; the seconds of the rest
     # are estimated at the measured seconds per token (the sample spans the whole session).
     naive_s_total = naive_s * counted / naive_tokens
+    if counted_tokens(ours, plan) != (ours_tokens, counted):
+        raise SystemExit(f"counted tokens {counted_tokens(ours, plan)} != measured {ours_tokens, counted}")
     window = ours.provenance(plan).window
     figures = {
         "benchmark": "segment_coding",
