@@ -4,6 +4,8 @@ Importing this package does not load llama.cpp; a backend does, when it is creat
 """
 
 from .backend import ItemProgress, LlmBackend
+from .coding import Code, CodeSet, CodingRequest, coding_request_from_definition
+from .coding_results import CodingProvenance, CodingResult, CodingWindow, SegmentCode
 from .errors import LlmError, LlmPermanentError, LlmTransientError
 from .factory import get_backend
 from .model_files import default_model_path, model_sha256
@@ -23,9 +25,11 @@ from .results import ItemScore, Provenance, StructuredResult, TargetRating, Wind
 from .windows import WINDOW_POLICY
 
 __all__ = [
-    "PROMPT_VERSION", "WINDOW_POLICY", "DecodingParams", "ItemProgress", "ItemPrompt", "ItemScore",
+    "PROMPT_VERSION", "WINDOW_POLICY", "Code", "CodeSet", "CodingProvenance", "CodingRequest",
+    "CodingResult", "CodingWindow", "DecodingParams", "ItemProgress", "ItemPrompt", "ItemScore",
     "LikertScale", "LlmBackend", "LlmError", "LlmPermanentError", "LlmTransientError",
-    "NumericScale", "Provenance", "RatingOptions", "RatingRequest", "StructuredResult",
-    "TargetRating", "WindowInfo", "default_model_path", "get_backend", "model_sha256",
+    "NumericScale", "Provenance", "RatingOptions", "RatingRequest", "SegmentCode", "StructuredResult",
+    "TargetRating", "WindowInfo", "coding_request_from_definition", "default_model_path",
+    "get_backend", "model_sha256",
     "request_from_definition", "request_from_spec", "scale_from_definition",
 ]

@@ -47,3 +47,39 @@ def plan_windows(n_tokens: int, budget: int, overlap: int,
         if j < len(breaks) and breaks[j] < end:
             next_start = breaks[j]
         start = next_start
+
+
+SEGMENT_WINDOW_POLICY = "preceding-turns/restart-keeping-recent/v1"
+
+
+def plan_segment_contexts(lengths: Sequence[int], budget: int, keep: int,
+                          marker: int = 0) -> list[int]:
+    """For each segment, the index of the first segment the model sees when coding it.
+
+    Segment i is coded on segments ``start_i..i``, which must fit in ``budget`` tokens (with
+    ``marker`` tokens more, for the note that earlier turns are left out, when
+    ``start_i > 0``). The context grows one segment at a time, so the transcript is read once;
+    when the next segment does not fit, a new window starts with the most recent preceding
+    segments that fit in ``keep`` tokens, and grows again from there.
+
+    >>> plan_segment_contexts([3, 3, 3, 3, 3], budget=9, keep=3)
+    [0, 0, 0, 2, 2]
+    """
+    if not 0 <= keep < budget:
+        raise ValueError(f"The window must keep 0 to {budget - 1} tokens, not {keep}.")
+    starts: list[int] = []
+    start, used = 0, 0
+    for i, n in enumerate(lengths):
+        if n + (marker if i else 0) > budget:
+            raise ValueError(f"Segment {i} ({n} tokens) does not fit the context on its own "
+                             f"(at most {budget - marker} tokens).")
+        if used + n > budget:
+            s, kept = i, 0
+            while (s > 0 and kept + lengths[s - 1] <= keep
+                   and marker + kept + lengths[s - 1] + n <= budget):
+                s -= 1
+                kept += lengths[s]
+            start, used = s, kept + (marker if s else 0)
+        used += n
+        starts.append(start)
+    return starts

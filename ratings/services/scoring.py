@@ -20,12 +20,15 @@ from audit.actor import Actor
 from audit.services import audit_record
 from instruments.models import InstrumentVersion
 from ratings.llm import (
-    PROMPT_VERSION, DecodingParams, LlmBackend, TargetRating, default_model_path, model_sha256, request_from_spec,
+    PROMPT_VERSION, CodingResult, DecodingParams, LlmBackend, TargetRating, default_model_path, model_sha256,
+    request_from_spec,
 )
 from ratings.encryption import perturbation_decrypted
 from ratings.llm.perturbations import apply_perturbation
 from ratings.models import ItemScore, Rater, Rating, ScoringJob, ScoringTask, Study, Target
 
+from .coding import coding_rating_save
+from .coding_scoring import code_target, coding_provenance, segment_code_inputs
 from .jobs import (
     lease_holder_gone, scoring_task_mark, scoring_task_progress_recorder, scoring_tasks_create,
     scoring_tasks_enqueue_on_commit,
@@ -75,7 +78,7 @@ def scoring_job_start(*, study: Study, version: InstrumentVersion, rater: Rater,
     With an ``actor`` the audit event is part of the same transaction."""
     if rater.kind != Rater.Kind.LLM:
         raise ScoringError(f"rater {rater.name!r} is not an LLM rater")
-    if version.kind != InstrumentVersion.Kind.SCALE and pipeline_runner_for(version.spec) is None:
+    if version.kind == InstrumentVersion.Kind.PIPELINE and pipeline_runner_for(version.spec) is None:
         raise ScoringError(f"{version} is a {version.kind} instrument that no installed pipeline runner handles")
     if version.kind != InstrumentVersion.Kind.SCALE and rater.perturbation:
         raise ScoringError("robustness runs perturb scale instruments; a pipeline cannot be perturbed")
@@ -102,7 +105,8 @@ def scoring_job_start(*, study: Study, version: InstrumentVersion, rater: Rater,
 
 
 def score_target(*, job_id: int, target_id: int, backend: LlmBackend | None = None) -> None:
-    """Rate every item of one target for a job and store the rating (idempotent, see module)."""
+    """Rate every item of one target for a job (on a coding instrument: code every applicable
+    segment, the transcript read once) and store the rating (idempotent, see module)."""
     job = ScoringJob.objects.select_related("rater", "instrument_version").get(pk=job_id)
     if job.status == ScoringJob.Status.CANCELLED or _already_stored(job_id, target_id):
         return
@@ -114,6 +118,11 @@ def score_target(*, job_id: int, target_id: int, backend: LlmBackend | None = No
 
         backend = backend_for_rater(job.rater)
     version = job.instrument_version
+    if version.kind == InstrumentVersion.Kind.CODING:
+        if not target.segments.exists():
+            raise ScoringError(f"target {target.external_id} has no segments to code")
+        _store_codes(job_id=job_id, target=target, result=code_target(target=target, version=version, backend=backend))
+        return
     if version.kind == InstrumentVersion.Kind.PIPELINE:
         runner = pipeline_runner_for(version.spec)
         if runner is None:
@@ -184,6 +193,21 @@ def _store(*, job_id: int, target: Target, result: TargetRating, outcome: Pipeli
     )
     if outcome is not None:
         outcome.store(rating)
+    scoring_task_mark(job_id=job_id, target_id=target.pk, state="done")
+    ScoringJob.objects.filter(pk=job_id).update(completed=F("completed") + 1)
+    _finish_if_complete(job_id)
+
+
+@transaction.atomic
+def _store_codes(*, job_id: int, target: Target, result: CodingResult) -> None:
+    """The coder's codes as the job's rating of the target, under the job's row lock (the same
+    re-check as ``_store``: a redelivered task or a cancelled job stores nothing)."""
+    job = ScoringJob.objects.select_for_update().select_related("instrument_version", "rater").get(pk=job_id)
+    if job.status == ScoringJob.Status.CANCELLED or _already_stored(job_id, target.pk):
+        return
+    coding_rating_save(rater=job.rater, target=target, instrument_version=job.instrument_version,
+                       codes=segment_code_inputs(result), source=Rating.Source.LLM, submit=True, scoring_job=job,
+                       provenance=coding_provenance(job, result), seconds_spent=result.elapsed_s)
     scoring_task_mark(job_id=job_id, target_id=target.pk, state="done")
     ScoringJob.objects.filter(pk=job_id).update(completed=F("completed") + 1)
     _finish_if_complete(job_id)
