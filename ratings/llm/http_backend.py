@@ -73,12 +73,17 @@ class HttpBackend:
         steps, done = len(windows) * len(request.items), 0
         if progress is not None:
             progress(0, steps)
+        rendered = {item.code: prompts.render(prompts.item_segments(item, self._template)) for item in request.items}
+        # The server reuses its longest cached prefix, so with several items the lead every item
+        # starts with is evaluated once, as the in-process backend counts it (prompts.ITEM_LEAD).
+        shared = prompts.ITEM_LEAD if len(rendered) > 1 and all(
+            text.startswith(prompts.ITEM_LEAD) for text in rendered.values()) else ""
         for start, end in windows:
             prefix = self._prefix(request, _neutralise(material[start:end]))
-            prefix_tokens = self._count_tokens(prefix)
+            prefix_tokens = self._count_tokens(prefix + shared)
             total += prefix_tokens
             for item in request.items:
-                item_prompt = prefix + prompts.render(prompts.item_segments(item, self._template))
+                item_prompt = prefix + rendered[item.code]
                 logmass, used = self._score(item_prompt, item, request.options.decoding)
                 cost = used - prefix_tokens
                 per_window[item.code].append(logmass)
