@@ -150,31 +150,68 @@ def _item_of(cache: dict, version: InstrumentVersion, code: str):
     return cache[key]
 
 
+class _Memo:
+    """Answers a file repeats on every row (a rater's name and kind, a human's score on an item),
+    worked out once: only successes are kept, so every bad row still raises its own error."""
+
+    def __init__(self, *, default_kind: str, default_model: str, per_target: bool):
+        self.options = {"default_kind": default_kind, "default_model": default_model, "per_target": per_target}
+        self.raters: dict[tuple, tuple[str, str, str]] = {}
+        self.cells: dict[tuple, CellScore | None] = {}
+
+    def rater(self, v: dict) -> tuple[str, str, str]:
+        key = (*(_plain(v.get(k)) for k in ("rater_id", "rater_kind", "model")),
+               _plain(v.get("target_id")) if self.options["per_target"] else None)
+        if _NO_MEMO in key:
+            return _rater_of(v, **self.options)
+        if key not in self.raters:
+            self.raters[key] = _rater_of(v, **self.options)
+        return self.raters[key]
+
+    def cell(self, v: dict, kind: str, version: InstrumentVersion, item) -> CellScore | None:
+        score = v.get("score")
+        if kind != "human" or _text(v, "distribution") or type(score) not in (str, int, float):
+            return _cell(v, kind, item)
+        key = (version.pk, item.code, type(score), score)
+        if key not in self.cells:
+            self.cells[key] = _cell(v, kind, item)
+        return self.cells[key]
+
+
+_NO_MEMO = object()
+
+
+def _plain(value):
+    """A cell's value as a memo key: a string or None (absent); anything else is not memoised."""
+    return value if value is None or type(value) is str else _NO_MEMO
+
+
 def _parse(rows: list[Row], study: Study, resolver: _VersionResolver, *, default_kind: str, default_model: str,
            per_target: bool) -> _Parsed:
     """Group valid rows by rating; collect every bad row."""
     known_targets = set(study.targets.values_list("external_id", flat=True))
     parsed, seen_cells, items = _Parsed(), {}, {}
+    memo = _Memo(default_kind=default_kind, default_model=default_model, per_target=per_target)
     for row in rows:
         v = row.values
         try:
             target_id, item_code = _text(v, "target_id"), _text(v, "item")
             if target_id not in known_targets:
                 raise ValueError(f"target {target_id!r} is not in study {study.slug}")
-            name, kind, model = _rater_of(v, default_kind=default_kind, default_model=default_model,
-                                          per_target=per_target)
+            name, kind, model = memo.rater(v)
             _note_rater(parsed, name, kind, model, row.line, target_id if per_target else None)
             version = resolver.resolve(v.get("instrument"))
-            cell = _cell(v, kind, _item_of(items, version, item_code))
+            cell = memo.cell(v, kind, version, _item_of(items, version, item_code))
         except ValueError as exc:
             parsed.errors.append(RowError(row.line, str(exc)))
             continue
         key = (name, target_id, version.pk)
-        if (*key, item_code) in seen_cells:
+        cell_key = (name, target_id, version.pk, item_code)
+        if cell_key in seen_cells:
             parsed.errors.append(RowError(row.line, f"{name} on {target_id}, item {item_code}, repeats line "
-                                                    f"{seen_cells[(*key, item_code)]}"))
+                                                    f"{seen_cells[cell_key]}"))
             continue
-        seen_cells[(*key, item_code)] = row.line
+        seen_cells[cell_key] = row.line
         parsed.versions[version.pk] = version
         parsed.first_line.setdefault(key, row.line)
         if cell is not None:
