@@ -108,19 +108,20 @@ def build(n_targets: int, chunk: int) -> dict:
     imports, text = [], ""
     for first in range(0, total, chunk):
         text = ratings_csv(n_targets, first, min(first + chunk, total), truth, codes, seed=first)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = ratings_import(study=study, rows=read_rows(text, "csv"), instrument=INSTRUMENT)
         imports.append({"rows": min(first + chunk, total) - first, "s": time.perf_counter() - start,
-                        "created": result.created})
-    start = time.perf_counter()
+                        "cpu_s": time.process_time() - cpu, "created": result.created})
+    start, cpu = time.perf_counter(), time.process_time()
     again = ratings_import(study=study, rows=read_rows(text, "csv"), instrument=INSTRUMENT)
-    reimport_s = time.perf_counter() - start
+    reimport_s, reimport_cpu_s = time.perf_counter() - start, time.process_time() - cpu
     assert again.created == again.updated == 0 and again.unchanged == imports[-1]["created"], again
     rows = sum(i["rows"] for i in imports)
     seconds = sum(i["s"] for i in imports)
     return {"study": study, "version": version, "targets_import_s": targets_s, "imports": imports,
             "rating_rows": rows, "import_s_per_100k_rows": seconds / rows * 100_000,
-            "reimport_rows": imports[-1]["rows"], "reimport_s": reimport_s,
+            "import_cpu_s_per_100k_rows": sum(i["cpu_s"] for i in imports) / rows * 100_000,
+            "reimport_rows": imports[-1]["rows"], "reimport_s": reimport_s, "reimport_cpu_s": reimport_cpu_s,
             "reimport_s_per_100k_rows": reimport_s / imports[-1]["rows"] * 100_000}
 
 
@@ -138,16 +139,17 @@ def fresh_import_100k() -> dict:
     n = 100_000 // (N_RATERS * len(codes))
     targets_import(study=study, fmt="jsonl", rows=[Row(i + 1, {"id": f"T{i:06d}", "text": f"s {i}"}) for i in range(n)])
     text = ratings_csv(n, 0, 100_000, np.zeros(n), codes, seed=1)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     rows = read_rows(text, "csv")
     read_s = time.perf_counter() - start
     result = ratings_import(study=study, rows=rows, instrument=INSTRUMENT)
-    import_s = time.perf_counter() - start
-    start = time.perf_counter()
+    import_s, import_cpu_s = time.perf_counter() - start, time.process_time() - cpu
+    start, cpu = time.perf_counter(), time.process_time()
     again = ratings_import(study=study, rows=read_rows(text, "csv"), instrument=INSTRUMENT)
-    reimport_s = time.perf_counter() - start
+    reimport_s, reimport_cpu_s = time.perf_counter() - start, time.process_time() - cpu
     assert again.unchanged == result.created and again.created == again.updated == 0
-    return {"rows": 100_000, "read_s": read_s, "import_s": import_s, "reimport_s": reimport_s}
+    return {"rows": 100_000, "read_s": read_s, "import_s": import_s, "import_cpu_s": import_cpu_s,
+            "reimport_s": reimport_s, "reimport_cpu_s": reimport_cpu_s}
 
 
 def report_phases(study, version, *, profile: bool) -> dict:
@@ -156,17 +158,33 @@ def report_phases(study, version, *, profile: bool) -> dict:
     from reports import frames
     from reports.render import render_json
 
-    spent = {"read": 0.0, "frames": 0.0}
+    spent = {"read": 0.0, "frames": 0.0, "read_cpu": 0.0, "frames_cpu": 0.0}
 
     def timed(phase, function):
         def wrapper(*args, **kwargs):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             try:
                 return function(*args, **kwargs)
             finally:
                 spent[phase] += time.perf_counter() - start
+                spent[phase + "_cpu"] += time.process_time() - cpu
         return wrapper
 
+    import psychometrics as pm
+    from reports import consistency_section
+
+    omega_spent = [0.0, 0.0]
+    omega_original = consistency_section.pm.omega
+
+    def omega_timed(*args, **kwargs):
+        start, cpu = time.perf_counter(), time.process_time()
+        try:
+            return omega_original(*args, **kwargs)
+        finally:
+            omega_spent[0] += time.perf_counter() - start
+            omega_spent[1] += time.process_time() - cpu
+
+    pm.omega = omega_timed
     originals = {name: getattr(frames, name) for name in ("item_scores_frame", "targets_frame", "scale_scores_frame")}
     frames.item_scores_frame = timed("read", originals["item_scores_frame"])
     frames.targets_frame = timed("read", originals["targets_frame"])
@@ -178,23 +196,26 @@ def report_phases(study, version, *, profile: bool) -> dict:
         profiler = cProfile.Profile()
         profiler.enable()
     try:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         report = report_build.study_report(study, instrument_version=version)
-        report_s = time.perf_counter() - start
+        report_s, report_cpu_s = time.perf_counter() - start, time.process_time() - cpu
     finally:
         for name, function in originals.items():
             setattr(frames, name, function)
+        pm.omega = omega_original
         if profiler:
             profiler.disable()
             import pstats
 
             pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(45)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     text = render_json(report)
-    render_s = time.perf_counter() - start
+    render_s, render_cpu_s = time.perf_counter() - start, time.process_time() - cpu
     return {"report_s": report_s, "read_s": spent["read"], "frames_s": spent["frames"],
             "statistics_s": report_s - spent["read"] - spent["frames"], "render_s": render_s,
-            "json_bytes": len(text)}
+            "report_cpu_s": report_cpu_s, "read_cpu_s": spent["read_cpu"], "frames_cpu_s": spent["frames_cpu"],
+            "statistics_cpu_s": report_cpu_s - spent["read_cpu"] - spent["frames_cpu"], "render_cpu_s": render_cpu_s,
+            "json_bytes": len(text), "omega_s": omega_spent[0], "omega_cpu_s": omega_spent[1]}
 
 
 def straightforward_frames(study, version) -> dict:
@@ -227,13 +248,15 @@ def straightforward_frames(study, version) -> dict:
 def command(study, env: dict) -> dict:
     """``manage.py report`` in a child process: wall seconds and the child's peak memory."""
     out = Path(env["ANCHOR_VAR_DIR"]) / f"{study.slug}.json"
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     start = time.perf_counter()
     subprocess.run([sys.executable, "manage.py", "report", study.slug, "--format", "json", "--output", str(out)],
                    cwd=ROOT, env={**os.environ, **env}, check=True, stderr=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"command_s": seconds, "command_peak_mb": peak / 1024,
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak = usage.ru_maxrss
+    return {"command_s": seconds, "command_cpu_s": usage.ru_utime + usage.ru_stime - cpu, "command_peak_mb": peak / 1024,
             "peak_is_this_child": peak > before}
 
 
@@ -252,8 +275,9 @@ def main() -> None:
     out = {"database": connection.vendor, "baseline_s": base, "load": os.getloadavg()[0],
            "fresh_import": fresh_import_100k(), "scales": []}
     fresh = out["fresh_import"]
-    print(f"baseline {base:.3f} s; 100,000-row import {fresh['import_s']:.2f} s (read {fresh['read_s']:.2f} s), "
-          f"unchanged re-upload {fresh['reimport_s']:.2f} s", flush=True)
+    print(f"baseline {base:.3f} s; 100,000-row import {fresh['import_s']:.2f} s (CPU {fresh['import_cpu_s']:.2f} s; "
+          f"read {fresh['read_s']:.2f} s), unchanged re-upload {fresh['reimport_s']:.2f} s "
+          f"(CPU {fresh['reimport_cpu_s']:.2f} s)", flush=True)
     for n in args.targets:
         built = build(n, args.chunk)
         study, version = built.pop("study"), built.pop("version")
@@ -265,16 +289,18 @@ def main() -> None:
             entry["straightforward"] = straightforward_frames(study, version)
         entry["phases"] = report_phases(study, version, profile=args.profile)
         p = entry["phases"]
-        print(f"  report in process {p['report_s']:.2f} s: read {p['read_s']:.2f}, frames {p['frames_s']:.2f}, "
-              f"statistics {p['statistics_s']:.2f}, render {p['render_s']:.2f}", flush=True)
+        print(f"  report in process {p['report_s']:.2f} s (CPU {p['report_cpu_s']:.2f}): read {p['read_s']:.2f} "
+              f"(CPU {p['read_cpu_s']:.2f}), frames {p['frames_s']:.2f} (CPU {p['frames_cpu_s']:.2f}), statistics "
+              f"{p['statistics_s']:.2f} (CPU {p['statistics_cpu_s']:.2f}; omega {p['omega_cpu_s']:.2f}), render "
+              f"{p['render_s']:.2f}", flush=True)
         if not args.skip_command:
             entry["command"] = command(study, env)
-            print(f"  manage.py report {entry['command']['command_s']:.2f} s, peak "
+            print(f"  manage.py report {entry['command']['command_s']:.2f} s (CPU {entry['command']['command_cpu_s']:.2f} s), peak "
                   f"{entry['command']['command_peak_mb']:.0f} MB", flush=True)
         entry["over_baseline"] = {k: v / base for k, v in {**p, **entry.get("command", {})}.items()
                                   if k.endswith("_s")}
         out["scales"].append(entry)
-    out["baseline_after_s"] = baseline_s()
+    out["baseline_after_s"], out["load_after"] = baseline_s(), os.getloadavg()[0]
     print(json.dumps(out))
 
 
