@@ -311,34 +311,32 @@ def _write(study, parsed: _Parsed, raters, targets: dict[str, int], existing: "d
         study_use_instrument(study=study, version=version)
     items = {pk: dict(version.items.values_list("code", "pk")) for pk, version in parsed.versions.items()}
     now = timezone.now()
-    to_score, new_ratings, updated, unchanged = [], [], [], 0
+    new, updated, unchanged = [], [], 0
     hashes = {key: _content_sha256(parsed.raters[key[0]], parsed.groups.get(key, {})) for key in parsed.first_line}
     _fill_missing_hashes(existing, parsed)
     for key in parsed.first_line:
-        seen, stored = parsed.raters[key[0]], existing.get(key)
+        stored = existing.get(key)
         if stored is None:
-            rating = Rating(rater=raters[key[0]], target_id=targets[key[1]], instrument_version=parsed.versions[key[2]],
-                            source=Rating.Source.IMPORT, status=Rating.Status.SUBMITTED, submitted_at=now,
-                            provenance=_provenance(seen, source), scores_hash=hashes[key])
-            new_ratings.append(rating)
+            new.append(key)
         elif stored.scores_hash == hashes[key]:
             unchanged += 1
-            continue
         else:
-            rating = Rating(pk=stored.pk, provenance=_provenance(seen, source), scores_hash=hashes[key], updated_at=now)
-            updated.append(rating)
-        to_score.append((rating, key))
+            updated.append(Rating(pk=stored.pk, provenance=_provenance(parsed.raters[key[0]], source),
+                                  scores_hash=hashes[key], updated_at=now))
     for chunk in _chunks([r.pk for r in updated]):
         ItemScore.objects.filter(rating_id__in=chunk).delete()
     Rating.objects.bulk_update(updated, ["provenance", "scores_hash", "updated_at"], batch_size=2000)
-    Rating.objects.bulk_create(new_ratings, batch_size=2000)
+    _ratings_insert(new, parsed, raters, targets, hashes, source, now)
+    pks = {key: s.pk for key, s in _existing_ratings(raters, {k[1]: targets[k[1]] for k in new}).items()} if new else {}
+    pks.update({key: existing[key].pk for key in parsed.first_line if key in existing})
+    rescored = new + [key for key in parsed.first_line if key in existing and existing[key].scores_hash != hashes[key]]
     n_scores = _item_scores_insert(
-        (rating.pk, items[key[2]][code], cell) for rating, key in to_score for code, cell in parsed.groups.get(key, {}).items())
+        (pks[key], items[key[2]][code], cell) for key in rescored for code, cell in parsed.groups.get(key, {}).items())
     if actor is not None:
         audit_record(actor=actor, action="create", object_type="ratings", study=study,
-                     detail={**({"file": source.file_name} if source.file_name else {}), "created": len(new_ratings),
+                     detail={**({"file": source.file_name} if source.file_name else {}), "created": len(new),
                              "updated": len(updated), **(audit_detail or {})})
-    return RatingsImportResult(created=len(new_ratings), updated=len(updated), unchanged=unchanged,
+    return RatingsImportResult(created=len(new), updated=len(updated), unchanged=unchanged,
                                item_scores=n_scores, raters_created=raters_created,
                                rating_design=study.rating_design)
 
@@ -366,10 +364,13 @@ def _chunks(values: list, size: int = _IN_CHUNK):
 
 def _content_sha256(seen: _RaterSeen, cells: dict[str, CellScore]) -> str:
     """SHA-256 of a rating's numbers (and an outside judge's model): equal exactly when a
-    re-import would store the same item scores."""
-    content = [seen.model if seen.kind == "llm" else "",
-               sorted([code, cell.score, cell.expected, cell.distribution] for code, cell in cells.items())]
-    return "sha256:" + hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    re-import would store the same item scores (floats by ``repr``, which round-trips)."""
+    parts = [seen.model if seen.kind == "llm" else ""]
+    for code in sorted(cells):
+        cell = cells[code]
+        dist = sorted(cell.distribution.items()) if cell.distribution else None
+        parts.append(f"{code}\x1f{cell.score!r}\x1f{cell.expected!r}\x1f{dist!r}")
+    return "sha256:" + hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
 
 
 def _target_pks(study: Study, parsed: _Parsed) -> dict[str, int]:
@@ -411,26 +412,42 @@ def _fill_missing_hashes(existing: dict[RatingKey, _Stored], parsed: _Parsed) ->
         stored.scores_hash = _content_sha256(_RaterSeen(seen.kind, stored.model, 0, None), cells[pk])
 
 
-def _item_scores_insert(scores) -> int:
-    """Insert (rating id, item id, cell) rows with multi-row INSERTs: the rows were validated, and
-    model instances would cost more than the insert itself."""
-    meta = ItemScore._meta
-    fields = [meta.get_field(name) for name in ("rating", "item", "score", "expected_score", "distribution",
-                                                "rationale")]
+def _rows_insert(model, names: tuple[str, ...], rows) -> int:
+    """Insert value tuples (in the order of the field ``names``) with multi-row INSERTs: the rows
+    were validated, and model instances would cost more than the insert itself."""
+    meta = model._meta
+    fields = [meta.get_field(name) for name in names]
     quote = connection.ops.quote_name
     batch = max(1, min(1000, connection.ops.bulk_batch_size(fields, [None] * 1000)))
     head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES "
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    distribution = meta.get_field("distribution")
-    n, rows = 0, []
+    n, pending = 0, []
     with connection.cursor() as cursor:
-        for rating, item, cell in scores:
-            rows.append((rating, item, cell.score, cell.expected,
-                         distribution.get_db_prep_save(cell.distribution, connection), ""))
-            if len(rows) == batch:
-                cursor.execute(head + ", ".join([one] * len(rows)), [v for row in rows for v in row])
-                n, rows = n + len(rows), []
-        if rows:
-            cursor.execute(head + ", ".join([one] * len(rows)), [v for row in rows for v in row])
-            n += len(rows)
+        for row in rows:
+            pending.append(row)
+            if len(pending) == batch:
+                cursor.execute(head + ", ".join([one] * batch), [v for values in pending for v in values])
+                n, pending = n + batch, []
+        if pending:
+            cursor.execute(head + ", ".join([one] * len(pending)), [v for values in pending for v in values])
+            n += len(pending)
     return n
+
+
+def _ratings_insert(keys: list[RatingKey], parsed: _Parsed, raters, targets, hashes, source: ImportSource, now):
+    at = Rating._meta.get_field("created_at").get_db_prep_save(now, connection)
+    provenance = Rating._meta.get_field("provenance")
+    by_rater = {name: provenance.get_db_prep_save(_provenance(seen, source), connection)
+                for name, seen in parsed.raters.items()}
+    _rows_insert(Rating, ("rater", "target", "instrument_version", "source", "status", "provenance", "scores_hash",
+                          "created_at", "updated_at", "submitted_at"),
+                 ((raters[k[0]].pk, targets[k[1]], k[2], Rating.Source.IMPORT, Rating.Status.SUBMITTED, by_rater[k[0]],
+                   hashes[k], at, at, at) for k in keys))
+
+
+def _item_scores_insert(scores) -> int:
+    distribution = ItemScore._meta.get_field("distribution")
+    return _rows_insert(ItemScore, ("rating", "item", "score", "expected_score", "distribution", "rationale"),
+                        ((rating, item, cell.score, cell.expected,
+                          distribution.get_db_prep_save(cell.distribution, connection), "")
+                         for rating, item, cell in scores))
