@@ -15,6 +15,9 @@ from common.parsers import MAX_ARRAY_LENGTH, SafeJSONParser
 from ratings.tabular import ImportRejected, Row, RowError, read_table, reject_nul
 
 MAX_ROWS = MAX_ARRAY_LENGTH
+# A ratings row is one item score (a few dozen bytes), so a CSV or JSON Lines body of ratings may
+# carry more rows; ANCHOR_MAX_UPLOAD_BYTES still bounds the body. A JSON array stays at MAX_ROWS.
+MAX_RATING_ROWS = 500_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,13 +80,14 @@ class NdjsonParser(JsonLinesParser):
 TABLE_PARSERS = [SafeJSONParser, CsvParser, JsonLinesParser, NdjsonParser]
 
 
-def table_rows(data, *, required: tuple[str, ...] = ()) -> tuple[list[Row], str]:
+def table_rows(data, *, required: tuple[str, ...] = (), max_rows: int | None = None) -> tuple[list[Row], str]:
     """Rows from a parsed body: a JSON array of objects, CSV text or JSON Lines text.
 
     A JSON array's element N is line N, the way JSON Lines count; ``ImportRejected`` if the body
-    cannot be read as a table or has more than ``MAX_ROWS`` rows."""
+    cannot be read as a table or has more than ``max_rows`` (default ``MAX_ROWS``) rows."""
+    max_rows = max_rows or MAX_ROWS
     if isinstance(data, RawTable):
-        rows, fmt = read_table(data.stream, data.fmt, required=required, max_rows=MAX_ROWS), data.fmt
+        rows, fmt = read_table(data.stream, data.fmt, required=required, max_rows=max_rows), data.fmt
     elif isinstance(data, list):
         bad = [RowError(n, "each element must be a JSON object") for n, v in enumerate(data, 1) if not isinstance(v, dict)]
         if bad:
@@ -94,8 +98,8 @@ def table_rows(data, *, required: tuple[str, ...] = ()) -> tuple[list[Row], str]
         reject_nul(rows)
     else:
         raise ImportRejected([RowError(0, "send a JSON array of objects, text/csv or application/jsonl")])
-    if len(rows) > MAX_ROWS:
-        raise ImportRejected([RowError(0, f"{len(rows)} rows; one request takes at most {MAX_ROWS}")])
+    if len(rows) > max_rows:
+        raise ImportRejected([RowError(0, f"{len(rows)} rows; one request takes at most {max_rows}")])
     return rows, fmt
 
 
