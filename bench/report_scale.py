@@ -17,8 +17,8 @@ The machine may be shared: every time is also printed as a ratio to a fixed CPU 
 (sorting 2,000,000 floats and a 1,000,000-step Python loop, median of three, measured in the
 same run), and at 10,000 targets the straightforward frames (model-free ORM ``values_list`` and
 the per-rating scoring loop) are timed beside the vectorised ones. SQLite by default, in a
-temporary folder; ``--database-url`` uses that database (it is flushed first). The last line is
-one JSON object.
+temporary folder; ``--database-url`` uses that database (it is flushed first). Each scale prints
+a JSON line as it finishes (``"partial": true``); the last line is one JSON object of the run.
 """
 
 import argparse
@@ -300,6 +300,7 @@ def main() -> None:
         entry["over_baseline"] = {k: v / base for k, v in {**p, **entry.get("command", {})}.items()
                                   if k.endswith("_s")}
         out["scales"].append(entry)
+        print(json.dumps({"partial": True, "database": out["database"], "baseline_s": base, "scale": entry}), flush=True)
     out["baseline_after_s"], out["load_after"] = baseline_s(), os.getloadavg()[0]
     print(json.dumps(out))
 
