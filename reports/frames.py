@@ -142,10 +142,16 @@ def _subscale_score(spec, subscale, matrix: np.ndarray, column: dict) -> np.ndar
     present = [c for c in subscale.items if c in column]
     if not present:
         return np.full(len(matrix), np.nan)
-    keyed = np.column_stack([_keyed_column(spec.item(c), matrix[:, column[c]]) for c in present])
-    answered = (~np.isnan(keyed)).sum(axis=1)
+    # summed left to right in the subscale's item order, as `subscale_scores` does, so the sums are
+    # the same floats (a pairwise sum can differ in the last bit, which breaks ties in ranks)
+    total, answered = np.zeros(len(matrix)), np.zeros(len(matrix), dtype=np.int64)
+    for code in present:
+        keyed = _keyed_column(spec.item(code), matrix[:, column[code]])
+        seen = ~np.isnan(keyed)
+        total = np.where(seen, total + np.where(seen, keyed, 0.0), total)
+        answered += seen
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.nansum(keyed, axis=1) / answered
+        mean = total / answered
     score = mean if subscale.method == "mean" else mean * len(subscale.items)
     return np.where(answered >= max(subscale.min_answered, 1), score, np.nan)
 
