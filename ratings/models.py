@@ -261,6 +261,9 @@ class Rating(models.Model):
     provenance = models.JSONField(default=dict, blank=True,
                                   help_text="model hash, prompt template, decoding, windows; or the import file")
     seconds_spent = models.FloatField(null=True, blank=True)
+    scores_hash = models.CharField(max_length=80, null=True, blank=True, editable=False,
+                                   help_text="an imported rating's numbers hashed, so a re-import diffs without "
+                                             "reading its scores; null when not known (null, so SQLite adds the column in place)")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)

@@ -4,9 +4,12 @@ Only submitted ratings count: a draft is not a rating yet, and a failed LLM rati
 stored, so it is missing data, never a score.
 """
 
+import json
 from typing import Literal
 
+import numpy as np
 import pandas as pd
+from django.db import connection
 from django.db.models import Q
 
 from instruments.definition.scoring import subscale_scores
@@ -21,17 +24,75 @@ def _submitted(study: Study, version):
                                  status=Rating.Status.SUBMITTED)
 
 
-def item_scores_frame(study: Study, *, instrument_version) -> pd.DataFrame:
+def item_scores_frame(study: Study, *, instrument_version, chunk: int = 100_000) -> pd.DataFrame:
     """Long frame, one row per submitted item score: target, rater, rater_kind, item, score,
-    expected_score (NaN for humans), distribution (None for humans)."""
-    rows = (ItemScore.objects
-            .filter(rating__in=_submitted(study, instrument_version))
-            .values_list("rating__target__external_id", "rating__rater__name", "rating__rater__kind",
-                         "item__code", "score", "expected_score", "distribution"))
-    frame = pd.DataFrame(list(rows), columns=ITEM_COLUMNS)
-    frame["score"] = frame["score"].astype(float)
-    frame["expected_score"] = pd.to_numeric(frame["expected_score"], errors="coerce")
-    return frame
+    expected_score (NaN for humans), distribution (None for humans), ordered by target external id,
+    rater name (Python's string order on every database) and item position.
+
+    Read with one SQL query in chunks into numpy arrays of ids, never as model instances; the
+    names come from the study's targets, raters and items (each name one shared string), so
+    memory grows by a few dozen bytes per score, not by a Python object per value."""
+    rating, score = Rating._meta.db_table, ItemScore._meta.db_table
+    target = Rating._meta.get_field("target").related_model._meta.db_table
+    sql = (f"SELECT r.id, r.target_id, r.rater_id, s.item_id, s.score, s.expected_score, s.distribution "
+           f"FROM {score} s JOIN {rating} r ON s.rating_id = r.id JOIN {target} t ON r.target_id = t.id "
+           f"WHERE t.study_id = %s AND r.instrument_version_id = %s AND r.status = %s")
+    columns = [[] for _ in range(7)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [study.pk, instrument_version.pk, Rating.Status.SUBMITTED])
+        while rows := cursor.fetchmany(chunk):
+            for j, values in enumerate(zip(*rows)):
+                columns[j].append(np.array(values, dtype=object if j == 6 else float if j >= 4 else np.int64))
+    arrays = [np.concatenate(c) if c else np.empty(0, dtype=object if j == 6 else float if j >= 4 else np.int64)
+              for j, c in enumerate(columns)]
+    _, target_id, rater_id, item_id, scores, expected, distribution = arrays
+    items = {pk: (code, position) for pk, code, position in
+             instrument_version.items.values_list("pk", "code", "position")}
+    targets = dict(study.targets.values_list("pk", "external_id"))
+    rater_ids, rater_inverse = _codes(rater_id)
+    raters = {pk: (name, kind) for pk, name, kind in Rater.objects.filter(pk__in=rater_ids.tolist())
+              .values_list("pk", "name", "kind")}
+    target_ids, target_inverse = _codes(target_id)
+    item_ids, item_inverse = _codes(item_id)
+    target_names = _names(target_ids, targets.__getitem__)
+    rater_names = _names(rater_ids, lambda pk: raters[pk][0])
+    # the order the ORM gave (external id, rater name, item position), with Python's string order
+    order = np.lexsort((np.array([items[int(pk)][1] for pk in item_ids], dtype=np.int64)[item_inverse],
+                        _ranks(rater_names)[rater_inverse], _ranks(target_names)[target_inverse]))
+    target_inverse, rater_inverse, item_inverse = target_inverse[order], rater_inverse[order], item_inverse[order]
+    return pd.DataFrame({
+        "target": target_names[target_inverse],
+        "rater": rater_names[rater_inverse],
+        "rater_kind": _names(rater_ids, lambda pk: raters[pk][1])[rater_inverse],
+        "item": _names(item_ids, lambda pk: items[pk][0])[item_inverse],
+        "score": scores[order],
+        "expected_score": expected[order],
+        "distribution": _distributions(distribution[order]),
+    }, columns=ITEM_COLUMNS)
+
+
+def _codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    uniques, inverse = np.unique(ids, return_inverse=True)
+    return uniques, inverse.reshape(-1)
+
+
+def _names(ids: np.ndarray, name) -> np.ndarray:
+    names = np.empty(len(ids), dtype=object)
+    names[:] = [name(int(pk)) for pk in ids]
+    return names
+
+
+def _ranks(names: np.ndarray) -> np.ndarray:
+    ranks = np.empty(len(names), dtype=np.int64)
+    ranks[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+    return ranks
+
+
+def _distributions(values: np.ndarray) -> np.ndarray:
+    """JSON text (SQLite, and PostgreSQL through Django's raw cursor) decoded; None stays None."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = [json.loads(v) if isinstance(v, (str, bytes)) else v for v in values]
+    return out
 
 
 def scale_scores_frame(items: pd.DataFrame, *, spec) -> pd.DataFrame:
@@ -39,30 +100,64 @@ def scale_scores_frame(items: pd.DataFrame, *, spec) -> pd.DataFrame:
     and the ``expected`` basis (an LLM's expected score; a human's answer, which has none),
     scored by the instrument's rules (`subscale_scores`, here vectorised over all ratings:
     keyed items, the mean of the answered ones, prorated sums, None below ``min_answered``).
-    ``items`` is `item_scores_frame`."""
+    ``items`` is `item_scores_frame`; rows are sorted by target, rater and kind, then basis
+    (mode first) and subscale in instrument order.
+
+    One pass: each (target, rater, kind) is a row and each item a column of a numpy matrix per
+    basis, and every subscale is a masked mean over its columns."""
     keys = ["target", "rater", "rater_kind"]
     if items.empty or not spec.subscales:
         return pd.DataFrame({c: pd.Series(dtype=float if c == "score" else object) for c in SCALE_COLUMNS})
-    values = items.assign(expected=items["expected_score"].fillna(items["score"]))
-    wide = values.set_index([*keys, "item"])[["score", "expected"]].unstack("item")
-    parts = []
-    for basis, column in (("mode", "score"), ("expected", "expected")):
-        matrix = wide[column]
-        for subscale in spec.subscales:
-            codes = [c for c in subscale.items if c in matrix.columns]
-            keyed_items = pd.DataFrame({c: _keyed_column(spec.item(c), matrix[c]) for c in codes},
-                                       index=matrix.index)
-            answered = keyed_items.notna().sum(axis=1)
-            mean = keyed_items.sum(axis=1) / answered.where(answered > 0)
-            score = mean if subscale.method == "mean" else mean * len(subscale.items)
-            score = score.where(answered >= max(subscale.min_answered, 1))
-            parts.append(score.rename("score").reset_index().assign(scale=subscale.code, basis=basis))
-    frame = pd.concat(parts, ignore_index=True).sort_values(keys, kind="mergesort", ignore_index=True)
-    frame["score"] = pd.to_numeric(frame["score"], errors="coerce")
+    key_codes, key_uniques = zip(*(pd.factorize(items[k], sort=True) for k in keys))
+    group = np.zeros(len(items), dtype=np.int64)
+    for codes, uniques in zip(key_codes, key_uniques):
+        group = group * len(uniques) + codes
+    groups, row = np.unique(group, return_inverse=True)
+    row = row.reshape(-1)
+    item_codes, item_uniques = pd.factorize(items["item"])
+    column = {code: j for j, code in enumerate(item_uniques)}
+    score = items["score"].to_numpy(dtype=float)
+    bases = {"mode": score, "expected": np.where(np.isnan(items["expected_score"].to_numpy(dtype=float)),
+                                                   score, items["expected_score"].to_numpy(dtype=float))}
+    n_groups, n_scales = len(groups), len(spec.subscales)
+    out = np.empty((n_groups, 2, n_scales))
+    for b, values in enumerate(bases.values()):
+        matrix = np.full((n_groups, len(item_uniques)), np.nan)
+        matrix[row, item_codes] = values
+        for s, subscale in enumerate(spec.subscales):
+            out[:, b, s] = _subscale_score(spec, subscale, matrix, column)
+    per_group = 2 * n_scales
+    frame = {}
+    for name, uniques in zip(reversed(keys), reversed(key_uniques)):
+        frame[name] = np.repeat(np.asarray(uniques, dtype=object)[groups % len(uniques)], per_group)
+        groups = groups // len(uniques)
+    frame = pd.DataFrame({
+        **{k: frame[k] for k in keys},
+        "scale": np.tile(np.array([s.code for s in spec.subscales] * 2, dtype=object), n_groups),
+        "basis": np.tile(np.repeat(np.array(list(bases), dtype=object), n_scales), n_groups),
+        "score": out.reshape(-1)})
     return frame[SCALE_COLUMNS]
 
 
-def _keyed_column(item, column: pd.Series) -> pd.Series:
+def _subscale_score(spec, subscale, matrix: np.ndarray, column: dict) -> np.ndarray:
+    present = [c for c in subscale.items if c in column]
+    if not present:
+        return np.full(len(matrix), np.nan)
+    # summed left to right in the subscale's item order, as `subscale_scores` does, so the sums are
+    # the same floats (a pairwise sum can differ in the last bit, which breaks ties in ranks)
+    total, answered = np.zeros(len(matrix)), np.zeros(len(matrix), dtype=np.int64)
+    for code in present:
+        keyed = _keyed_column(spec.item(code), matrix[:, column[code]])
+        seen = ~np.isnan(keyed)
+        total = np.where(seen, total + np.where(seen, keyed, 0.0), total)
+        answered += seen
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / answered
+    score = mean if subscale.method == "mean" else mean * len(subscale.items)
+    return np.where(answered >= max(subscale.min_answered, 1), score, np.nan)
+
+
+def _keyed_column(item, column):
     return item.scale.min + item.scale.max - column if item.reverse else column
 
 

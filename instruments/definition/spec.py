@@ -43,7 +43,12 @@ class Scale:
 
     def admits(self, value: float) -> bool:
         """Whether ``value`` is an answer a rater could give on this scale."""
-        return float(value).is_integer() and int(value) in self.values
+        value = float(value)
+        if not value.is_integer():
+            return False
+        if not self.points:  # a range: no tuple of every point built per answer (imports call this per row)
+            return self.min <= value <= self.max
+        return any(p.value == value for p in self.points)
 
     def label(self, value: int) -> str | None:
         return next((p.label for p in self.points + self.anchors if p.value == value), None)

@@ -16,6 +16,9 @@ from common.parsers import MAX_ARRAY_LENGTH, SafeJSONParser
 from ratings.tabular import ImportRejected, Row, RowError, iter_table, reject_nul
 
 MAX_ROWS = MAX_ARRAY_LENGTH
+# A ratings row is one item score (a few dozen bytes), so a CSV or JSON Lines body of ratings may
+# carry more rows; ANCHOR_MAX_UPLOAD_BYTES still bounds the body. A JSON array stays at MAX_ROWS.
+MAX_RATING_ROWS = 500_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +92,16 @@ class NdjsonParser(JsonLinesParser):
 TABLE_PARSERS = [JsonTableParser, CsvParser, JsonLinesParser, NdjsonParser]
 
 
-def table_row_stream(data, *, required: tuple[str, ...] = ()) -> tuple[Iterable[Row], str]:
+def table_row_stream(data, *, required: tuple[str, ...] = (),
+                     max_rows: int | None = None) -> tuple[Iterable[Row], str]:
     """Rows from a parsed body, handed on as they are read: a JSON array of objects, CSV text or
     JSON Lines text, and the format the services read them in (a JSON array's element N is
     line N, the way JSON Lines count). ``ImportRejected``, while or after the rows are read, if
-    the body cannot be read as a table, has a bad row or more than ``MAX_ROWS`` rows."""
+    the body cannot be read as a table, has a bad row or more than ``max_rows`` rows (default
+    ``MAX_ROWS``; a JSON array never more than ``MAX_ROWS``)."""
     if isinstance(data, RawTable):
-        rows = iter_table(data.stream, data.fmt, required=required, max_rows=MAX_ROWS)
+        limit = MAX_ROWS if data.fmt == "json" else (max_rows or MAX_ROWS)
+        rows = iter_table(data.stream, data.fmt, required=required, max_rows=limit)
         return rows, "jsonl" if data.fmt == "json" else data.fmt
     if isinstance(data, list):  # a JSON body parsed whole (a test, or a caller with SafeJSONParser)
         bad = [RowError(n, "each element must be a JSON object") for n, v in enumerate(data, 1) if not isinstance(v, dict)]
@@ -111,9 +117,9 @@ def table_row_stream(data, *, required: tuple[str, ...] = ()) -> tuple[Iterable[
     raise ImportRejected([RowError(0, "send a JSON array of objects, text/csv or application/jsonl")])
 
 
-def table_rows(data, *, required: tuple[str, ...] = ()) -> tuple[list[Row], str]:
+def table_rows(data, *, required: tuple[str, ...] = (), max_rows: int | None = None) -> tuple[list[Row], str]:
     """All rows of ``table_row_stream``, as a list (for imports that need them all at once)."""
-    rows, fmt = table_row_stream(data, required=required)
+    rows, fmt = table_row_stream(data, required=required, max_rows=max_rows)
     rows = list(rows)
     if isinstance(data, RawTable) and data.fmt == "json":
         data.sha256.update(_canonical([row.values for row in rows]))

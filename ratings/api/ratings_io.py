@@ -17,7 +17,8 @@ from ratings.services.ratings_import import ImportSource
 from ratings.services.access import ratings_exported
 from ratings.tabular import ImportRejected
 
-from .common import TABLE_PARSERS, ErrorListOutput, ErrorOutput, body_sha256, rejected_response, table_rows
+from .common import (MAX_RATING_ROWS, TABLE_PARSERS, ErrorListOutput, ErrorOutput, body_sha256, rejected_response,
+                     table_rows)
 from .jobs import ItemScoreOutput
 from .studies import study_for
 
@@ -105,7 +106,8 @@ class RatingsApi(APIView):
     def post(self, request: Request, slug: str) -> Response:
         study = study_for(request, slug)
         try:
-            rows, _ = table_rows(request.data, required=("target_id", "rater_id", "item", "score"))
+            rows, _ = table_rows(request.data, required=("target_id", "rater_id", "item", "score"),
+                                 max_rows=MAX_RATING_ROWS)
             params = request.query_params
             result = ratings_import(
                 study=study, rows=rows, instrument=params.get("instrument"),

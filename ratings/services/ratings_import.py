@@ -12,12 +12,14 @@ argument says ``llm``: an outside judge, whose score may be any number in the sc
 with an optional ``model`` and ``distribution`` (see `judge_scores`).
 """
 
+import hashlib
+import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -127,43 +129,89 @@ def _cell(v: dict, kind: str, item) -> CellScore | None:
     return human_score(v.get("score"), item_code=item.code, scale=item.scale)
 
 
-def _note_rater(parsed: _Parsed, name: str, seen: _RaterSeen) -> None:
-    first = parsed.raters.setdefault(name, seen)
-    if first.kind != seen.kind:
+def _note_rater(parsed: _Parsed, name: str, kind: str, model: str, line: int, target_id: str | None) -> None:
+    first = parsed.raters.get(name)
+    if first is None:
+        parsed.raters[name] = _RaterSeen(kind, model, line, target_id)
+        return
+    if first.kind != kind:
         raise ValueError(f"rater {name!r} is {first.kind} on line {first.line}; one rater is one kind")
-    if first.model != seen.model:
+    if first.model != model:
         raise ValueError(f"rater {name!r} has model {first.model!r} on line {first.line}; one rater is one model")
+
+
+def _item_of(cache: dict, version: InstrumentVersion, code: str):
+    key = (version.pk, code)
+    if key not in cache:
+        try:
+            cache[key] = version.spec.item(code)
+        except KeyError:
+            raise ValueError(f"item {code!r} is not in {version}") from None
+    return cache[key]
+
+
+class _Memo:
+    """Answers a file repeats on every row (a rater's name and kind, a human's score on an item),
+    worked out once: only successes are kept, so every bad row still raises its own error."""
+
+    def __init__(self, *, default_kind: str, default_model: str, per_target: bool):
+        self.options = {"default_kind": default_kind, "default_model": default_model, "per_target": per_target}
+        self.raters: dict[tuple, tuple[str, str, str]] = {}
+        self.cells: dict[tuple, CellScore | None] = {}
+
+    def rater(self, v: dict) -> tuple[str, str, str]:
+        key = (*(_plain(v.get(k)) for k in ("rater_id", "rater_kind", "model")),
+               _plain(v.get("target_id")) if self.options["per_target"] else None)
+        if _NO_MEMO in key:
+            return _rater_of(v, **self.options)
+        if key not in self.raters:
+            self.raters[key] = _rater_of(v, **self.options)
+        return self.raters[key]
+
+    def cell(self, v: dict, kind: str, version: InstrumentVersion, item) -> CellScore | None:
+        score = v.get("score")
+        if kind != "human" or _text(v, "distribution") or type(score) not in (str, int, float):
+            return _cell(v, kind, item)
+        key = (version.pk, item.code, type(score), score)
+        if key not in self.cells:
+            self.cells[key] = _cell(v, kind, item)
+        return self.cells[key]
+
+
+_NO_MEMO = object()
+
+
+def _plain(value):
+    """A cell's value as a memo key: a string or None (absent); anything else is not memoised."""
+    return value if value is None or type(value) is str else _NO_MEMO
 
 
 def _parse(rows: list[Row], study: Study, resolver: _VersionResolver, *, default_kind: str, default_model: str,
            per_target: bool) -> _Parsed:
     """Group valid rows by rating; collect every bad row."""
     known_targets = set(study.targets.values_list("external_id", flat=True))
-    parsed, seen_cells = _Parsed(), {}
+    parsed, seen_cells, items = _Parsed(), {}, {}
+    memo = _Memo(default_kind=default_kind, default_model=default_model, per_target=per_target)
     for row in rows:
         v = row.values
         try:
             target_id, item_code = _text(v, "target_id"), _text(v, "item")
             if target_id not in known_targets:
                 raise ValueError(f"target {target_id!r} is not in study {study.slug}")
-            name, kind, model = _rater_of(v, default_kind=default_kind, default_model=default_model,
-                                          per_target=per_target)
-            _note_rater(parsed, name, _RaterSeen(kind, model, row.line, target_id if per_target else None))
+            name, kind, model = memo.rater(v)
+            _note_rater(parsed, name, kind, model, row.line, target_id if per_target else None)
             version = resolver.resolve(v.get("instrument"))
-            try:
-                item = version.spec.item(item_code)
-            except KeyError:
-                raise ValueError(f"item {item_code!r} is not in {version}") from None
-            cell = _cell(v, kind, item)
+            cell = memo.cell(v, kind, version, _item_of(items, version, item_code))
         except ValueError as exc:
             parsed.errors.append(RowError(row.line, str(exc)))
             continue
         key = (name, target_id, version.pk)
-        if (*key, item_code) in seen_cells:
+        cell_key = (name, target_id, version.pk, item_code)
+        if cell_key in seen_cells:
             parsed.errors.append(RowError(row.line, f"{name} on {target_id}, item {item_code}, repeats line "
-                                                    f"{seen_cells[(*key, item_code)]}"))
+                                                    f"{seen_cells[cell_key]}"))
             continue
-        seen_cells[(*key, item_code)] = row.line
+        seen_cells[cell_key] = row.line
         parsed.versions[version.pk] = version
         parsed.first_line.setdefault(key, row.line)
         if cell is not None:
@@ -228,18 +276,15 @@ def ratings_import(*, study: Study, rows: list[Row], instrument: str | None = No
         parsed.errors.append(RowError(0, "a model is named, but no row is an LLM rater (rater kind llm)"))
     raters, rater_errors = _existing_raters(study, parsed)
     errors = parsed.errors + rater_errors
-    existing = {
-        (r.rater.name, r.target.external_id, r.instrument_version_id): r
-        for r in Rating.objects.select_related("rater", "target").prefetch_related("item_scores__item")
-        .filter(target__study=study, rater__in=list(raters.values()))
-    }
+    targets = _target_pks(study, parsed)
+    existing = _existing_ratings(raters, targets)
     errors += [RowError(line, f"{k[0]} already rated {k[1]} in a {existing[k].source}; a file does not "
                               "overwrite it") for k, line in parsed.first_line.items()
                if k in existing and existing[k].source != Rating.Source.IMPORT]
     if errors:
         raise ImportRejected(sorted(errors, key=lambda e: e.line))
     new_raters = _raters_create(study, parsed, raters)
-    return _write(study, parsed, raters, existing, source, raters_created=new_raters, actor=actor,
+    return _write(study, parsed, raters, targets, existing, source, raters_created=new_raters, actor=actor,
                   audit_detail={"rater_kind": rater_kind, "rater_ids": rater_ids})
 
 
@@ -258,47 +303,151 @@ def _provenance(seen: _RaterSeen, source: ImportSource) -> dict:
     return {**provenance, "model": seen.model} if seen.kind == "llm" else provenance
 
 
-def _same(rating: Rating, cells: dict[str, CellScore], seen: _RaterSeen) -> bool:
-    stored = {s.item.code: (s.score, s.expected_score, s.distribution) for s in rating.item_scores.all()}
-    if seen.kind == "llm" and rating.provenance.get("model", "") != seen.model:
-        return False
-    return stored == {code: cell.as_tuple() for code, cell in cells.items()}
-
-
-def _write(study, parsed: _Parsed, raters, existing, source: ImportSource, *, raters_created: int,
-           actor: Actor | None = None, audit_detail: dict | None = None):
+def _write(study, parsed: _Parsed, raters, targets: dict[str, int], existing: "dict[RatingKey, _Stored]",
+           source: ImportSource, *, raters_created: int, actor: Actor | None = None, audit_detail: dict | None = None):
+    """Create the new ratings, rewrite the changed ones; an unchanged rating (same content hash)
+    is not touched, so re-importing a file writes nothing."""
     for version in parsed.versions.values():
         study_use_instrument(study=study, version=version)
-    items = {pk: {i.code: i for i in version.items.all()} for pk, version in parsed.versions.items()}
-    targets = {t.external_id: t for t in study.targets.filter(external_id__in={k[1] for k in parsed.first_line})}
+    items = {pk: dict(version.items.values_list("code", "pk")) for pk, version in parsed.versions.items()}
     now = timezone.now()
-    to_score, new_ratings, updated, unchanged = [], [], [], 0
+    new, updated, unchanged = [], [], 0
+    hashes = {key: _content_sha256(parsed.raters[key[0]], parsed.groups.get(key, {})) for key in parsed.first_line}
+    _fill_missing_hashes(existing, parsed)
     for key in parsed.first_line:
-        seen, rating, cells = parsed.raters[key[0]], existing.get(key), parsed.groups.get(key, {})
-        if rating is None:
-            rating = Rating(rater=raters[key[0]], target=targets[key[1]], instrument_version=parsed.versions[key[2]],
-                            source=Rating.Source.IMPORT, status=Rating.Status.SUBMITTED, submitted_at=now,
-                            provenance=_provenance(seen, source))
-            new_ratings.append(rating)
-        elif _same(rating, cells, seen):
+        stored = existing.get(key)
+        if stored is None:
+            new.append(key)
+        elif stored.scores_hash == hashes[key]:
             unchanged += 1
-            continue
         else:
-            rating.provenance, rating.updated_at = _provenance(seen, source), now
-            updated.append(rating)
-        to_score.append((rating, key))
-    ItemScore.objects.filter(rating__in=updated).delete()
-    Rating.objects.bulk_update(updated, ["provenance", "updated_at"], batch_size=2000)
-    Rating.objects.bulk_create(new_ratings, batch_size=2000)
-    scores = [ItemScore(rating=rating, item=items[key[2]][code], score=cell.score, expected_score=cell.expected,
-                        distribution=cell.distribution)
-              for rating, key in to_score for code, cell in parsed.groups.get(key, {}).items()]
-    ItemScore.objects.bulk_create(scores, batch_size=5000)
+            updated.append(Rating(pk=stored.pk, provenance=_provenance(parsed.raters[key[0]], source),
+                                  scores_hash=hashes[key], updated_at=now))
+    for chunk in _chunks([r.pk for r in updated]):
+        ItemScore.objects.filter(rating_id__in=chunk).delete()
+    Rating.objects.bulk_update(updated, ["provenance", "scores_hash", "updated_at"], batch_size=2000)
+    _ratings_insert(new, parsed, raters, targets, hashes, source, now)
+    pks = {key: s.pk for key, s in _existing_ratings(raters, {k[1]: targets[k[1]] for k in new}).items()} if new else {}
+    pks.update({key: existing[key].pk for key in parsed.first_line if key in existing})
+    rescored = new + [key for key in parsed.first_line if key in existing and existing[key].scores_hash != hashes[key]]
+    n_scores = _item_scores_insert(
+        (pks[key], items[key[2]][code], cell) for key in rescored for code, cell in parsed.groups.get(key, {}).items())
     if actor is not None:
         audit_record(actor=actor, action="create", object_type="ratings", study=study,
-                     detail={**({"file": source.file_name} if source.file_name else {}), "created": len(new_ratings),
+                     detail={**({"file": source.file_name} if source.file_name else {}), "created": len(new),
                              "updated": len(updated), **(audit_detail or {})})
-    return RatingsImportResult(created=len(new_ratings), updated=len(updated), unchanged=unchanged,
-                               item_scores=len(scores), raters_created=raters_created,
+    return RatingsImportResult(created=len(new), updated=len(updated), unchanged=unchanged,
+                               item_scores=n_scores, raters_created=raters_created,
                                rating_design=study.rating_design)
 
+
+# --- diffing in the database ---------------------------------------------------------------
+
+_IN_CHUNK = 900  # ids per IN (...) list: within every backend's limit on query parameters
+
+
+@dataclass(slots=True)
+class _Stored:
+    """An existing rating of a (rater, target, version) the file names: its id, source, and the
+    hash of its numbers (None for one imported before hashes were kept: computed on demand)."""
+
+    pk: int
+    source: str
+    scores_hash: str | None
+    model: str
+
+
+def _chunks(values: list, size: int = _IN_CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _content_sha256(seen: _RaterSeen, cells: dict[str, CellScore]) -> str:
+    """SHA-256 of a rating's numbers (and an outside judge's model): equal exactly when a
+    re-import would store the same item scores (floats by ``repr``, which round-trips)."""
+    parts = [seen.model if seen.kind == "llm" else ""]
+    for code in sorted(cells):
+        cell = cells[code]
+        dist = sorted(cell.distribution.items()) if cell.distribution else None
+        parts.append(f"{code}\x1f{cell.score!r}\x1f{cell.expected!r}\x1f{dist!r}")
+    return "sha256:" + hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
+
+
+def _target_pks(study: Study, parsed: _Parsed) -> dict[str, int]:
+    wanted = sorted({key[1] for key in parsed.first_line} | {s.target_id for s in parsed.raters.values() if s.target_id})
+    found = {}
+    for chunk in _chunks(wanted):
+        found.update(study.targets.filter(external_id__in=chunk).values_list("external_id", "pk"))
+    return found
+
+
+def _existing_ratings(raters: dict[str, Rater], targets: dict[str, int]) -> dict[RatingKey, _Stored]:
+    """The ratings the file's raters already have of the file's targets, as keys and hashes:
+    one row per rating, never its item scores."""
+    if not raters:
+        return {}
+    names = {r.pk: name for name, r in raters.items()}
+    external = {pk: eid for eid, pk in targets.items()}
+    existing = {}
+    for chunk in _chunks(sorted(external)):
+        for pk, rater, target, version, source, sha, model in (
+                Rating.objects.filter(rater_id__in=list(names), target_id__in=chunk)
+                .values_list("pk", "rater_id", "target_id", "instrument_version_id", "source",
+                             "scores_hash", "provenance__model")):
+            existing[(names[rater], external[target], version)] = _Stored(pk, source, sha or None, model or "")
+    return existing
+
+
+def _fill_missing_hashes(existing: dict[RatingKey, _Stored], parsed: _Parsed) -> None:
+    """Hashes of the file's imported ratings stored before hashes were kept, from their scores."""
+    missing = {s.pk: (key, s) for key, s in existing.items()
+               if s.scores_hash is None and s.source == Rating.Source.IMPORT and key in parsed.first_line}
+    cells: dict[int, dict[str, CellScore]] = defaultdict(dict)
+    for chunk in _chunks(sorted(missing)):
+        for rating, code, score, expected, distribution in ItemScore.objects.filter(rating_id__in=chunk).values_list(
+                "rating_id", "item__code", "score", "expected_score", "distribution"):
+            cells[rating][code] = CellScore(score, expected, distribution)
+    for pk, (key, stored) in missing.items():
+        seen = parsed.raters[key[0]]
+        stored.scores_hash = _content_sha256(_RaterSeen(seen.kind, stored.model, 0, None), cells[pk])
+
+
+def _rows_insert(model, names: tuple[str, ...], rows) -> int:
+    """Insert value tuples (in the order of the field ``names``) with multi-row INSERTs: the rows
+    were validated, and model instances would cost more than the insert itself."""
+    meta = model._meta
+    fields = [meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    batch = max(1, min(1000, connection.ops.bulk_batch_size(fields, [None] * 1000)))
+    head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES "
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    n, pending = 0, []
+    with connection.cursor() as cursor:
+        for row in rows:
+            pending.append(row)
+            if len(pending) == batch:
+                cursor.execute(head + ", ".join([one] * batch), [v for values in pending for v in values])
+                n, pending = n + batch, []
+        if pending:
+            cursor.execute(head + ", ".join([one] * len(pending)), [v for values in pending for v in values])
+            n += len(pending)
+    return n
+
+
+def _ratings_insert(keys: list[RatingKey], parsed: _Parsed, raters, targets, hashes, source: ImportSource, now):
+    at = Rating._meta.get_field("created_at").get_db_prep_save(now, connection)
+    provenance = Rating._meta.get_field("provenance")
+    by_rater = {name: provenance.get_db_prep_save(_provenance(seen, source), connection)
+                for name, seen in parsed.raters.items()}
+    _rows_insert(Rating, ("rater", "target", "instrument_version", "source", "status", "provenance", "scores_hash",
+                          "created_at", "updated_at", "submitted_at"),
+                 ((raters[k[0]].pk, targets[k[1]], k[2], Rating.Source.IMPORT, Rating.Status.SUBMITTED, by_rater[k[0]],
+                   hashes[k], at, at, at) for k in keys))
+
+
+def _item_scores_insert(scores) -> int:
+    distribution = ItemScore._meta.get_field("distribution")
+    return _rows_insert(ItemScore, ("rating", "item", "score", "expected_score", "distribution", "rationale"),
+                        ((rating, item, cell.score, cell.expected,
+                          distribution.get_db_prep_save(cell.distribution, connection), "")
+                         for rating, item, cell in scores))

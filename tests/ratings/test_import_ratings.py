@@ -50,6 +50,22 @@ def test_reimport_changes_nothing_and_a_corrected_file_updates(study, write_file
     assert ItemScore.objects.get(rating__target__external_id="S2").score == 3
 
 
+def test_reimport_diffs_ratings_stored_before_hashes_were_kept(study, write_file, capsys):
+    """A rating imported before ``scores_hash`` existed (null) is compared by its scores."""
+    path = write_file("r.csv", GOOD)
+    call_command("import_ratings", "s", str(path))
+    assert Rating.objects.filter(scores_hash__startswith="sha256:").count() == 3
+    Rating.objects.update(scores_hash=None)
+    capsys.readouterr()
+    call_command("import_ratings", "s", str(path))
+    assert "0 ratings created, 0 updated, 3 unchanged" in capsys.readouterr().out
+    call_command("import_ratings", "s", str(write_file("r2.csv", GOOD.replace("S1,r1,resistance,2",
+                                                                             "S1,r1,resistance,1"))))
+    assert "0 ratings created, 1 updated, 2 unchanged" in capsys.readouterr().out
+    scores = Rating.objects.get(rater__name="r1", target__external_id="S1").item_scores
+    assert {s.item.code: s.score for s in scores.all()} == {"participation": 4, "resistance": 1}
+
+
 BAD = _rows(
     ("S1", "r1", "participation", 4),     # line 2: good
     ("S9", "r1", "participation", 4),     # line 3: unknown target

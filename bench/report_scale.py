@@ -1,0 +1,309 @@
+"""The report and the ratings import at scale: 10,000 and 100,000 targets x 5 raters x 10 items.
+
+    python bench/report_scale.py [--targets 10000 100000] [--database-url postgres://...]
+                                 [--chunk 500000] [--profile]
+
+Builds each study through the real imports (`targets_import`, then `ratings_import` of CSV text
+read by `read_rows`, ``--chunk`` rows per import: one request may carry 500,000 rows), then:
+
+- imports: seconds per import and per 100,000 rows, and an unchanged re-upload of the last
+  chunk (every rating must come back ``unchanged``), and a 100,000-row file into a new study;
+- the report in process, by phase: read (`item_scores_frame`, `targets_frame`), frames
+  (`scale_scores_frame`), statistics (the rest of `study_report`), render (`render_json`);
+- ``manage.py report STUDY --format json`` end to end in a child process, its wall seconds and
+  peak resident memory (the child's ``ru_maxrss``).
+
+The machine may be shared: every time is also printed as a ratio to a fixed CPU baseline
+(sorting 2,000,000 floats and a 1,000,000-step Python loop, median of three, measured in the
+same run), and at 10,000 targets the straightforward frames (model-free ORM ``values_list`` and
+the per-rating scoring loop) are timed beside the vectorised ones. SQLite by default, in a
+temporary folder; ``--database-url`` uses that database (it is flushed first). Each scale prints
+a JSON line as it finishes (``"partial": true``); the last line is one JSON object of the run.
+"""
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+N_RATERS, INSTRUMENT = 5, "therapy-engagement"
+
+
+def baseline_s() -> float:
+    """A fixed CPU workload: the yardstick every time is divided by."""
+    runs = []
+    for _ in range(3):
+        start = time.perf_counter()
+        np.sort(np.random.default_rng(0).random(2_000_000))
+        total = 0
+        for i in range(1_000_000):
+            total += i
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs)
+
+
+def setup(database_url: str | None) -> dict:
+    var = Path(tempfile.mkdtemp(prefix="anchor-bench-scale-"))
+    env = {"ANCHOR_VAR_DIR": str(var), "DJANGO_SETTINGS_MODULE": "config.settings", "ALLOWED_HOSTS": "testserver"}
+    os.environ.update(env)
+    if database_url:
+        os.environ["DATABASE_URL"] = env["DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    if database_url:
+        call_command("flush", interactive=False, verbosity=0)
+    call_command("load_instrument", "--builtin", verbosity=0)
+    return env
+
+
+def ratings_csv(n_targets: int, start: int, stop: int, truth: np.ndarray, codes: list[str], seed: int) -> str:
+    """Rows ``start..stop`` (row = target-major, then rater, then item) of the study's ratings."""
+    rng = np.random.default_rng(seed)
+    per_target = N_RATERS * len(codes)
+    rows = np.arange(start, stop)
+    target, rest = np.divmod(rows, per_target)
+    rater, item = np.divmod(rest, len(codes))
+    scores = np.clip(np.rint(3 + truth[target] + rng.normal(0, 0.9, len(rows))), 1, 5).astype(int)
+    lines = ["target_id,rater_id,item,score"]
+    lines += [f"T{t:06d},r{r},{codes[i]},{s}" for t, r, i, s in zip(target.tolist(), rater.tolist(), item.tolist(),
+                                                                     scores.tolist())]
+    return "\n".join(lines) + "\n"
+
+
+def build(n_targets: int, chunk: int) -> dict:
+    from instruments.selectors import instrument_version_get
+    from ratings.services import study_get_or_create, study_use_instrument, targets_import
+    from ratings.services.ratings_import import ratings_import
+    from ratings.tabular import Row, read_rows
+
+    version = instrument_version_get(reference=INSTRUMENT)
+    codes = [item.code for item in version.spec.items]
+    study, _ = study_get_or_create(slug=f"scale-{n_targets}")
+    study_use_instrument(study=study, version=version)
+    rng = np.random.default_rng(n_targets)
+    truth = rng.normal(0, 1, n_targets)
+    outcome = truth + rng.normal(0, 0.5, n_targets)
+    start = time.perf_counter()
+    targets_import(study=study, fmt="jsonl", rows=[Row(i + 1, {"id": f"T{i:06d}", "text": f"session {i}",
+                                                              "criteria": {"outcome": float(outcome[i])}})
+                                                   for i in range(n_targets)])
+    targets_s = time.perf_counter() - start
+    total = n_targets * N_RATERS * len(codes)
+    imports, text = [], ""
+    for first in range(0, total, chunk):
+        text = ratings_csv(n_targets, first, min(first + chunk, total), truth, codes, seed=first)
+        start, cpu = time.perf_counter(), time.process_time()
+        result = ratings_import(study=study, rows=read_rows(text, "csv"), instrument=INSTRUMENT)
+        imports.append({"rows": min(first + chunk, total) - first, "s": time.perf_counter() - start,
+                        "cpu_s": time.process_time() - cpu, "created": result.created})
+    start, cpu = time.perf_counter(), time.process_time()
+    again = ratings_import(study=study, rows=read_rows(text, "csv"), instrument=INSTRUMENT)
+    reimport_s, reimport_cpu_s = time.perf_counter() - start, time.process_time() - cpu
+    assert again.created == again.updated == 0 and again.unchanged == imports[-1]["created"], again
+    rows = sum(i["rows"] for i in imports)
+    seconds = sum(i["s"] for i in imports)
+    return {"study": study, "version": version, "targets_import_s": targets_s, "imports": imports,
+            "rating_rows": rows, "import_s_per_100k_rows": seconds / rows * 100_000,
+            "import_cpu_s_per_100k_rows": sum(i["cpu_s"] for i in imports) / rows * 100_000,
+            "reimport_rows": imports[-1]["rows"], "reimport_s": reimport_s, "reimport_cpu_s": reimport_cpu_s,
+            "reimport_s_per_100k_rows": reimport_s / imports[-1]["rows"] * 100_000}
+
+
+def fresh_import_100k() -> dict:
+    """A 100,000-row file into a study of 2,000 targets (what one API request usually is)."""
+    from ratings.services import study_get_or_create, study_use_instrument, targets_import
+    from ratings.services.ratings_import import ratings_import
+    from ratings.tabular import Row, read_rows
+    from instruments.selectors import instrument_version_get
+
+    version = instrument_version_get(reference=INSTRUMENT)
+    codes = [item.code for item in version.spec.items]
+    study, _ = study_get_or_create(slug="import-100k")
+    study_use_instrument(study=study, version=version)
+    n = 100_000 // (N_RATERS * len(codes))
+    targets_import(study=study, fmt="jsonl", rows=[Row(i + 1, {"id": f"T{i:06d}", "text": f"s {i}"}) for i in range(n)])
+    text = ratings_csv(n, 0, 100_000, np.zeros(n), codes, seed=1)
+    start, cpu = time.perf_counter(), time.process_time()
+    rows = read_rows(text, "csv")
+    read_s = time.perf_counter() - start
+    result = ratings_import(study=study, rows=rows, instrument=INSTRUMENT)
+    import_s, import_cpu_s = time.perf_counter() - start, time.process_time() - cpu
+    start, cpu = time.perf_counter(), time.process_time()
+    again = ratings_import(study=study, rows=read_rows(text, "csv"), instrument=INSTRUMENT)
+    reimport_s, reimport_cpu_s = time.perf_counter() - start, time.process_time() - cpu
+    assert again.unchanged == result.created and again.created == again.updated == 0
+    return {"rows": 100_000, "read_s": read_s, "import_s": import_s, "import_cpu_s": import_cpu_s,
+            "reimport_s": reimport_s, "reimport_cpu_s": reimport_cpu_s}
+
+
+def report_phases(study, version, *, profile: bool) -> dict:
+    """``study_report`` in process, its phases timed by wrapping the frame builders."""
+    from reports import build as report_build
+    from reports import frames
+    from reports.render import render_json
+
+    spent = {"read": 0.0, "frames": 0.0, "read_cpu": 0.0, "frames_cpu": 0.0}
+
+    def timed(phase, function):
+        def wrapper(*args, **kwargs):
+            start, cpu = time.perf_counter(), time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[phase] += time.perf_counter() - start
+                spent[phase + "_cpu"] += time.process_time() - cpu
+        return wrapper
+
+    import psychometrics as pm
+    from reports import consistency_section
+
+    omega_spent = [0.0, 0.0]
+    omega_original = consistency_section.pm.omega
+
+    def omega_timed(*args, **kwargs):
+        start, cpu = time.perf_counter(), time.process_time()
+        try:
+            return omega_original(*args, **kwargs)
+        finally:
+            omega_spent[0] += time.perf_counter() - start
+            omega_spent[1] += time.process_time() - cpu
+
+    pm.omega = omega_timed
+    originals = {name: getattr(frames, name) for name in ("item_scores_frame", "targets_frame", "scale_scores_frame")}
+    frames.item_scores_frame = timed("read", originals["item_scores_frame"])
+    frames.targets_frame = timed("read", originals["targets_frame"])
+    frames.scale_scores_frame = timed("frames", originals["scale_scores_frame"])
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    try:
+        start, cpu = time.perf_counter(), time.process_time()
+        report = report_build.study_report(study, instrument_version=version)
+        report_s, report_cpu_s = time.perf_counter() - start, time.process_time() - cpu
+    finally:
+        for name, function in originals.items():
+            setattr(frames, name, function)
+        pm.omega = omega_original
+        if profiler:
+            profiler.disable()
+            import pstats
+
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(45)
+    start, cpu = time.perf_counter(), time.process_time()
+    text = render_json(report)
+    render_s, render_cpu_s = time.perf_counter() - start, time.process_time() - cpu
+    return {"report_s": report_s, "read_s": spent["read"], "frames_s": spent["frames"],
+            "statistics_s": report_s - spent["read"] - spent["frames"], "render_s": render_s,
+            "report_cpu_s": report_cpu_s, "read_cpu_s": spent["read_cpu"], "frames_cpu_s": spent["frames_cpu"],
+            "statistics_cpu_s": report_cpu_s - spent["read_cpu"] - spent["frames_cpu"], "render_cpu_s": render_cpu_s,
+            "json_bytes": len(text), "omega_s": omega_spent[0], "omega_cpu_s": omega_spent[1]}
+
+
+def straightforward_frames(study, version) -> dict:
+    """The frames the way they were computed before (ORM values_list, the per-rating loop)."""
+    import pandas as pd
+
+    from ratings.models import ItemScore, Rating
+    from reports import frames
+
+    start = time.perf_counter()
+    rows = (ItemScore.objects.filter(rating__target__study=study, rating__instrument_version=version,
+                                     rating__status=Rating.Status.SUBMITTED)
+            .values_list("rating__target__external_id", "rating__rater__name", "rating__rater__kind",
+                         "item__code", "score", "expected_score", "distribution"))
+    items = pd.DataFrame(list(rows), columns=frames.ITEM_COLUMNS)
+    read_s = time.perf_counter() - start
+    start = time.perf_counter()
+    frames.scale_scores_frame_reference(items, spec=version.spec)
+    loop_s = time.perf_counter() - start
+    start = time.perf_counter()
+    fast_items = frames.item_scores_frame(study, instrument_version=version)
+    fast_read_s = time.perf_counter() - start
+    start = time.perf_counter()
+    frames.scale_scores_frame(fast_items, spec=version.spec)
+    fast_frames_s = time.perf_counter() - start
+    return {"orm_read_s": read_s, "loop_frames_s": loop_s, "read_s": fast_read_s, "frames_s": fast_frames_s,
+            "read_speedup": read_s / fast_read_s, "frames_speedup": loop_s / fast_frames_s}
+
+
+def command(study, env: dict) -> dict:
+    """``manage.py report`` in a child process: wall seconds and the child's peak memory."""
+    out = Path(env["ANCHOR_VAR_DIR"]) / f"{study.slug}.json"
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "manage.py", "report", study.slug, "--format", "json", "--output", str(out)],
+                   cwd=ROOT, env={**os.environ, **env}, check=True, stderr=subprocess.DEVNULL)
+    seconds = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak = usage.ru_maxrss
+    return {"command_s": seconds, "command_cpu_s": usage.ru_utime + usage.ru_stime - cpu, "command_peak_mb": peak / 1024,
+            "peak_is_this_child": peak > before}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--targets", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--chunk", type=int, default=500_000, help="rating rows per import")
+    parser.add_argument("--profile", action="store_true", help="cProfile of the in-process report to stderr")
+    parser.add_argument("--skip-command", action="store_true")
+    args = parser.parse_args()
+    env = setup(args.database_url)
+    from django.db import connection
+
+    base = baseline_s()
+    out = {"database": connection.vendor, "baseline_s": base, "load": os.getloadavg()[0],
+           "fresh_import": fresh_import_100k(), "scales": []}
+    fresh = out["fresh_import"]
+    print(f"baseline {base:.3f} s; 100,000-row import {fresh['import_s']:.2f} s (CPU {fresh['import_cpu_s']:.2f} s; "
+          f"read {fresh['read_s']:.2f} s), unchanged re-upload {fresh['reimport_s']:.2f} s "
+          f"(CPU {fresh['reimport_cpu_s']:.2f} s)", flush=True)
+    for n in args.targets:
+        built = build(n, args.chunk)
+        study, version = built.pop("study"), built.pop("version")
+        entry = {"targets": n, **built}
+        print(f"{n} targets: {built['rating_rows']} rating rows imported at {built['import_s_per_100k_rows']:.2f} s "
+              f"per 100k rows; unchanged re-upload of {built['reimport_rows']} rows {built['reimport_s']:.2f} s",
+              flush=True)
+        if n <= 10_000:
+            entry["straightforward"] = straightforward_frames(study, version)
+        entry["phases"] = report_phases(study, version, profile=args.profile)
+        p = entry["phases"]
+        print(f"  report in process {p['report_s']:.2f} s (CPU {p['report_cpu_s']:.2f}): read {p['read_s']:.2f} "
+              f"(CPU {p['read_cpu_s']:.2f}), frames {p['frames_s']:.2f} (CPU {p['frames_cpu_s']:.2f}), statistics "
+              f"{p['statistics_s']:.2f} (CPU {p['statistics_cpu_s']:.2f}; omega {p['omega_cpu_s']:.2f}), render "
+              f"{p['render_s']:.2f}", flush=True)
+        if not args.skip_command:
+            entry["command"] = command(study, env)
+            print(f"  manage.py report {entry['command']['command_s']:.2f} s (CPU {entry['command']['command_cpu_s']:.2f} s), peak "
+                  f"{entry['command']['command_peak_mb']:.0f} MB", flush=True)
+        entry["over_baseline"] = {k: v / base for k, v in {**p, **entry.get("command", {})}.items()
+                                  if k.endswith("_s")}
+        out["scales"].append(entry)
+        print(json.dumps({"partial": True, "database": out["database"], "baseline_s": base, "scale": entry}), flush=True)
+    out["baseline_after_s"], out["load_after"] = baseline_s(), os.getloadavg()[0]
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
