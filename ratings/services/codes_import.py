@@ -128,7 +128,7 @@ def _parse_row(v: dict, study: Study, segments, resolver, parsed: _Parsed, *, de
     if segment_id not in segments[target_id]:
         raise ValueError(f"segment {segment_id!r} is not a segment of target {target_id!r}")
     name, kind, model = _rater_of(v, default_kind=default_kind, default_model=default_model, per_target=False)
-    _note_rater(parsed, name, _RaterSeen(kind, model, line, None))
+    _note_rater(parsed, name, kind, model, line, None)
     version = resolver.resolve(v.get("instrument"))
     try:
         code_set = version.spec.code_set(_text(v, "code_set"))
