@@ -4,6 +4,11 @@ import pytest
 
 from .stack import drop_database, migrated_template
 
+# The fake-model Celery app swaps the LLM backend for the whole process when imported: it is a
+# worker's module (celery -A tests.deploy.fake_model_worker), never one for --doctest-modules to
+# import into the test process, where every later test would score with the fake.
+collect_ignore = ["fake_model_worker.py"]
+
 
 @pytest.fixture(scope="session")
 def pg_template(tmp_path_factory):

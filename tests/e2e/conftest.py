@@ -33,8 +33,11 @@ def broker_connections_reset(app) -> None:
     """Forget the app's broker connections, so the next message goes to the broker now in
     ``app.conf``. Both pools must go: ``app.amqp`` keeps the producer pool it made for the first
     message of the process (bound to that broker), and resetting ``app._pool`` alone leaves it."""
-    if app._pool is not None:
-        app._pool.force_close_all()
+    from kombu import pools
+
+    # kombu keeps one pool per broker URL in a registry of its own: closing the app's pool
+    # without clearing the registry hands the next user the closed pool ("Acquire on closed pool").
+    pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
 

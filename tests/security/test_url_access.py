@@ -36,6 +36,8 @@ ROUTES = {
     "api/v1/studies/<slug:slug>/": (API, 200),
     "api/v1/studies/<slug:slug>/targets/": (API, 200),
     "api/v1/studies/<slug:slug>/ratings/": (API, 200),
+    "api/v1/studies/<slug:slug>/codes/": (API, 200),
+    "api/v1/studies/<slug:slug>/segments/": (API, 405),  # POST only
     "api/v1/studies/<slug:slug>/report/": (API, 200),
     "api/v1/studies/<slug:slug>/literature/": (API, 200),
     "api/v1/studies/<slug:slug>/robustness-runs/": (API, 405),  # POST only
