@@ -263,15 +263,6 @@ def test_the_managers_scoring_form_lists_pipeline_instruments(novelty_study, nov
     assert novelty_version in ScoringStartForm(study=novelty_study).fields["instrument"].queryset
 
 
-def test_scoring_a_subset_runs_only_those_targets(job, novelty_study):
-    target = Target.objects.get(study=novelty_study, external_id="P3")
-    backend = ScriptedBackend(claims=[{"claim": "a kinetic model of Maillard browning", "kind": "method",
-                                       "source_sentence": "A kinetic model of Maillard browning is fitted to "
-                                                          "croissant images."}])
-    score_target(job_id=job.pk, target_id=target.pk, backend=backend)
-    assert list(Rating.objects.filter(scoring_job=job).values_list("target__external_id", flat=True)) == ["P3"]
-
-
 def test_deleting_the_material_deletes_the_artefacts_and_keeps_the_rating(job, novelty_study):
     from ratings.services.material_deletion import study_material_delete
 
