@@ -12,6 +12,7 @@ and, as the last line, one JSON object with the figures.
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -56,6 +57,7 @@ def main() -> None:
     n = args.papers or (10_000 if args.quick else 100_000)
     n_claims = args.claims or (50 if args.quick else 200)
     rng = np.random.default_rng(17)
+    load_at_start = os.getloadavg()[0]  # the machine may be shared: absolute times depend on it
 
     started = time.perf_counter()
     papers = synthetic_corpus(n, rng)
@@ -121,6 +123,8 @@ def main() -> None:
         "baseline_rebuild_per_submission_ms": rebuild_per_submission_ms,
         "speedup_vs_rebuild_per_submission": rebuild_per_submission_ms / now_per_submission_ms,
         "self_retrieved": self_retrieved, "excluded_median": statistics.median(excluded),
+        "load_average_1min": {"start": round(load_at_start, 2), "end": round(os.getloadavg()[0], 2),
+                              "cpus": os.cpu_count()},
     }))
 
 
