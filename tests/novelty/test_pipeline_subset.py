@@ -117,5 +117,6 @@ def test_the_api_scores_a_subset_and_a_paper_the_gate_empties_fails_with_the_rea
 
     artefacts = api.get(f"/api/v1/jobs/{job.pk}/artefacts/").json()
     assert [r["target"] for r in artefacts["results"]] == ["P1"]
-    [comparison] = next(s for s in artefacts["results"][0]["stages"] if s["stage"] == "comparison")["data"]["comparisons"]
+    stages = {s["stage"]: s for s in artefacts["results"][0]["stages"]}
+    [comparison] = stages["comparison"]["data"]["comparisons"]
     assert comparison["anticipated_by"] == ["L03"] and comparison["contradiction"] is None
