@@ -13,12 +13,13 @@ import psychometrics.scale_development as sd
 
 from .conftest import KRIPPENDORFF_2011, REFERENCE, to_long
 
-# Public functions of the statistics modules (factor.py's numerical building blocks, the
-# command line, bootstrap.py and stand_in are outside this check). Imported by name: the
+# Public functions of the statistics modules and the factor-analysis building blocks (the
+# command line, _base, bootstrap.py and stand_in are outside this check). Imported by name: the
 # package's `icc`, `omega` and `icc_oneway` are functions that shadow their modules.
 STATISTICS_MODULES = tuple(importlib.import_module(f"psychometrics.{name}") for name in (
-    "calibration", "cac", "cfa", "coding", "consistency", "icc", "icc_oneway", "kappa",
-    "kappa_multi", "krippendorff", "multilevel", "multirater", "omega", "proportion", "validity"))
+    "calibration", "cac", "cfa", "coding", "consistency", "factor", "icc", "icc_oneway",
+    "identification", "kappa", "kappa_multi", "krippendorff", "multilevel", "multirater", "omega",
+    "proportion", "rotation", "validity"))
 SECTIONS = ("Parameters", "Returns", "References", "Examples")
 
 
