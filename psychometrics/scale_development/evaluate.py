@@ -9,6 +9,26 @@ from .item_analysis import one_factor_loadings
 
 
 def metric_names(criterion_names: list[str]) -> list[str]:
+    """The names of `scale_performance`'s figures, in its order.
+
+    Parameters
+    ----------
+    criterion_names : list of str
+        The criteria's names.
+
+    Returns
+    -------
+    list of str
+
+    References
+    ----------
+    McDonald, R. P. (1999). Test Theory: A Unified Treatment. Erlbaum (omega total).
+
+    Examples
+    --------
+    >>> metric_names(["effort"])
+    ['omega_total', 'alpha', 'r:effort']
+    """
     return ["omega_total", "alpha"] + [f"r:{name}" for name in criterion_names]
 
 

@@ -131,5 +131,27 @@ def cluster_bootstrap_rows(codes: np.ndarray, rng: np.random.Generator,
 
 
 def cluster_members(codes: np.ndarray) -> list[np.ndarray]:
+    """The rows of each cluster, in code order (for drawing many cluster bootstrap samples).
+
+    Parameters
+    ----------
+    codes : ndarray of int
+        Cluster code of every row (`cluster_codes`).
+
+    Returns
+    -------
+    list of ndarray
+        Row indices per cluster code.
+
+    References
+    ----------
+    Davison, A. C., & Hinkley, D. V. (1997). Bootstrap Methods and their Application, sec. 3.8.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> [rows.tolist() for rows in cluster_members(np.array([1, 0, 1, 2]))]
+    [[1], [0, 2], [3]]
+    """
     order = np.argsort(codes, kind="stable")
     return np.split(order, np.cumsum(np.bincount(codes))[:-1])

@@ -19,7 +19,9 @@ from .conftest import KRIPPENDORFF_2011, REFERENCE, to_long
 STATISTICS_MODULES = tuple(importlib.import_module(f"psychometrics.{name}") for name in (
     "calibration", "cac", "cfa", "coding", "consistency", "factor", "icc", "icc_oneway",
     "identification", "kappa", "kappa_multi", "krippendorff", "multilevel", "multirater", "omega",
-    "proportion", "rotation", "validity"))
+    "proportion", "rotation", "validity", "scale_development.develop",
+    "scale_development.evaluate", "scale_development.folds", "scale_development.item_analysis",
+    "scale_development.rule", "scale_development.simulate"))
 SECTIONS = ("Parameters", "Returns", "References", "Examples")
 
 
