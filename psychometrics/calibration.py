@@ -84,7 +84,8 @@ def brier_score(probs, observed, *, scale: Sequence | None = None,
     onehot = np.zeros_like(p)
     onehot[np.arange(len(y)), y] = 1.0
     return t_mean(((p - onehot) ** 2).sum(axis=1), confidence,
-                  "Brier (1950) multi-category score; t interval", bounds=(0.0, 2.0))
+                  "Brier (1950) multi-category score; t interval; every target needs a "
+                  "distribution and an observed score (missing values refused)", bounds=(0.0, 2.0))
 
 
 def expected_calibration_error(probs, observed, *, scale: Sequence | None = None,
@@ -151,7 +152,8 @@ def expected_calibration_error(probs, observed, *, scale: Sequence | None = None
     total = feats.sum(axis=0)
     est = float(ece(total[None, :])[0])
     lo = hi = float("nan")
-    method = f"ECE, {n_bins} equal-width bins of the top probability"
+    method = (f"ECE, {n_bins} equal-width bins of the top probability; every target needs a "
+              "distribution and an observed score (missing values refused)")
     if n_boot > 0:
         lo, hi = additive_bootstrap(feats, ece, n_boot=n_boot, confidence=confidence,
                                     seed=seed)

@@ -160,6 +160,7 @@ def _table(results: dict, prefix: str = "") -> list[str]:
             d = res.to_dict()
             lines.append(f"{label}: " + ", ".join(f"{k}={v}" for k, v in d.items()
                                                    if not isinstance(v, (dict, list))))
+            lines.extend(f"{label} warning: {w}" for w in d.get("warnings") or [])
     return lines
 
 

@@ -96,6 +96,14 @@ def confusion_matrix(data: pd.DataFrame, *, target: str = "target", rater: str =
     Returns
     -------
     ConfusionResult
+        ``estimate`` (share of agreeing pairs), ``n`` (segments coded at least twice),
+        ``n_pairs``, ``categories``, ``raters``, ``counts`` (rows: first coder), ``method``.
+        Segments coded once are in no pair (pairwise treatment).
+
+    References
+    ----------
+    Krippendorff, K. (2011). Computing Krippendorff's alpha-reliability. Annenberg School for
+    Communication Departmental Papers 43 (the coincidence matrix of many coders).
 
     Examples
     --------
@@ -127,7 +135,8 @@ def confusion_matrix(data: pd.DataFrame, *, target: str = "target", rater: str =
         estimate=float(np.trace(total) / total.sum()), ci_low=float("nan"), ci_high=float("nan"), n=n,
         n_pairs=n_pairs, categories=tuple(cats), raters=tuple(str(c) for c in coders[:2]) if len(coders) == 2 else (),
         counts=tuple(tuple(float(v) for v in row) for row in total),
-        method="confusion matrix of two coders (rows: first coder)" if len(coders) == 2 else pooled)
+        method=("confusion matrix of two coders (rows: first coder)" if len(coders) == 2 else pooled)
+        + "; segments coded by both coders of a pair only")
 
 
 def per_code_kappa(data: pd.DataFrame, *, target: str = "target", rater: str = "rater", score: str = "score",
@@ -135,7 +144,21 @@ def per_code_kappa(data: pd.DataFrame, *, target: str = "target", rater: str = "
     r"""Kappa of each code against the rest: Fleiss' kappa on the codes recoded to
     "this code" / "another code", for any number of coders (Fleiss 1971, sec. 3, the kappa of
     one category). A code nobody used, or that every coder used for every segment, has no
-    kappa: its entry is the ``ValueError``'s sentence.
+    kappa: its entry is the ``ValueError``'s sentence. With every segment coded by every coder
+    these are ``irr::kappam.fleiss(ratings, detail = TRUE)``'s per-category kappas (see
+    `fleiss_kappa_test` for their z tests); coders need not code every segment (as
+    `fleiss_kappa`).
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long format: segment, coder and code columns; rows with a missing value are dropped.
+    target, rater, score : str
+        Column names.
+    categories : sequence, optional
+        The codes (default: the codes present).
+    confidence : float
+        Coverage of each kappa's interval.
 
     Returns
     -------
@@ -146,6 +169,16 @@ def per_code_kappa(data: pd.DataFrame, *, target: str = "target", rater: str = "
     ----------
     Fleiss, J. L. (1971). Measuring nominal scale agreement among many raters. Psychological
     Bulletin, 76(5), 378-382.
+
+    Examples
+    --------
+    Fleiss (1971) diagnoses: ``irr::kappam.fleiss(diagnoses, detail = TRUE)`` prints 0.245,
+    0.245, 0.520, 0.471 and 0.566:
+
+    >>> from psychometrics.kappa_multi import _doctest_diagnoses
+    >>> kappas = per_code_kappa(_doctest_diagnoses())
+    >>> [round(k.estimate, 3) for k in kappas.values()]
+    [0.245, 0.245, 0.52, 0.471, 0.566]
     """
     data, cats = _checked(data, target, rater, score, categories)
     out = {}
@@ -182,12 +215,28 @@ def code_agreement(data: pd.DataFrame, *, target: str = "target", rater: str = "
     data : DataFrame
         Long format: segment (``target``), coder (``rater``) and code (``score``) columns; only
         segments the code set applies to (a segment it does not apply to is not missing).
+    target, rater, score : str
+        Column names.
     categories : sequence, optional
         The set's codes (default: those present); chance agreement uses the observed margins.
+    n_boot : int
+        Bootstrap resamples for Krippendorff's alpha interval (0: none).
+    confidence : float
+        Coverage of the intervals.
+    seed : int, optional
+        Seed of the bootstrap.
 
     Returns
     -------
     CodeAgreementResult
+        The statistics above (None where undefined, with the reason in ``errors``), ``n``
+        segments, ``n_coders``, ``categories``, ``method``.
+
+    References
+    ----------
+    Fleiss, J. L. (1971). Psychological Bulletin, 76(5), 378-382.
+    Krippendorff, K. (2011). Computing Krippendorff's alpha-reliability.
+    Gwet, K. L. (2008). British Journal of Mathematical and Statistical Psychology, 61, 29-48.
 
     Examples
     --------

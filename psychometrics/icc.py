@@ -168,6 +168,12 @@ def icc_matrix(x: np.ndarray, *, confidence: float = 0.95, incomplete: Incomplet
     Returns
     -------
     ICCResult
+        As `icc`.
+
+    References
+    ----------
+    Shrout, P. E., & Fleiss, J. L. (1979). Psychological Bulletin, 86(2), 420-428.
+    McGraw, K. O., & Wong, S. P. (1996). Psychological Methods, 1(1), 30-46.
 
     Examples
     --------

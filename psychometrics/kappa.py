@@ -32,7 +32,35 @@ class KappaResult(ResultMixin):
 
 
 def agreement_weights(q: int, weights: Weights) -> np.ndarray:
-    """Agreement weights on category positions: 1 on the diagonal, 0 at the extremes."""
+    """Agreement weights on category positions: 1 on the diagonal, 0 at the extremes.
+
+    :math:`w_{ij} = 1 - |i-j|/(q-1)` (linear) or :math:`1 - (i-j)^2/(q-1)^2` (quadratic), the
+    identity for ``"none"`` (irr's ``kappa2(weight = "equal" / "squared")``, irrCAC's
+    ``linear.weights`` / ``quadratic.weights``).
+
+    Parameters
+    ----------
+    q : int
+        Number of ordered categories.
+    weights : {"none", "linear", "quadratic"}
+        The weighting scheme.
+
+    Returns
+    -------
+    ndarray
+        q x q agreement weights.
+
+    References
+    ----------
+    Cohen, J. (1968). Weighted kappa. Psychological Bulletin, 70(4), 213-220.
+
+    Examples
+    --------
+    >>> agreement_weights(3, "quadratic")
+    array([[1.  , 0.75, 0.  ],
+           [0.75, 1.  , 0.75],
+           [0.  , 0.75, 1.  ]])
+    """
     check_level(weights, WEIGHTS, "weights")
     if weights == "none" or q < 2:
         return np.eye(q)

@@ -19,7 +19,14 @@ from ._base import ResultMixin, as_float_matrix
 
 @dataclass(frozen=True, slots=True)
 class MultilevelOmegaResult(ResultMixin):
-    """Within-, between- and total (two-level) omega of one construct, with the fits."""
+    """Within-, between- and total (two-level) omega of one construct, with the fits.
+
+    ``converged`` is False when one of the three maximum-likelihood fits (saturated, separate,
+    configural) stopped without converging; the omegas that depend on that fit are then NaN and
+    ``warnings`` say which fit and why. A converged improper solution (a negative residual or
+    factor variance, a Heywood case, which lavaan warns of) keeps its numbers and is named in
+    ``warnings``.
+    """
 
     omega_within: float
     omega_between: float
@@ -42,6 +49,8 @@ class MultilevelOmegaResult(ResultMixin):
     sigma_within: pd.DataFrame
     sigma_between: pd.DataFrame
     method: str
+    converged: bool = True
+    warnings: tuple[str, ...] = ()
 
 
 class _TwoLevel:
@@ -104,18 +113,50 @@ class _TwoLevel:
         return -0.5 * (self.N * self.p * np.log(2 * np.pi) + f)
 
 
-def _minimise(fun, x0, scale):
+MAXITER = 5000
+"""Iteration limit of each two-level fit (BFGS); proper fits of a few items need tens to a few
+hundred iterations."""
+GRADIENT_TOL = 2e-3
+"""Largest gradient element of -2 log L per observation accepted as a maximum when BFGS stops
+because its line search lost precision (its gtol of 1e-10 is often beyond what double precision
+resolves): lavaan's check after its optimiser (``optim.dx.tol = 1e-3`` on the gradient of
+-log L / N, twice that on this scale)."""
+
+
+def _minimise(fun, x0, scale, maxiter: int | None = None):
     """BFGS on the -2 log L per observation (so the tolerance does not grow with n)."""
     def scaled(x):
         f, g = fun(x)
         return f / scale, g / scale
     res = optimize.minimize(scaled, x0, jac=True, method="BFGS",
-                            options={"gtol": 1e-10, "maxiter": 5000})
+                            options={"gtol": 1e-10, "maxiter": maxiter or MAXITER})
     res.fun = res.fun * scale
-    if not np.isfinite(res.fun):
+    if not np.isfinite(res.fun) or res.fun >= 1e299:
         raise ValueError("The two-level model could not be fitted (no positive definite "
                          "solution was found).")
     return res
+
+
+def _ended(res, model: str) -> str:
+    """"" when a fit reached a maximum, else the reason in words."""
+    grad = float(np.max(np.abs(res.jac))) if res.jac is not None and len(res.jac) else 0.0
+    if res.success or (res.status == 2 and grad < GRADIENT_TOL):
+        return ""
+    why = {1: f"stopped at its iteration limit ({res.nit} iterations)",
+           2: "stopped where its line search lost precision, short of a maximum"}.get(
+        res.status, f"stopped without converging ({str(res.message).strip().rstrip('.')})")
+    return (f"The {model} two-level model {why}, largest gradient {grad:.1e} per observation; "
+            "the omegas that use it are not estimates (NaN).")
+
+
+def _improper(model: str, variances: dict[str, np.ndarray], names: list[str]) -> str:
+    """A Heywood case in words (negative variances), or ""."""
+    bad = [f"{label} {names[i]}" if len(names) == len(v) else label
+           for label, v in variances.items() for i in np.nonzero(np.atleast_1d(v) < 0)[0]]
+    if not bad:
+        return ""
+    return (f"The {model} two-level model is an improper solution (a Heywood case): negative "
+            f"variance(s) for {', '.join(bad)}.")
 
 
 def _tril(p):
@@ -147,7 +188,7 @@ def _saturated(m: _TwoLevel):
 
     res = _minimise(fun, x0, m.N)
     lw, lb = unpack(res.x)
-    return lw @ lw.T, lb @ lb.T, res.fun
+    return lw @ lw.T, lb @ lb.T, res
 
 
 def _one_factor_start(s):
@@ -173,7 +214,7 @@ def _separate(m: _TwoLevel, sw, sb):
     lw, tw, lb, tb = np.split(res.x, 4)
     s = np.sign(lw.sum()) or 1.0
     t = np.sign(lb.sum()) or 1.0
-    return s * lw, tw, t * lb, tb, res.fun
+    return s * lw, tw, t * lb, tb, res
 
 
 def _config(m: _TwoLevel, sw, sb):
@@ -202,7 +243,7 @@ def _config(m: _TwoLevel, sw, sb):
 
     res = _minimise(fun, x0, m.N)
     lam, pw, pb, tw, tb = unpack(res.x)
-    return lam, pw, pb, res.fun
+    return lam, pw, pb, tw, tb, res
 
 
 def multilevel_omega(data: pd.DataFrame, *, cluster: str,
@@ -235,6 +276,12 @@ def multilevel_omega(data: pd.DataFrame, *, cluster: str,
     a single observation's sum score; that model also gives ``omega_within_config`` and
     ``omega_between_config``. ``misty::multilevel.omega`` fits the same models.
 
+    Each of the three fits (saturated, separate, configural) is bounded (`MAXITER` BFGS
+    iterations). One that stops short of a maximum gives ``converged=False``, NaN for the
+    omegas that use it and the reason in ``warnings``; a converged solution with a negative
+    variance (a Heywood case, which lavaan warns of) keeps its numbers and is named in
+    ``warnings``, as `omega` and `cfa_one_factor` do for their factor fits.
+
     Parameters
     ----------
     data : DataFrame
@@ -250,7 +297,8 @@ def multilevel_omega(data: pd.DataFrame, *, cluster: str,
     MultilevelOmegaResult
         The omegas above, ``n`` observations, ``n_clusters``, loadings and residual variances
         per level, log-likelihoods of the separate, configural and saturated models,
-        ``sigma_within`` / ``sigma_between`` (:math:`S_W, S_B`) and ``method``.
+        ``sigma_within`` / ``sigma_between`` (:math:`S_W, S_B`), ``method``, ``converged``
+        and ``warnings`` (a fit that did not converge, its omegas NaN; a Heywood case).
 
     Raises
     ------
@@ -306,12 +354,18 @@ def multilevel_omega(data: pd.DataFrame, *, cluster: str,
     if m.N - m.J < m.p:
         raise ValueError("Too few observations within clusters for the within-cluster "
                          "covariance matrix.")
-    sw, sb, f_sat = _saturated(m)
-    lw, tw, lb, tb, f_sep = _separate(m, sw, sb)
-    lam, pw, pb, f_cfg = _config(m, sw, sb)
-    tot_w, tot_b = sw.sum(), sb.sum()
-    denom_b = tot_b + m.mean_inv_size * tot_w
-    sl = lam.sum() ** 2
+    sw, sb, sat = _saturated(m)
+    lw, tw, lb, tb, sep = _separate(m, sw, sb)
+    lam, pw, pb, tw_c, tb_c, cfg = _config(m, sw, sb)
+    reasons = {name: _ended(res, name) for name, res in
+               (("saturated", sat), ("separate one-factor", sep), ("configural", cfg))}
+    problems = [why for why in reasons.values() if why]
+    problems += [why for why in (
+        _improper("separate one-factor", {"within residual of": tw, "between residual of": tb},
+                  names),
+        _improper("configural", {"within residual of": tw_c, "between residual of": tb_c,
+                                 "the within factor": np.array([pw]),
+                                 "the between factor": np.array([pb])}, names)) if why]
     frame = lambda s: pd.DataFrame(s, index=names, columns=names)  # noqa: E731
     method = ("two-level one-factor CFA by maximum likelihood (random intercepts, unbalanced "
               "clusters allowed), omegas as semTools::compRelSEM with observed (saturated-"
@@ -319,15 +373,32 @@ def multilevel_omega(data: pd.DataFrame, *, cluster: str,
               + (f"listwise: {dropped} row(s) with a missing item dropped" if dropped
                  else "listwise deletion (no rows dropped)"))
     return MultilevelOmegaResult(
-        omega_within=float(lw.sum() ** 2 / tot_w), omega_between=float(lb.sum() ** 2 / denom_b),
-        omega_2l=float((pw + pb) * sl / (tot_w + tot_b)),
-        omega_between_block=float(lb.sum() ** 2 / tot_b), icc_scale=float(tot_b / denom_b),
-        omega_within_config=float(pw * sl / tot_w), omega_between_config=float(pb * sl / denom_b),
+        **_omegas(m, sw, sb, lw, lb, lam, pw, pb, sat_ok=not reasons["saturated"],
+                  sep_ok=not reasons["separate one-factor"], cfg_ok=not reasons["configural"]),
         n=int(m.N), n_clusters=int(m.J), n_dropped=dropped,
         mean_inverse_cluster_size=m.mean_inv_size,
         loadings_within=dict(zip(names, lw.tolist())),
         loadings_between=dict(zip(names, lb.tolist())),
         residuals_within=dict(zip(names, tw.tolist())),
         residuals_between=dict(zip(names, tb.tolist())),
-        loglik=m.loglik(f_sep), loglik_config=m.loglik(f_cfg), loglik_saturated=m.loglik(f_sat),
-        sigma_within=frame(sw), sigma_between=frame(sb), method=method)
+        loglik=m.loglik(sep.fun), loglik_config=m.loglik(cfg.fun),
+        loglik_saturated=m.loglik(sat.fun), sigma_within=frame(sw), sigma_between=frame(sb),
+        method=method, converged=not any(reasons.values()), warnings=tuple(problems))
+
+
+def _omegas(m: _TwoLevel, sw, sb, lw, lb, lam, pw, pb, *, sat_ok: bool, sep_ok: bool,
+            cfg_ok: bool) -> dict:
+    """compRelSEM's omegas from the fits; NaN for those whose fit did not converge (the
+    saturated fit gives every denominator)."""
+    nan = float("nan")
+    tot_w, tot_b = sw.sum(), sb.sum()
+    denom_b = tot_b + m.mean_inv_size * tot_w
+    sl = lam.sum() ** 2
+    sep = {"omega_within": lw.sum() ** 2 / tot_w, "omega_between": lb.sum() ** 2 / denom_b,
+           "omega_between_block": lb.sum() ** 2 / tot_b}
+    cfg = {"omega_2l": (pw + pb) * sl / (tot_w + tot_b), "omega_within_config": pw * sl / tot_w,
+           "omega_between_config": pb * sl / denom_b}
+    out = {k: float(v) if sat_ok and sep_ok else nan for k, v in sep.items()}
+    out.update({k: float(v) if sat_ok and cfg_ok else nan for k, v in cfg.items()})
+    out["icc_scale"] = float(tot_b / denom_b) if sat_ok else nan
+    return out

@@ -126,6 +126,10 @@ def _coefficient(counts, w, kind, confidence):
 # The range of each coefficient: chance-corrected ones reach -1 at most (Gwet 2014, sec. 2.4);
 # percent agreement is a proportion.
 _RANGES = {"fleiss": (-1.0, 1.0), "gwet": (-1.0, 1.0), "raw": (0.0, 1.0)}
+# The treatment of incomplete targets, for each result's method (Gwet 2014, sec. 2.5).
+_INCOMPLETE = {kind: "a target's pairs from the raters who rated it; targets rated once enter the "
+                     "category margins only" for kind in ("fleiss", "gwet")}
+_INCOMPLETE["raw"] = "a target's pairs from the raters who rated it; targets rated once left out"
 
 
 def _run(data, target, rater, score, categories, weights, kind, confidence, label):
@@ -137,7 +141,8 @@ def _run(data, target, rater, score, categories, weights, kind, confidence, labe
     lo, hi, clipped = truncate(lo, hi, *_RANGES[kind])
     return AgreementResult(estimate=est, ci_low=lo, ci_high=hi, n=n, standard_error=se,
                            observed_agreement=pa, expected_agreement=pe, weights=weights,
-                           method=f"{label}; weights={weights}; missing ratings allowed; "
+                           method=f"{label}; weights={weights}; missing ratings allowed ("
+                                  f"{_INCOMPLETE[kind]}); "
                                   f"Gwet (2008) variance, t interval with n-1 df{clipped}")
 
 

@@ -9,7 +9,9 @@ import pandas as pd
 
 from ._base import ResultMixin
 from .consistency import Missing, _prepare, _smc
-from .factor import FactorMethod, extract_fit, identification_problem, oblimin_fit
+from .factor import FactorMethod, extract_fit
+from .identification import identification_problem
+from .rotation import oblimin_fit
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +136,7 @@ def omega(wide, *, n_factors: int | None = None,
     variance, so the Schmid-Leiman solution, and with it omega_h, is not identified (psych
     only warns and returns a number).
     For several factors the model is also checked before it is fitted
-    (`psychometrics.factor.identification_problem`): a correlation matrix that is not positive
+    (`psychometrics.identification.identification_problem`): a correlation matrix that is not positive
     definite, negative model degrees of freedom, fewer than ``n_factors`` positive
     eigenvalues of the SMC-reduced correlation matrix, or an ``n_factors``-th eigenvalue that
     does not stand out from that of random data (parallel analysis: the data show fewer common

@@ -268,7 +268,8 @@ def disattenuated_r(x, y, *, reliability_x: float, reliability_y: float,
                f"(n = {base.n}); the corrected value cannot be interpreted.")
     return CorrelationResult(estimate=estimate, ci_low=low, ci_high=high, n=base.n, pvalue=base.pvalue,
                              method="Spearman (1904) correction for attenuation; Fisher "
-                                    f"interval of r divided by sqrt(rxx ryy){clipped}",
+                                    f"interval of r divided by sqrt(rxx ryy); pairs with a missing "
+                                    f"value dropped{clipped}",
                              out_of_range=why)
 
 
@@ -331,8 +332,35 @@ def bland_altman(x, y, *, confidence: float = 0.95, agreement: float = 0.95
 
 def t_mean(values: np.ndarray, confidence: float, method: str,
            bounds: tuple[float, float] = (-np.inf, np.inf)) -> MeanResult:
-    """Mean of per-target values with a t interval, truncated to ``bounds`` (the range the
-    mean can take, e.g. >= 0 for a mean absolute error); ``method`` says when it was."""
+    r"""Mean of per-target values with a t interval, truncated to ``bounds`` (the range the
+    mean can take, e.g. >= 0 for a mean absolute error); ``method`` says when it was.
+
+    Parameters
+    ----------
+    values : 1-D array
+        Per-target values (at least two).
+    confidence : float
+        Coverage of the interval :math:`\bar x \pm t_{n-1} s/\sqrt n`.
+    method : str
+        The result's ``method``, to which a truncation note is added.
+    bounds : (float, float)
+        The range the mean can take.
+
+    Returns
+    -------
+    MeanResult
+
+    References
+    ----------
+    Student (1908). The probable error of a mean. Biometrika, 6(1), 1-25.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> res = t_mean(np.array([0.0, 0.0, 0.0, 3.0]), 0.95, "errors", bounds=(0.0, np.inf))
+    >>> res.estimate, res.ci_low
+    (0.75, 0.0)
+    """
     n = len(values)
     m = float(values.mean())
     se = values.std(ddof=1) / np.sqrt(n)

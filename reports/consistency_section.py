@@ -134,8 +134,10 @@ def section_consistency(data) -> dict:
            "level": "scale" if data.spec.subscales else "item",
            "llm": {}}
     if data.targets["cluster"].notna().any():  # a cluster field: two-level omega (issue 16)
-        out["human"]["multilevel_omega"] = multilevel_consistency(
-            human_matrix, data.targets["cluster"], {s.code: list(s.items) for s in data.spec.subscales})
+        multilevel = multilevel_consistency(human_matrix, data.targets["cluster"],
+                                            dict(_scale_sets(data, human_matrix)))
+        out["human"]["multilevel_omega"] = {key: _fitted(value) if isinstance(value, dict) else value
+                                            for key, value in multilevel.items()}
     for rater in data.llms:
         rows = items[items["rater"] == rater].copy()
         rows["value"] = rows["expected_score"].fillna(rows["score"])

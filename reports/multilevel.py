@@ -28,3 +28,35 @@ def multilevel_consistency(matrix: pd.DataFrame, clusters: pd.Series,
             out[code] = attempt(lambda items=items: pm.multilevel_omega(
                 frame[items + ["__cluster"]], cluster="__cluster", items=items))
     return out
+
+
+COLUMNS = [("omega_within", "omega within"), ("omega_between", "omega between (cluster mean)"),
+           ("omega_2l", "omega 2L (one observation)"), ("icc_scale", "ICC of the scale score")]
+
+
+def multilevel_tables(report: dict) -> list[dict]:
+    """Section 2's two-level omegas as a table for the HTML report (only with a cluster field)."""
+    section = (report.get("internal_consistency") or {}).get("human", {}).get("multilevel_omega")
+    if not section:
+        return []
+    rows, warnings = [], []
+    for scale, entry in section.items():
+        if not isinstance(entry, dict):
+            continue
+        if "error" in entry:
+            rows.append([scale, *["" for _ in COLUMNS], f"not computed: {entry['error']}"])
+            continue
+        warnings += [f"{scale}: {problem}" for problem in entry.get("fit_problems", [])]
+        rows.append([scale, *[_number(entry.get(key)) for key, _ in COLUMNS],
+                     f"n={entry['n']} in {entry['n_clusters']} clusters"])
+    method = next((e["method"] for e in section.values() if isinstance(e, dict) and "method" in e), "")
+    note = (f"Observations: {section.get('observations', '')}. Within: reliability of a rating's deviation "
+            "from its cluster mean; between: of the cluster mean of the scale score; 2L: of a single "
+            f"rating's scale score (Lai 2021). {method}.")
+    return [{"title": f"2b. Two-level omega (cluster field '{report.get('cluster_field')}')",
+             "headers": ["scale", *[label for _, label in COLUMNS], "observations"], "rows": rows,
+             "note": note, "warnings": warnings}]
+
+
+def _number(value) -> str:
+    return "—" if value is None else f"{value:.3f}"

@@ -13,6 +13,7 @@ from .cells import cell
 from .coding_render import coding_tables
 from .figures import figure_groups
 from .item_analysis_section import item_analysis_tables
+from .multilevel import multilevel_tables
 from .novelty import novelty_tables
 from .reliability import LEAD_FORMS, NOT_PAIRED, summary_text
 from .stand_in_section import stand_in_tables
@@ -325,8 +326,8 @@ def report_context(report: dict, *, with_plots: bool = True) -> dict:
     if report.get("kind") == "coding":
         tables = [_display(t) for t in coding_tables(report)]
         return {"report": report, "tables": tables, "figures": [], "missing_figures": []}
-    tables = (_reliability_tables(report) + _consistency_tables(report) + _llm_tables(report)
-              + _validity_tables(report) + _robustness_tables(report) + novelty_tables(report, lambda f: f)
+    tables = (_reliability_tables(report) + _consistency_tables(report) + multilevel_tables(report)
+              + _llm_tables(report) + _validity_tables(report) + _robustness_tables(report) + novelty_tables(report, lambda f: f)
               + _missing_table(report) + item_analysis_tables(report) + stand_in_tables(report))
     tables = [_display({"cells": t["rows"], "labels": 1, "empty": "", "warnings": [], **t}
                        if "cells" not in t else t) for t in tables]

@@ -21,6 +21,29 @@ def corrected_item_total(c: np.ndarray) -> np.ndarray:
               {\sqrt{C_{ii}\,(\mathbf{1}'C\mathbf{1} - 2C_{i\cdot}\mathbf{1} + C_{ii})}}
 
     (``psych::alpha`` ``r.drop``), for all items at once.
+
+    Parameters
+    ----------
+    c : ndarray
+        Item covariance matrix.
+
+    Returns
+    -------
+    ndarray
+        One corrected item-total correlation per item.
+
+    References
+    ----------
+    Revelle, W. (2022). psych (R package 2.2.9), ``alpha``: ``item.stats$r.drop``.
+
+    Examples
+    --------
+    The same numbers as `psychometrics.item_statistics`'s ``r_drop``:
+
+    >>> import numpy as np
+    >>> x = np.array([[1, 2, 2, 1], [2, 3, 3, 2], [3, 3, 4, 4], [4, 5, 4, 3], [5, 4, 5, 5]])
+    >>> np.round(corrected_item_total(np.cov(x, rowvar=False)), 6)
+    array([0.98387 , 0.717195, 0.981883, 0.860663])
     """
     row = c.sum(axis=1)
     diag = np.diag(c)
@@ -30,7 +53,31 @@ def corrected_item_total(c: np.ndarray) -> np.ndarray:
 
 def one_factor_loadings(r: np.ndarray) -> np.ndarray:
     """Loadings of a one-factor minimum-residual model of the correlation matrix ``r``,
-    oriented so that they sum to a positive number (``psych::fa(r, 1, fm = "minres")``)."""
+    oriented so that they sum to a positive number (``psych::fa(r, 1, fm = "minres")``).
+
+    Parameters
+    ----------
+    r : ndarray
+        Correlation matrix.
+
+    Returns
+    -------
+    ndarray
+        One loading per item (`psychometrics.factor.minres_one_factor`).
+
+    References
+    ----------
+    Harman, H. H., & Jones, W. H. (1966). Factor analysis by minimizing residuals (minres).
+    Psychometrika, 31(3), 351-368.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from psychometrics.factor import _doctest_bfi_correlations
+    >>> r = _doctest_bfi_correlations(["N1", "N2", "N3", "N4", "N5"])
+    >>> np.round(one_factor_loadings(r), 4)  # psych::fa(N, 1)
+    array([0.792 , 0.7635, 0.7631, 0.5976, 0.5297])
+    """
     return minres_one_factor(r)
 
 

@@ -16,8 +16,41 @@ def simulate_pool(*, n_targets: int = 300, n_clusters: int = 60, n_items: int = 
     Targets are nested in ``n_clusters`` clusters (``cluster_share`` of F's variance and of the
     criterion's is between clusters). The last ``n_reversed`` true items are reverse-worded
     (negative loadings). With ``points`` the items are cut into that many ordered categories
-    (1..points) at standard-normal quantiles. Returns (items, criteria with a ``criterion``
-    column, cluster labels, the true item codes).
+    (1..points) at standard-normal quantiles.
+
+    Parameters
+    ----------
+    n_targets, n_clusters, n_items, n_true : int
+        Pool size, clusters, items, and items that measure F.
+    loading_range : (float, float)
+        Uniform range of the true items' loadings.
+    criterion_r : float
+        Correlation of F with the criterion.
+    cluster_share : float
+        Share of F's and the criterion's variance that lies between clusters.
+    n_reversed : int
+        True items with negative loadings.
+    points : int, optional
+        Cut the items into this many ordered categories.
+    seed : int
+        Seed of the simulation.
+
+    Returns
+    -------
+    (DataFrame, DataFrame, ndarray, list of str)
+        Items, criteria (a ``criterion`` column), cluster labels, the true item codes.
+
+    References
+    ----------
+    Clark, L. A., & Watson, D. (1995). Constructing validity: Basic issues in objective scale
+    development. Psychological Assessment, 7(3), 309-319.
+
+    Examples
+    --------
+    >>> items, criteria, clusters, true = simulate_pool(n_targets=100, n_clusters=20, n_items=10,
+    ...                                                 n_true=4)
+    >>> items.shape, list(criteria.columns), true
+    ((100, 10), ['criterion'], ['item_01', 'item_02', 'item_03', 'item_04'])
     """
     rng = np.random.default_rng(seed)
     cluster = np.sort(rng.integers(0, n_clusters, size=n_targets))

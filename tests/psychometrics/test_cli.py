@@ -96,4 +96,21 @@ def test_reliability_multilevel(tmp_path, r_ref):
     assert out.returncode == 0, out.stderr
     ml = json.loads(out.stdout)["multilevel_omega"]
     assert abs(ml["omega_between"] - r_ref["twolevel"]["omega_B"]) < 5e-5
-    assert ml["n_clusters"] == 200
+    assert ml["n_clusters"] == 200 and ml["converged"] is True and ml["warnings"] == []
+
+
+@pytest.mark.slow
+def test_reliability_multilevel_table_prints_the_fit_warnings(tmp_path):
+    # Items sharing all their between-cluster variance: two between residuals estimate below 0
+    # (the data of test_multilevel_convergence's Heywood case).
+    rng = np.random.default_rng(0)
+    clusters = np.repeat(np.arange(60), 4)
+    lam = np.array([0.8, 0.7, 0.6, 0.5])
+    y = (rng.normal(size=(60, 1))[clusters] * 0.5 * lam + rng.normal(size=(240, 1)) * lam
+         + rng.normal(0, 0.7, (240, 4)))
+    path = tmp_path / "nested.csv"
+    pd.DataFrame(y, columns=list("abcd")).assign(patient=clusters).to_csv(path, index=False)
+    out = run("reliability", str(path), "--cluster", "patient")
+    assert out.returncode == 0, out.stderr
+    assert "multilevel_omega warning: The separate one-factor two-level model is an improper " \
+           "solution (a Heywood case)" in out.stdout

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import psychometrics as pm
-from psychometrics import factor
+from psychometrics import factor, identification
 from psychometrics.cfa import _rmsea_ci
 
 omega_module = sys.modules["psychometrics.omega"]  # the package's name `omega` is the function
@@ -60,7 +60,7 @@ def test_a_one_item_group_factor_is_refused():
 
 def test_converged_three_factor_fit_still_equals_psych(bfi, r_ref):
     ref = r_ref["omega_ACE"]
-    assert factor.identification_problem(np.corrcoef(bfi[ref["items"]].to_numpy(), rowvar=False), 3,
+    assert identification.identification_problem(np.corrcoef(bfi[ref["items"]].to_numpy(), rowvar=False), 3,
                                           n_obs=len(bfi)) == ""
     res = pm.omega(bfi[ref["items"]], n_factors=3)
     assert res.converged and res.warnings == ()

@@ -68,6 +68,14 @@ def test_report_has_every_section_with_n_ci_and_method(report):
         omega = report["internal_consistency"]["human"]["scales"][scale]["omega"]
         assert "error" not in omega and omega["n"] == 28
         assert any("fewer than 100" in w and "MacCallum" in w for w in omega["warnings"])
+    # a cluster field: the two-level omega of every scale (28 ratings in 5 patients), each either a
+    # converged fit's omegas or the reason its fit stopped short, never a number from such a fit
+    multilevel = report["internal_consistency"]["human"]["multilevel_omega"]
+    assert set(multilevel) == {"observations", *SCALES}
+    for scale in SCALES:
+        entry = multilevel[scale]
+        assert ("two-level model" in entry["error"]) if "error" in entry else (
+            entry["converged"] and entry["n_clusters"] == 5 and 0 < entry["omega_within"] <= 1)
     distributions = report["score_distributions"]["scales"]["total"]
     assert len(distributions["human"]["values"]) == 28 and distributions["llm-fake"]["mean"]["n"] == 13
     assert "llm-fake" in report["internal_consistency"]["llm"]
@@ -134,6 +142,7 @@ def test_report_command_json_csv_html(demo_study, tmp_path):
     assert html.startswith("<!DOCTYPE html>") and html.count("<svg") >= 8
     assert "<link" not in html and "<script" not in html and "src=" not in html  # standalone
     assert "1. Human panel reliability" in html and "6. Robustness of the LLM rater" in html
+    assert "2b. Two-level omega (cluster field &#x27;patient&#x27;)" in html
     for group in ("Score distributions", "Rater-by-rater agreement", "Calibration (reliability diagrams): llm-fake",
                   "Item-total correlations", "llm-fake: total"):
         assert f'data-figure="{group}"' in html, group

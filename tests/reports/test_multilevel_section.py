@@ -27,3 +27,31 @@ def test_multilevel_consistency_matches_comprelsem():
     assert "1 rating(s) of targets without a cluster value" in out["observations"]
     assert "pair" not in out  # fewer than three items
     assert np.isfinite(out["total"]["omega_2l"])
+
+
+def _report_with(section: dict) -> dict:
+    return {"cluster_field": "patient", "internal_consistency": {"human": {"multilevel_omega": section}}}
+
+
+def test_multilevel_table_on_the_page():
+    from reports.multilevel import multilevel_tables
+    ref = json.loads((REFERENCE / "r_reference.json").read_text())["twolevel"]
+    demo = pd.read_csv(REFERENCE / "demo_twolevel.csv")
+    matrix = demo[["y1", "y2", "y3"]].set_axis(
+        pd.MultiIndex.from_arrays([range(len(demo)), ["r"] * len(demo)], names=["target", "rater"]))
+    clusters = pd.Series(demo["cluster"].to_numpy(), index=range(len(demo)))
+    section = multilevel_consistency(matrix, clusters, {"total": ["y1", "y2", "y3"]})
+    section["short"] = {"error": "The separate one-factor two-level model stopped at its iteration limit."}
+    (table,) = multilevel_tables(_report_with(section))
+    assert table["title"] == "2b. Two-level omega (cluster field 'patient')"
+    rows = {row[0]: row for row in table["rows"]}
+    # semTools::compRelSEM on lavaan's Demo.twolevel: omega_W 0.676, omega_B 0.782 (3 decimals shown)
+    assert rows["total"][1:3] == [f"{ref['omega_within_block']:.3f}", f"{ref['omega_B']:.3f}"]
+    assert rows["total"][-1] == "n=2500 in 200 clusters"
+    assert rows["short"][-1].startswith("not computed: The separate") and "observations" not in rows
+    assert "compRelSEM" in table["note"]
+
+
+def test_no_multilevel_table_without_a_cluster_field():
+    from reports.multilevel import multilevel_tables
+    assert multilevel_tables({"internal_consistency": {"human": {}}}) == []
