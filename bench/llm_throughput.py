@@ -120,8 +120,11 @@ class Phases:
             raise SystemExit("The bench transcript must fit one window.")
         self.prefix = plan.head + plan.material + plan.tail
         self.items = plan.items
-        self.continuations = [p.tokens + trie_inner_tokens(p.answers) for p in plan.items]
-        self.floor_tokens = len(self.prefix) + sum(map(len, self.continuations))
+        # In ours' order, each item from the start it shares with the one before (still cached).
+        self.continuations = [
+            (len(self.prefix) + step.start, plan.items[step.index].tokens[step.start:]
+             + trie_inner_tokens(plan.items[step.index].answers)) for step in plan.order]
+        self.floor_tokens = len(self.prefix) + sum(len(c) for _, c in self.continuations)
         segments = (prompts.prefix_head(request, model.template)
                     + (prompts.material_segment(request.material),) + prompts.prefix_tail())
         self.texts = [prompts.render(segments + prompts.item_segments(p.item, model.template))
@@ -136,8 +139,8 @@ class Phases:
         llm = self.llm
         llm.n_tokens = 0
         llm.eval(self.prefix)
-        for continuation in self.continuations:
-            llm.n_tokens = len(self.prefix)
+        for n_past, continuation in self.continuations:
+            llm.n_tokens = n_past
             llm.eval(continuation)
 
     def naive_item(self, index: int) -> int:
