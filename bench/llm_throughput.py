@@ -9,13 +9,15 @@ round, the rounds one after another and each starting one phase later (ours, flo
 cached; floor, naive, cached, ours; ...), so a change in the machine's load hits every phase
 alike; medians over the rounds are reported and the ratios are medians of the per-round ratios:
 
-ours    ``LlamaCppBackend.rate``: the prefix (instructions, transcript) evaluated once, each
-        item's tokens after it, and the answer trie (" " then the digit) read from the logits.
+ours    ``LlamaCppBackend.rate``: the prefix (instructions, transcript) evaluated once, the
+        items after it in the order of their token trie (each from the start it shares with
+        the item before, still cached), and the answer trie (" " then the digit) read from
+        the logits.
 floor   the positional floor: exactly the tokens ours must evaluate, each once at its own
         position and with the fewest llama.cpp calls: the prefix in one ``Llama.eval``, then
-        for each item its tokens and the trie's inner tokens in one ``eval`` from the prefix
-        state (``n_tokens`` set back to the prefix length, which truncates the KV cache).
-        Nothing is read from the logits: no per-candidate Python, no extra calls.
+        for each item (in ours' order) its unshared tokens and the trie's inner tokens in one
+        ``eval`` (``n_tokens`` set back to the prefix and the shared start, which truncates
+        the KV cache). Nothing is read from the logits: no per-candidate Python, no extra calls.
 naive   every item from an empty cache (full prompt, then the trie): what a caller without
         prefix reuse pays. Its cost per target is measured on ``--naive-items`` items per round
         (rotating) and multiplied by the number of items (each naive item re-evaluates the same
@@ -64,10 +66,12 @@ TRANSCRIPT = Path(__file__).with_name("llm_throughput_transcript.txt")
 GAIN_NOTES = {
     "vs_naive": "the prefix (instructions and transcript) is evaluated once per target, not once "
                 "per item",
-    "vs_cached_completion": "about the tokens of llama-cpp-python's prefix reuse (it also shares "
-                            "longer starts of consecutive questions, ours the fixed item lead); "
-                            "ours returns the full distribution over the scale points from the logits "
-                            "of that one pass, where create_completion returns one sampled answer "
+    "vs_cached_completion": "no more tokens than llama-cpp-python's prefix reuse: ours evaluates "
+                            "the items in the order of their token trie, so every distinct start "
+                            "of the questions once, where the cache reuses only what a prompt "
+                            "shares with the one before it in the request's order; and ours "
+                            "returns the full distribution over the scale points from the logits "
+                            "of that pass, where create_completion returns one sampled answer "
                             "(its logprobs need logits_all=True, i.e. logits for every prompt "
                             "token and an n_ctx x n_vocab array)",
     "windows": "not exercised here (the transcript fits n_ctx): material longer than the "
@@ -120,8 +124,11 @@ class Phases:
             raise SystemExit("The bench transcript must fit one window.")
         self.prefix = plan.head + plan.material + plan.tail
         self.items = plan.items
-        self.continuations = [p.tokens + trie_inner_tokens(p.answers) for p in plan.items]
-        self.floor_tokens = len(self.prefix) + sum(map(len, self.continuations))
+        # In ours' order, each item from the start it shares with the one before (still cached).
+        self.continuations = [
+            (len(self.prefix) + step.start, plan.items[step.index].tokens[step.start:]
+             + trie_inner_tokens(plan.items[step.index].answers)) for step in plan.order]
+        self.floor_tokens = len(self.prefix) + sum(len(c) for _, c in self.continuations)
         segments = (prompts.prefix_head(request, model.template)
                     + (prompts.material_segment(request.material),) + prompts.prefix_tail())
         self.texts = [prompts.render(segments + prompts.item_segments(p.item, model.template))
@@ -136,8 +143,8 @@ class Phases:
         llm = self.llm
         llm.n_tokens = 0
         llm.eval(self.prefix)
-        for continuation in self.continuations:
-            llm.n_tokens = len(self.prefix)
+        for n_past, continuation in self.continuations:
+            llm.n_tokens = n_past
             llm.eval(continuation)
 
     def naive_item(self, index: int) -> int:

@@ -5,7 +5,8 @@ next-token alternatives at the answer position. Answers outside the top ``k`` ge
 0 (``label_mass`` shows how much was visible). Multi-token answers walk the same trie as the
 in-process backend, one request per inner node; a prefix-caching server (llama.cpp's reuses
 the longest matching prefix of its previous prompt) evaluates only the new tokens, so requests
-for one target are sent in order and the material is read once per window.
+for one target are sent in order (items in ``item_order``'s, each distinct start of the items
+once) and the material is read once per window.
 
 The prompt is sent as text, so the server tokenizes it whole; role-marker look-alikes in the
 material are broken up first (``<|`` becomes ``< |``) so they stay text.
@@ -20,6 +21,7 @@ from . import prompt as prompts
 from .backend import ItemProgress
 from .candidates import score_text_answers
 from .errors import LlmPermanentError
+from .item_order import evaluation_order
 from .http_transport import JsonClient
 from .request import DecodingParams, ItemPrompt, RatingRequest
 from .results import ItemScore, Provenance, StructuredResult, TargetRating, WindowInfo
@@ -74,26 +76,27 @@ class HttpBackend:
         if progress is not None:
             progress(0, steps)
         rendered = {item.code: prompts.render(prompts.item_segments(item, self._template)) for item in request.items}
-        # The server reuses its longest cached prefix, so with several items the lead every item
-        # starts with is evaluated once, as the in-process backend counts it (prompts.ITEM_LEAD).
-        shared = prompts.ITEM_LEAD if len(rendered) > 1 and all(
-            text.startswith(prompts.ITEM_LEAD) for text in rendered.values()) else ""
+        # The server reuses its longest cached prefix: items are sent in the in-process
+        # backend's order (item_order), so each distinct start of the items is evaluated once,
+        # and counted as the in-process backend counts it.
+        order = evaluation_order(self._item_tokens(list(rendered.values())))
         for start, end in windows:
             prefix = self._prefix(request, _neutralise(material[start:end]))
-            prefix_tokens = self._count_tokens(prefix + shared)
+            prefix_tokens = self._count_tokens(prefix)
             total += prefix_tokens
-            for item in request.items:
+            for step in order:
+                item = request.items[step.index]
                 item_prompt = prefix + rendered[item.code]
                 logmass, used = self._score(item_prompt, item, request.options.decoding)
-                cost = used - prefix_tokens
+                evaluated = used - prefix_tokens - step.start
                 per_window[item.code].append(logmass)
                 if request.options.rationale:
                     text, generated = self._rationale(item_prompt, item, logmass,
                                                       request.options.decoding)
                     rationales[item.code].append(text)
-                    cost += generated
-                costs[item.code] += cost
-                total += cost
+                    evaluated += generated
+                costs[item.code] += evaluated - step.shared_with_next
+                total += evaluated
                 done += 1
                 if progress is not None:
                     progress(done, steps)
@@ -169,17 +172,26 @@ class HttpBackend:
         return (str(_first_choice(body).get("text") or "").strip(),
                 int(usage.get("completion_tokens", 0)) + self._count_tokens(asked))
 
-    def _count_tokens(self, text: str) -> int:
-        """Token count from the server's tokenizer (llama.cpp: /extras/tokenize, vLLM: /tokenize)."""
+    def _tokens(self, text: str) -> list[int]:
+        """Tokens from the server's tokenizer (llama.cpp: /extras/tokenize, vLLM: /tokenize)."""
         if self._flavour == "vllm":
-            count = self._client.post("/tokenize", {"model": self.model_name,
-                                                    "prompt": text}).get("count")
+            body = self._client.post("/tokenize", {"model": self.model_name, "prompt": text})
         else:
-            tokens = self._client.post("/extras/tokenize", {"input": text}).get("tokens")
-            count = len(tokens) if isinstance(tokens, list) else None
-        if not isinstance(count, int):
+            body = self._client.post("/extras/tokenize", {"input": text})
+        tokens = body.get("tokens")
+        if not isinstance(tokens, list):
             raise LlmPermanentError("The server did not count tokens; is the flavour right?")
-        return count
+        return tokens
+
+    def _count_tokens(self, text: str) -> int:
+        return len(self._tokens(text))
+
+    def _item_tokens(self, texts: list[str]) -> list[list[int]]:
+        """Each item text's tokens, without what the tokenizer puts before any text (BOS)."""
+        if len(texts) < 2:
+            return [[0] for _ in texts]  # one item: nothing to share, nothing to ask
+        lead = len(self._tokens(""))
+        return [self._tokens(text)[lead:] for text in texts]
 
     # -- windows --------------------------------------------------------------------------
 

@@ -1,10 +1,12 @@
 """In-process llama-cpp-python backend: the material is evaluated once, items after it.
 
 For each window of the material the prefix (instructions, material) is evaluated from an empty
-cache; each item's tokens are then evaluated after it by setting ``n_tokens`` back to the
-prefix length, so an item costs only its own tokens. Every step starts from a fixed position
-and the order of steps depends only on the request, so the same request gives the same numbers
-whatever the model did before.
+cache; the items are then evaluated after it in the order of their token trie
+(``item_order``): ``n_tokens`` is set back to the prefix plus the start an item shares with the
+item before it, so every distinct start of the items' prompts is evaluated once and an item
+costs only its own tokens. Every step starts from a fixed position and the order of steps
+depends only on the request, so the same request gives the same numbers whatever the model
+did before.
 """
 
 import time
@@ -19,6 +21,7 @@ from . import prompt as prompts
 from .candidates import score_token_sequences
 from .backend import ItemProgress
 from .errors import LlmPermanentError
+from .item_order import ItemStep, evaluation_order
 from .llama_cpp_model import LoadedModel, ModelSettings, load_model
 from .model_files import model_sha256, resolve_model_path
 from .request import DecodingParams, ItemPrompt, RatingRequest
@@ -42,6 +45,7 @@ class _Plan:
     material: list[int]
     tail: list[int]
     items: list[_ItemPlan]
+    order: list[ItemStep]
     windows: list[tuple[int, int]]
 
 
@@ -89,15 +93,18 @@ class LlamaCppBackend:
             for index, (start, end) in enumerate(plan.windows):
                 prefix = plan.head + plan.material[start:end] + plan.tail
                 model.eval_at(0, prefix)
-                for position, item_plan in enumerate(plan.items):
+                for step in plan.order:
+                    item_plan = plan.items[step.index]
                     before = model.evaluated
-                    logmass = self.score_answers(len(prefix), item_plan.tokens, item_plan.answers)
+                    logmass = self.score_answers(len(prefix) + step.start,
+                                                 item_plan.tokens[step.start:], item_plan.answers)
                     per_window[item_plan.item.code].append(logmass)
                     if request.options.rationale:
                         rationales[item_plan.item.code].append(self._rationale(
                             len(prefix) + len(item_plan.tokens), item_plan, logmass,
-                            request.options.decoding, (index, position)))
-                    costs[item_plan.item.code] += model.evaluated - before
+                            request.options.decoding, (index, step.index)))
+                    # The start the next item reuses is shared, not this item's own cost.
+                    costs[item_plan.item.code] += model.evaluated - before - step.shared_with_next
                     done += 1
                     if progress is not None:
                         progress(done, steps)
@@ -149,7 +156,6 @@ class LlamaCppBackend:
                        for value, text in prompts.answer_texts(item.scale).items()}
             tokens = model.tokenize_segments(prompts.item_segments(item, template))
             items.append(_ItemPlan(item, tokens, answers))
-        tail, items = self._shared_lead(tail, items)
         longest_item = max(len(p.tokens) + max(map(len, p.answers.values())) for p in items)
         reserve = 0
         if request.options.rationale:
@@ -163,18 +169,8 @@ class LlamaCppBackend:
         breaks = self._line_starts(material) if len(material) > budget else []
         windows = plan_windows(len(material), budget, request.options.window_overlap_tokens,
                                breaks)
-        return _Plan(head, material, tail, items, windows)
-
-    def _shared_lead(self, tail: list[int], items: list[_ItemPlan]
-                     ) -> tuple[list[int], list[_ItemPlan]]:
-        """With several items, the tokens every item starts with (``ITEM_LEAD``) move to the
-        end of the prefix and are evaluated once, as a caller reusing the longest cached prefix
-        would. The lead is fixed, so an item's numbers and cost do not depend on which other
-        items are asked."""
-        lead = self._model.tokenize_segments(((prompts.ITEM_LEAD, False),))
-        if len(items) < 2 or not all(p.tokens[:len(lead)] == lead for p in items):
-            return tail, items
-        return tail + lead, [_ItemPlan(p.item, p.tokens[len(lead):], p.answers) for p in items]
+        order = evaluation_order([p.tokens for p in items])
+        return _Plan(head, material, tail, items, order, windows)
 
     def _line_starts(self, material: Sequence[int]) -> list[int]:
         text = self._model.vocab_text()

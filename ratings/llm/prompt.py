@@ -113,8 +113,8 @@ def prefix_tail() -> tuple[Segment, ...]:
     return (("\n", False),)
 
 
-# How every item's text starts: the in-process backend evaluates its tokens once per window,
-# with the prefix, when a request has several items.
+# How every item's text starts. Items are evaluated in the order of their token trie
+# (item_order), so this and any longer start items share are evaluated once per window.
 ITEM_LEAD = "\nQuestion:"
 
 

@@ -85,7 +85,8 @@ class ItemScore:
 @dataclass(frozen=True, slots=True)
 class TargetRating:
     """All items of one target. ``tokens_evaluated`` counts every token the model ran on
-    (material windows once each, plus each item's own tokens): the cost of the rating."""
+    (material windows once each, the starts several items share once, plus each item's own
+    tokens): the cost of the rating. An item's ``tokens_evaluated`` is its own tokens only."""
 
     items: tuple[ItemScore, ...]
     windows: tuple[WindowInfo, ...]

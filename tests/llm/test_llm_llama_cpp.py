@@ -96,6 +96,42 @@ def test_shared_prefix_gives_the_numbers_of_full_prompts(backend, engagement_req
     assert engagement_rating.tokens_evaluated * 2 < naive_cost * len(engagement_rating.items)
 
 
+def _cached_completion_tokens(backend, request) -> int:
+    """Tokens llama.cpp evaluates for ``create_completion`` per item with the full prompt and
+    two answer tokens, from a reset cache: llama-cpp-python reuses the longest cached prefix."""
+    model, llm = backend.model, backend.model.llm
+    head = (prompts.prefix_head(request, model.template)
+            + (prompts.material_segment(request.material),) + prompts.prefix_tail())
+    evaluate, counted = llm.eval, [0]
+
+    def counting(tokens):
+        counted[0] += len(tokens)
+        evaluate(tokens)
+
+    llm.reset()
+    llm.eval = counting
+    try:
+        for item in request.items:
+            llm.create_completion(prompt=prompts.render(head + prompts.item_segments(
+                item, model.template)), max_tokens=2, temperature=0.0)
+    finally:
+        del llm.eval
+    return counted[0]
+
+
+def test_no_more_tokens_than_a_caller_reusing_the_cached_prefix(backend, engagement_request):
+    # "How much did the client work ...", "How much effort ...", "How much did the client
+    # deflect ...": the first and the last share more than neighbours do.
+    items = engagement_request.items
+    request = dataclasses.replace(engagement_request, items=(items[3], items[8], items[9]))
+    rating = backend.rate(request)
+    cached = _cached_completion_tokens(backend, request)
+    assert rating.tokens_evaluated < cached
+    for item in rating.items:  # and the whole distribution, where the caller gets one answer
+        assert list(item.distribution) == [1, 2, 3, 4, 5]
+        assert sum(item.distribution.values()) == pytest.approx(1.0, abs=1e-9)
+
+
 def test_the_same_request_gives_identical_numbers(backend, engagement_request,
                                                   engagement_rating):
     subset = dataclasses.replace(engagement_request, items=engagement_request.items[:2])
