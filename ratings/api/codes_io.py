@@ -12,7 +12,7 @@ from common.csv_safe import csv_text
 from ratings.selectors import segment_code_row, study_segment_codes
 from ratings.services.access import ratings_exported
 from ratings.services.codes_import import REQUIRED_COLUMNS, codes_import
-from ratings.services.ratings_import import ImportSource
+from ratings.services.import_raters import ImportSource
 from ratings.services.segments import segments_import
 from ratings.tabular import ImportRejected
 

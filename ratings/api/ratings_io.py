@@ -13,8 +13,8 @@ from audit.actor import Actor
 from common.csv_safe import csv_text
 from ratings.selectors import item_score_row, study_item_scores
 from ratings.services import ratings_import
-from ratings.services.ratings_import import ImportSource
 from ratings.services.access import ratings_exported
+from ratings.services.import_raters import ImportSource
 from ratings.tabular import ImportRejected
 
 from .common import (MAX_RATING_ROWS, TABLE_PARSERS, ErrorListOutput, ErrorOutput, body_sha256, rejected_response,
