@@ -14,7 +14,6 @@ codes import, in `import_raters`).
 """
 
 import hashlib
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
