@@ -20,7 +20,7 @@ from ratings.services.access import ratings_exported
 from ratings.services.import_raters import ImportSource
 from ratings.tabular import ImportRejected, Row
 
-from .common import TABLE_PARSERS, body_sha256, rejected_response, table_rows
+from .common import TABLE_PARSERS, body_sha256, rejected_response, table_row_stream
 from .studies import study_for
 
 
@@ -80,7 +80,9 @@ def rater_import_options(request: Request) -> dict:
 
 class TableImportApi(APIView):
     """POST: the body's rows (``required_columns``, at most ``max_rows``; default
-    ``common.MAX_ROWS``) into ``run_import``, in one transaction of the service's."""
+    ``common.MAX_ROWS``) into ``run_import``, in one transaction of the service's. The rows are
+    an iterator read once: a bad body raises ``ImportRejected`` while the service reads it, and
+    the service's transaction rolls back."""
 
     large_uploads = True  # bodies up to ANCHOR_MAX_UPLOAD_BYTES (common/upload_limit.py)
     parser_classes = TABLE_PARSERS
@@ -95,9 +97,11 @@ class TableImportApi(APIView):
     def post(self, request: Request, slug: str) -> Response:
         study = study_for(request, slug)
         try:
-            rows, _ = table_rows(request.data, required=self.required_columns, max_rows=self.max_rows)
+            # Handed on as read, so the body is never held whole; its hash is known once it is read.
+            rows, _ = table_row_stream(request.data, required=self.required_columns, max_rows=self.max_rows,
+                                       hashed=True)
             source = ImportSource(file_name=request.query_params.get("file_name", "")[:300],
-                                  file_sha256=body_sha256(request.data))
+                                  file_sha256=lambda: body_sha256(request.data))
             result = self.run_import(request=request, study=study, rows=rows, source=source)
         except ImportRejected as exc:
             return rejected_response(exc)

@@ -11,6 +11,7 @@ so provenance, rater kinds and exports work as for item scores. Raters are the s
 import json
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -21,7 +22,7 @@ from audit.services import audit_record
 from instruments.definition import CodeSet
 from instruments.models import InstrumentVersion
 from ratings.models import Rater, Rating, Segment, SegmentCode, Study
-from ratings.tabular import ImportRejected, Row, RowError, reject_nul
+from ratings.tabular import ImportRejected, Row, RowError, nul_rejected
 
 from .judge_scores import DISTRIBUTION_TOLERANCE, RATER_KINDS
 from .import_instruments import InstrumentResolver
@@ -134,7 +135,7 @@ def _parse_row(v: dict, study: Study, segments, resolver, parsed: _Parsed, *, de
     return (name, target_id, version), (segment_id, code_set.code), cell
 
 
-def _parse(rows: list[Row], study: Study, resolver, *, default_kind: str, default_model: str) -> _Parsed:
+def _parse(rows: Iterable[Row], study: Study, resolver, *, default_kind: str, default_model: str) -> _Parsed:
     segments, parsed, seen = _segments_of(study), _Parsed(), {}
     for row in rows:
         try:
@@ -157,7 +158,7 @@ def _parse(rows: list[Row], study: Study, resolver, *, default_kind: str, defaul
 
 
 @transaction.atomic
-def codes_import(*, study: Study, rows: list[Row], instrument: str | None = None, rater_kind: str = "human",
+def codes_import(*, study: Study, rows: Iterable[Row], instrument: str | None = None, rater_kind: str = "human",
                  model: str = "", source: ImportSource = ImportSource(),
                  actor: Actor | None = None) -> CodesImportResult:
     """Import every row as one transaction, or raise ``ImportRejected`` naming each bad row (unknown
@@ -167,7 +168,7 @@ def codes_import(*, study: Study, rows: list[Row], instrument: str | None = None
     form or by Anchor's LLM are never overwritten."""
     if rater_kind not in RATER_KINDS:
         raise ImportRejected([RowError(0, f"rater kind {rater_kind!r} must be human or llm")])
-    reject_nul(rows)
+    rows = nul_rejected(rows)  # checked as they are read: the rows may be a stream, read once
     parsed = _parse(rows, study, _CodingResolver(study, instrument), default_kind=rater_kind,
                     default_model=model.strip())
     raters, rater_errors = raters_existing(study, parsed.raters)

@@ -8,6 +8,7 @@ names of Anchor's own LLM raters are never taken by a file.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -23,10 +24,15 @@ MAX_MODEL_LENGTH = 300
 
 @dataclass(frozen=True, slots=True)
 class ImportSource:
-    """Where the rows came from, recorded in every imported rating's provenance."""
+    """Where the rows came from, recorded in every imported rating's provenance. For rows
+    streamed from a request body, ``file_sha256`` may be a function giving the body's hash: it
+    is asked once the rows are read (``sha256``)."""
 
     file_name: str = ""
-    file_sha256: str = ""
+    file_sha256: str | Callable[[], str] = ""
+
+    def sha256(self) -> str:
+        return self.file_sha256() if callable(self.file_sha256) else self.file_sha256
 
 
 @dataclass(slots=True)
@@ -112,5 +118,5 @@ def raters_create(study: Study, seen: dict[str, RaterSeen], raters: dict[str, Ra
 
 def import_provenance(seen: RaterSeen, source: ImportSource) -> dict:
     """What an imported rating records: the file, and an outside judge's model."""
-    provenance = {"imported": True, "file_name": source.file_name, "file_sha256": source.file_sha256}
+    provenance = {"imported": True, "file_name": source.file_name, "file_sha256": source.sha256()}
     return {**provenance, "model": seen.model} if seen.kind == "llm" else provenance

@@ -15,6 +15,7 @@ codes import, in `import_raters`).
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -110,7 +111,7 @@ def _plain(value):
     return value if value is None or type(value) is str else _NO_MEMO
 
 
-def _parse(rows: list[Row], study: Study, resolver: InstrumentResolver, *, default_kind: str, default_model: str,
+def _parse(rows: Iterable[Row], study: Study, resolver: InstrumentResolver, *, default_kind: str, default_model: str,
            per_target: bool) -> _Parsed:
     """Group valid rows by rating; collect every bad row."""
     known_targets = set(study.targets.values_list("external_id", flat=True))
@@ -153,7 +154,7 @@ def _declare_one_way(study: Study) -> None:
 
 
 @transaction.atomic
-def ratings_import(*, study: Study, rows: list[Row], instrument: str | None = None,
+def ratings_import(*, study: Study, rows: Iterable[Row], instrument: str | None = None,
                    rater_kind: str = "human", model: str = "", rater_ids: RaterIds = "study",
                    source: ImportSource = ImportSource(), actor: Actor | None = None) -> RatingsImportResult:
     """Import every row as one transaction, or raise ``ImportRejected`` naming each bad row.
