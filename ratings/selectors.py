@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from instruments.definition.scoring import subscale_scores
+from instruments.models import InstrumentVersion
 
 from .models import Assignment, ItemScore, Rating, ScoringJob, ScoringTask, SegmentCode, Study, Target
 
@@ -273,10 +274,10 @@ def _duration_text(seconds: float | None) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def _running_text(position: int, total: int, target: dict, now) -> str:
+def _running_text(position: int, total: int, target: dict, now, unit: str = "item") -> str:
     text = f"target {position} of {total} ({target['target']})"
     if target["items_total"]:
-        text += f", item {min(target['items_done'] + 1, target['items_total'])} of {target['items_total']}"
+        text += f", {unit} {min(target['items_done'] + 1, target['items_total'])} of {target['items_total']}"
     else:
         text += ", reading the material"
     if target["started_at"]:
@@ -291,7 +292,9 @@ def scoring_job_page(job: ScoringJob, *, now) -> dict:
     progress = scoring_job_progress(job, now=now)
     finished = job.completed + job.failed
     active = progress["status"] in (ScoringJob.Status.QUEUED, ScoringJob.Status.RUNNING)
-    current = [_running_text(min(finished + n, job.total), job.total, target, now)
+    # A coding job's worker counts the segments it has coded where a scale job's counts items.
+    unit = "segment" if job.instrument_version.kind == InstrumentVersion.Kind.CODING else "item"
+    current = [_running_text(min(finished + n, job.total), job.total, target, now, unit)
                for n, target in enumerate(progress["running"], start=1)]
     if active and job.started_at and not current and progress["targets"][ScoringTask.State.QUEUED]:
         last = (Rating.objects.filter(scoring_job=job).order_by("-submitted_at")

@@ -325,14 +325,24 @@ def value_problem(value, *, max_depth: int = MAX_DEPTH) -> str | None:
     return None
 
 
-def reject_nul(rows: list[Row]) -> None:
+def reject_nul(rows: Iterable[Row]) -> None:
     """NUL characters are refused (PostgreSQL cannot store them in text or JSON, and no real
     transcript has one), and so is JSON nested deeper than ``MAX_DEPTH``: every such row is
     named. Iterative, so a value nested 900 deep is a 400 with its line, not a RecursionError."""
+    for _ in nul_rejected(rows):
+        pass
+
+
+def nul_rejected(rows: Iterable[Row]) -> Iterator[Row]:
+    """The rows as ``reject_nul`` checks them, handed on one at a time, for an import that reads
+    a stream once: a bad row is not handed on, and ``ImportRejected`` naming every bad row is
+    raised after the last one (the importer's transaction then rolls back)."""
     errors = []
     for row in rows:
         problem = value_problem(row.values)
         if problem:
             errors.append(RowError(row.line, problem))
+        else:
+            yield row
     if errors:
         raise ImportRejected(errors)

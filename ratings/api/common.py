@@ -3,7 +3,7 @@
 import hashlib
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from rest_framework import status
@@ -92,16 +92,19 @@ class NdjsonParser(JsonLinesParser):
 TABLE_PARSERS = [JsonTableParser, CsvParser, JsonLinesParser, NdjsonParser]
 
 
-def table_row_stream(data, *, required: tuple[str, ...] = (),
-                     max_rows: int | None = None) -> tuple[Iterable[Row], str]:
+def table_row_stream(data, *, required: tuple[str, ...] = (), max_rows: int | None = None,
+                     hashed: bool = False) -> tuple[Iterable[Row], str]:
     """Rows from a parsed body, handed on as they are read: a JSON array of objects, CSV text or
     JSON Lines text, and the format the services read them in (a JSON array's element N is
     line N, the way JSON Lines count). ``ImportRejected``, while or after the rows are read, if
     the body cannot be read as a table, has a bad row or more than ``max_rows`` rows (default
-    ``MAX_ROWS``; a JSON array never more than ``MAX_ROWS``)."""
+    ``MAX_ROWS``; a JSON array never more than ``MAX_ROWS``). With ``hashed``, ``body_sha256``
+    gives the body's hash once the rows are read."""
     if isinstance(data, RawTable):
         limit = MAX_ROWS if data.fmt == "json" else (max_rows or MAX_ROWS)
         rows = iter_table(data.stream, data.fmt, required=required, max_rows=limit)
+        if hashed and data.fmt == "json":
+            rows = _canonically_hashed(rows, data.sha256)
         return rows, "jsonl" if data.fmt == "json" else data.fmt
     if isinstance(data, list):  # a JSON body parsed whole (a test, or a caller with SafeJSONParser)
         bad = [RowError(n, "each element must be a JSON object") for n, v in enumerate(data, 1) if not isinstance(v, dict)]
@@ -119,21 +122,29 @@ def table_row_stream(data, *, required: tuple[str, ...] = (),
 
 def table_rows(data, *, required: tuple[str, ...] = (), max_rows: int | None = None) -> tuple[list[Row], str]:
     """All rows of ``table_row_stream``, as a list (for imports that need them all at once)."""
-    rows, fmt = table_row_stream(data, required=required, max_rows=max_rows)
-    rows = list(rows)
-    if isinstance(data, RawTable) and data.fmt == "json":
-        data.sha256.update(_canonical([row.values for row in rows]))
-    return rows, fmt
+    rows, fmt = table_row_stream(data, required=required, max_rows=max_rows, hashed=True)
+    return list(rows), fmt
 
 
 def _canonical(value) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+def _canonically_hashed(rows: Iterable[Row], sha256) -> Iterator[Row]:
+    """The rows, hashing the array of their values in ``_canonical`` form as they pass (the
+    hash of ``_canonical([row.values, ...])``, never the whole array in memory)."""
+    sha256.update(b"[")
+    for n, row in enumerate(rows):
+        sha256.update(b"," + _canonical(row.values) if n else _canonical(row.values))
+        yield row
+    sha256.update(b"]")
+
+
 def body_sha256(data) -> str:
-    """SHA-256 of an uploaded table, after ``table_rows``: of the bytes sent (CSV, JSON Lines), or of a JSON array's
-    canonical form (sorted keys, no spaces), so the same rows give the same hash."""
-    if isinstance(data, RawTable):  # read by now: table_rows parsed it whole
+    """SHA-256 of an uploaded table, once its rows are read (``table_rows``, or ``table_row_stream``
+    with ``hashed``): of the bytes sent (CSV, JSON Lines), or of a JSON array's canonical form
+    (sorted keys, no spaces), so the same rows give the same hash."""
+    if isinstance(data, RawTable):  # read by now
         return data.sha256.hexdigest()
     return hashlib.sha256(_canonical(data)).hexdigest()
 

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from . import coding_prompt as prompts
+from .backend import ItemProgress
 from .coding import CodeSet, CodingRequest
 from .coding_results import CodingProvenance, CodingResult, CodingWindow, SegmentCode
 from .errors import LlmPermanentError
@@ -100,16 +101,30 @@ class SegmentCoder:
         return CodingPlan(head, segments, questions, applicable, starts, budget,
                           min(keep, budget - 1))
 
-    def code(self, request: CodingRequest, *, incremental: bool = True) -> CodingResult:
-        """Every applicable (segment, code set) of the request, in session order."""
+    def code(self, request: CodingRequest, *, incremental: bool = True,
+             progress: ItemProgress | None = None) -> CodingResult:
+        """Every applicable (segment, code set) of the request, in session order.
+
+        ``progress`` (see ``ItemProgress``) is told (segments coded, segments to code) before
+        the first segment and after each segment some code set applies to; segments no code set
+        applies to are read but not counted.
+        """
         started = time.perf_counter()
         with self._model.lock:
             first = self._model.evaluated
             plan = self.plan(request)
-            codes = tuple(c for step in self.steps(request, plan, incremental=incremental)
-                          for c in step)
+            to_code = sum(1 for applicable in plan.applicable if applicable)
+            if progress is not None:
+                progress(0, to_code)
+            codes: list[SegmentCode] = []
+            coded = 0
+            for step in self.steps(request, plan, incremental=incremental):
+                codes += step
+                if step and progress is not None:
+                    coded += 1
+                    progress(coded, to_code)
             total = self._model.evaluated - first
-        return CodingResult(codes=codes, tokens_evaluated=total,
+        return CodingResult(codes=tuple(codes), tokens_evaluated=total,
                             transcript_tokens=sum(map(len, plan.segments)),
                             provenance=self.provenance(plan),
                             elapsed_s=time.perf_counter() - started)

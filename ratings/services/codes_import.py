@@ -4,13 +4,14 @@ One row is one rater's code of one segment in one code set of a coding instrumen
 ``instrument`` column or argument, else the study's only coding instrument). The codes of one
 rater on one target are one rating (one per rater, target and instrument version, as for scales),
 so provenance, rater kinds and exports work as for item scores. Raters are the study's own, as in
-`ratings_import`; ``rater_kind`` ``llm`` marks an outside judge (with an optional ``model`` and a
+`import_raters`; ``rater_kind`` ``llm`` marks an outside judge (with an optional ``model`` and a
 ``distribution`` over the set's codes).
 """
 
 import json
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -21,11 +22,12 @@ from audit.services import audit_record
 from instruments.definition import CodeSet
 from instruments.models import InstrumentVersion
 from ratings.models import Rater, Rating, Segment, SegmentCode, Study
-from ratings.tabular import ImportRejected, Row, RowError, reject_nul
+from ratings.tabular import ImportRejected, Row, RowError, nul_rejected
 
 from .judge_scores import DISTRIBUTION_TOLERANCE, RATER_KINDS
-from .ratings_import import (ImportSource, _existing_raters, _note_rater, _provenance, _rater_of, _raters_create,
-                             _RaterSeen, _VersionResolver)
+from .import_instruments import InstrumentResolver
+from .import_raters import (ImportSource, RaterSeen, cell_text, import_provenance, rater_note, rater_of,
+                            raters_create, raters_existing)
 from .studies import study_use_instrument
 
 REQUIRED_COLUMNS = ("target_id", "segment_id", "rater_id", "code_set", "code")
@@ -46,17 +48,17 @@ class CodesImportResult:
 class _Parsed:
     groups: dict[CodeKey, dict[tuple[str, str], Cell]] = field(default_factory=lambda: defaultdict(dict))
     first_line: dict[CodeKey, int] = field(default_factory=dict)
-    raters: dict[str, _RaterSeen] = field(default_factory=dict)
+    raters: dict[str, RaterSeen] = field(default_factory=dict)
     versions: dict[int, InstrumentVersion] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
 
 
-class _CodingResolver(_VersionResolver):
+class _CodingResolver(InstrumentResolver):
     """As for ratings, but the default is the study's only coding instrument."""
 
-    def _lookup(self, reference):
+    def lookup(self, reference):
         if reference:
-            version = super()._lookup(reference)
+            version = super().lookup(reference)
         else:
             coding = [v for v in self.study.instrument_versions.all() if v.kind == InstrumentVersion.Kind.CODING]
             if len(coding) != 1:
@@ -68,11 +70,6 @@ class _CodingResolver(_VersionResolver):
             raise ValueError(f"{version} is a {version.kind} instrument, not a coding one; import its "
                              "ratings with import_ratings")
         return version
-
-
-def _text(values: dict, key: str) -> str:
-    value = values.get(key)
-    return "" if value is None else str(value).strip()
 
 
 def distribution_parse(value, code_set: CodeSet) -> dict[str, float] | None:
@@ -103,10 +100,10 @@ def _cell(v: dict, kind: str, code_set: CodeSet, speaker: str) -> Cell:
     if not code_set.applies_to(speaker):
         raise ValueError(f"code set {code_set.code!r} does not apply to the segment's speaker {speaker!r} "
                          f"(it codes {', '.join(code_set.speakers)})")
-    code = _text(v, "code")
+    code = cell_text(v, "code")
     if code_set.get(code) is None:
         raise ValueError(f"code {code!r} is not in code set {code_set.code!r} ({', '.join(code_set.values)})")
-    if kind != "llm" and _text(v, "distribution"):
+    if kind != "llm" and cell_text(v, "distribution"):
         raise ValueError("distribution is given for a human rater; set rater_kind llm for an outside judge")
     return code, distribution_parse(v.get("distribution"), code_set) if kind == "llm" else None
 
@@ -122,23 +119,23 @@ def _segments_of(study: Study) -> dict[str, dict[str, str]]:
 
 def _parse_row(v: dict, study: Study, segments, resolver, parsed: _Parsed, *, default_kind: str,
                default_model: str, line: int):
-    target_id, segment_id = _text(v, "target_id"), _text(v, "segment_id")
+    target_id, segment_id = cell_text(v, "target_id"), cell_text(v, "segment_id")
     if target_id not in segments:
         raise ValueError(f"target {target_id!r} is not in study {study.slug} or has no segments")
     if segment_id not in segments[target_id]:
         raise ValueError(f"segment {segment_id!r} is not a segment of target {target_id!r}")
-    name, kind, model = _rater_of(v, default_kind=default_kind, default_model=default_model, per_target=False)
-    _note_rater(parsed, name, kind, model, line, None)
+    name, kind, model = rater_of(v, default_kind=default_kind, default_model=default_model, per_target=False)
+    rater_note(parsed.raters, name, kind, model, line, None)
     version = resolver.resolve(v.get("instrument"))
     try:
-        code_set = version.spec.code_set(_text(v, "code_set"))
+        code_set = version.spec.code_set(cell_text(v, "code_set"))
     except KeyError:
-        raise ValueError(f"code set {_text(v, 'code_set')!r} is not in {version}") from None
+        raise ValueError(f"code set {cell_text(v, 'code_set')!r} is not in {version}") from None
     cell = _cell(v, kind, code_set, segments[target_id][segment_id])
     return (name, target_id, version), (segment_id, code_set.code), cell
 
 
-def _parse(rows: list[Row], study: Study, resolver, *, default_kind: str, default_model: str) -> _Parsed:
+def _parse(rows: Iterable[Row], study: Study, resolver, *, default_kind: str, default_model: str) -> _Parsed:
     segments, parsed, seen = _segments_of(study), _Parsed(), {}
     for row in rows:
         try:
@@ -161,7 +158,7 @@ def _parse(rows: list[Row], study: Study, resolver, *, default_kind: str, defaul
 
 
 @transaction.atomic
-def codes_import(*, study: Study, rows: list[Row], instrument: str | None = None, rater_kind: str = "human",
+def codes_import(*, study: Study, rows: Iterable[Row], instrument: str | None = None, rater_kind: str = "human",
                  model: str = "", source: ImportSource = ImportSource(),
                  actor: Actor | None = None) -> CodesImportResult:
     """Import every row as one transaction, or raise ``ImportRejected`` naming each bad row (unknown
@@ -171,10 +168,10 @@ def codes_import(*, study: Study, rows: list[Row], instrument: str | None = None
     form or by Anchor's LLM are never overwritten."""
     if rater_kind not in RATER_KINDS:
         raise ImportRejected([RowError(0, f"rater kind {rater_kind!r} must be human or llm")])
-    reject_nul(rows)
+    rows = nul_rejected(rows)  # checked as they are read: the rows may be a stream, read once
     parsed = _parse(rows, study, _CodingResolver(study, instrument), default_kind=rater_kind,
                     default_model=model.strip())
-    raters, rater_errors = _existing_raters(study, parsed)
+    raters, rater_errors = raters_existing(study, parsed.raters)
     existing = {(r.rater.name, r.target.external_id, r.instrument_version_id): r
                 for r in Rating.objects.select_related("rater", "target")
                 .prefetch_related("segment_codes__segment")
@@ -185,7 +182,7 @@ def codes_import(*, study: Study, rows: list[Row], instrument: str | None = None
         for k, line in parsed.first_line.items() if k in existing and existing[k].source != Rating.Source.IMPORT]
     if errors:
         raise ImportRejected(sorted(errors, key=lambda e: e.line))
-    raters_created = _raters_create(study, parsed, raters)
+    raters_created = raters_create(study, parsed.raters, raters)
     return _write(study, parsed, raters, existing, source, raters_created=raters_created, actor=actor)
 
 
@@ -208,13 +205,13 @@ def _write(study: Study, parsed: _Parsed, raters: dict[str, Rater], existing: di
         if rating is None:
             rating = Rating(rater=raters[key[0]], target=targets[key[1]], instrument_version=parsed.versions[key[2]],
                             source=Rating.Source.IMPORT, status=Rating.Status.SUBMITTED, submitted_at=now,
-                            provenance=_provenance(seen, source))
+                            provenance=import_provenance(seen, source))
             new.append(rating)
         elif _stored(rating) == cells and (seen.kind != "llm" or rating.provenance.get("model", "") == seen.model):
             unchanged += 1
             continue
         else:
-            rating.provenance, rating.updated_at = _provenance(seen, source), now
+            rating.provenance, rating.updated_at = import_provenance(seen, source), now
             updated.append(rating)
         to_code.append((rating, key))
     SegmentCode.objects.filter(rating__in=updated).delete()

@@ -69,18 +69,26 @@ def coding_rating_save(*, rater: Rater, target: Target, instrument_version: Inst
                        scoring_job: ScoringJob | None = None, provenance: dict | None = None,
                        seconds_spent: float | None = None) -> Rating:
     """Create or replace ``rater``'s codes of ``target`` (a draft, or submitted with ``submit``).
-    Idempotent: a submitted rating is never changed and is returned as it is, so a redelivered
-    LLM task or a double-clicked submit stores nothing twice. ``CodingError`` names a bad code."""
+    ``CodingError`` names a bad code. Idempotent, and all or nothing (one transaction):
+
+    - a form's (no ``scoring_job``) submitted rating is never changed and is returned as it is,
+      so a double-clicked submit stores nothing twice;
+    - an LLM job's codes replace the rater's earlier codes of the target unless that job stored
+      them: a rerun by a later job replaces, as a scale job's rating does
+      (``scoring._store``), and a redelivered task of the same job finds its rating and returns.
+    """
     if instrument_version.kind != InstrumentVersion.Kind.CODING:
         raise CodingError(f"{instrument_version} is not a coding instrument")
     rating = (Rating.objects.select_for_update()
               .filter(rater=rater, target=target, instrument_version=instrument_version).first())
-    if rating is not None and rating.status == Rating.Status.SUBMITTED:
+    if rating is not None and rating.status == Rating.Status.SUBMITTED and (
+            scoring_job is None or rating.scoring_job_id == scoring_job.pk):
         return rating
     rows = _checked(target, instrument_version, codes)
     now = timezone.now()
     if rating is None:
-        rating = Rating(rater=rater, target=target, instrument_version=instrument_version, source=source)
+        rating = Rating(rater=rater, target=target, instrument_version=instrument_version)
+    rating.source = source
     rating.status = Rating.Status.SUBMITTED if submit else Rating.Status.DRAFT
     rating.submitted_at = now if submit else None
     rating.scoring_job = scoring_job

@@ -6,7 +6,7 @@ result into the codes and the provenance a rating stores.
 """
 
 from instruments.models import InstrumentVersion
-from ratings.llm import CodingRequest, CodingResult, LlmBackend
+from ratings.llm import CodingRequest, CodingResult, ItemProgress, LlmBackend
 from ratings.llm.coding import Segment, coding_request_from_spec
 from ratings.llm.segment_coder import SegmentCoder
 from ratings.models import ScoringJob, Target
@@ -20,9 +20,11 @@ def coding_request_for(*, target: Target, version: InstrumentVersion) -> CodingR
     return coding_request_from_spec(version.spec, segments)
 
 
-def code_target(*, target: Target, version: InstrumentVersion, backend: LlmBackend) -> CodingResult:
-    """Every applicable (segment, code set) of the target, the transcript read once."""
-    return SegmentCoder(backend).code(coding_request_for(target=target, version=version))
+def code_target(*, target: Target, version: InstrumentVersion, backend: LlmBackend,
+                progress: ItemProgress | None = None) -> CodingResult:
+    """Every applicable (segment, code set) of the target, the transcript read once;
+    ``progress`` is told the segments coded (``SegmentCoder.code``)."""
+    return SegmentCoder(backend).code(coding_request_for(target=target, version=version), progress=progress)
 
 
 def segment_code_inputs(result: CodingResult) -> list[SegmentCodeInput]:

@@ -9,32 +9,31 @@ studies is two raters. With ``rater_ids="per-target"`` the ids are labels per ta
 paper's ``AnonReviewer1``): every (target, label) is its own rater, which makes the design
 one-way. A rater is human unless the row's ``rater_kind`` column or the ``rater_kind``
 argument says ``llm``: an outside judge, whose score may be any number in the scale's range,
-with an optional ``model`` and ``distribution`` (see `judge_scores`).
+with an optional ``model`` and ``distribution`` (see `judge_scores`; the raters, as for the
+codes import, in `import_raters`).
 """
 
 import hashlib
-import json
-import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from audit.actor import Actor
 from audit.services import audit_record
 from instruments.models import InstrumentVersion
-from instruments.selectors import instrument_version_get
 from ratings.models import ItemScore, Rater, Rating, Study
 from ratings.tabular import ImportRejected, Row, RowError
 
+from .import_instruments import InstrumentResolver
+from .import_raters import (ImportSource, RaterSeen, cell_text, import_provenance, rater_note, rater_of,
+                            raters_create, raters_existing)
 from .judge_scores import RATER_KINDS, CellScore, human_score, llm_score
 from .studies import study_set_rating_design, study_use_instrument
 
-RATER_NAME = re.compile(r"^[-a-zA-Z0-9_]{1,100}$")
-MAX_MODEL_LENGTH = 300
 RatingKey = tuple[str, str, int]  # rater name in the study, target id, instrument version pk
 RaterIds = Literal["study", "per-target"]
 
@@ -49,95 +48,21 @@ class RatingsImportResult:
     rating_design: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class ImportSource:
-    """Where the rows came from, recorded in every imported rating's provenance."""
-
-    file_name: str = ""
-    file_sha256: str = ""
-
-
-class _VersionResolver:
-    """Which instrument version a row's scores belong to, looked up once per reference."""
-
-    def __init__(self, study: Study, default: str | None):
-        self.study, self.default, self.cache = study, default, {}
-
-    def resolve(self, reference: str | None) -> InstrumentVersion:
-        reference = (reference or "").strip() or self.default
-        if reference not in self.cache:
-            self.cache[reference] = self._lookup(reference)
-        return self.cache[reference]
-
-    def _lookup(self, reference: str | None) -> InstrumentVersion:
-        if reference:
-            try:
-                return instrument_version_get(reference=reference)
-            except InstrumentVersion.DoesNotExist:
-                raise ValueError(f"no published instrument {reference!r}") from None
-        used = list(self.study.instrument_versions.all()[:2])
-        if len(used) == 1:
-            return used[0]
-        if not used:
-            raise ValueError("the study uses no instrument yet: add an `instrument` column or option")
-        raise ValueError("the study uses several instruments: add an `instrument` column or option")
-
-
-@dataclass(slots=True)
-class _RaterSeen:
-    kind: str
-    model: str
-    line: int
-    target_id: str | None  # per-target ids: the target this rater rated
-
-
 @dataclass(slots=True)
 class _Parsed:
     groups: dict[RatingKey, dict[str, CellScore]] = field(default_factory=lambda: defaultdict(dict))
     first_line: dict[RatingKey, int] = field(default_factory=dict)
-    raters: dict[str, _RaterSeen] = field(default_factory=dict)
+    raters: dict[str, RaterSeen] = field(default_factory=dict)
     versions: dict[int, InstrumentVersion] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
-
-
-def _text(values: dict, key: str) -> str:
-    value = values.get(key)
-    return "" if value is None else str(value).strip()
-
-
-def _rater_of(v: dict, *, default_kind: str, default_model: str, per_target: bool) -> tuple[str, str, str]:
-    """(name in the study, kind, model) of a row's rater."""
-    target_id, label = _text(v, "target_id"), _text(v, "rater_id")
-    if not RATER_NAME.match(label):
-        raise ValueError(f"rater_id {label!r} must be 1-100 letters, digits, '-' or '_'")
-    kind = _text(v, "rater_kind") or default_kind
-    if kind not in RATER_KINDS:
-        raise ValueError(f"rater_kind {kind!r} must be human or llm")
-    model = _text(v, "model")
-    if model and kind != "llm":
-        raise ValueError(f"model {model!r} is given for a human rater; set rater_kind llm for an outside judge")
-    if len(model) > MAX_MODEL_LENGTH:
-        raise ValueError(f"model is longer than {MAX_MODEL_LENGTH} characters")
-    return (f"{target_id}/{label}" if per_target else label), kind, (model or default_model if kind == "llm" else "")
 
 
 def _cell(v: dict, kind: str, item) -> CellScore | None:
     if kind == "llm":
         return llm_score(v.get("score"), v.get("distribution"), item_code=item.code, scale=item.scale)
-    if _text(v, "distribution"):
+    if cell_text(v, "distribution"):
         raise ValueError("distribution is given for a human rater; set rater_kind llm for an outside judge")
     return human_score(v.get("score"), item_code=item.code, scale=item.scale)
-
-
-def _note_rater(parsed: _Parsed, name: str, kind: str, model: str, line: int, target_id: str | None) -> None:
-    first = parsed.raters.get(name)
-    if first is None:
-        parsed.raters[name] = _RaterSeen(kind, model, line, target_id)
-        return
-    if first.kind != kind:
-        raise ValueError(f"rater {name!r} is {first.kind} on line {first.line}; one rater is one kind")
-    if first.model != model:
-        raise ValueError(f"rater {name!r} has model {first.model!r} on line {first.line}; one rater is one model")
 
 
 def _item_of(cache: dict, version: InstrumentVersion, code: str):
@@ -163,14 +88,14 @@ class _Memo:
         key = (*(_plain(v.get(k)) for k in ("rater_id", "rater_kind", "model")),
                _plain(v.get("target_id")) if self.options["per_target"] else None)
         if _NO_MEMO in key:
-            return _rater_of(v, **self.options)
+            return rater_of(v, **self.options)
         if key not in self.raters:
-            self.raters[key] = _rater_of(v, **self.options)
+            self.raters[key] = rater_of(v, **self.options)
         return self.raters[key]
 
     def cell(self, v: dict, kind: str, version: InstrumentVersion, item) -> CellScore | None:
         score = v.get("score")
-        if kind != "human" or _text(v, "distribution") or type(score) not in (str, int, float):
+        if kind != "human" or cell_text(v, "distribution") or type(score) not in (str, int, float):
             return _cell(v, kind, item)
         key = (version.pk, item.code, type(score), score)
         if key not in self.cells:
@@ -186,7 +111,7 @@ def _plain(value):
     return value if value is None or type(value) is str else _NO_MEMO
 
 
-def _parse(rows: list[Row], study: Study, resolver: _VersionResolver, *, default_kind: str, default_model: str,
+def _parse(rows: Iterable[Row], study: Study, resolver: InstrumentResolver, *, default_kind: str, default_model: str,
            per_target: bool) -> _Parsed:
     """Group valid rows by rating; collect every bad row."""
     known_targets = set(study.targets.values_list("external_id", flat=True))
@@ -195,11 +120,11 @@ def _parse(rows: list[Row], study: Study, resolver: _VersionResolver, *, default
     for row in rows:
         v = row.values
         try:
-            target_id, item_code = _text(v, "target_id"), _text(v, "item")
+            target_id, item_code = cell_text(v, "target_id"), cell_text(v, "item")
             if target_id not in known_targets:
                 raise ValueError(f"target {target_id!r} is not in study {study.slug}")
             name, kind, model = memo.rater(v)
-            _note_rater(parsed, name, kind, model, row.line, target_id if per_target else None)
+            rater_note(parsed.raters, name, kind, model, row.line, target_id if per_target else None)
             version = resolver.resolve(v.get("instrument"))
             cell = memo.cell(v, kind, version, _item_of(items, version, item_code))
         except ValueError as exc:
@@ -219,31 +144,6 @@ def _parse(rows: list[Row], study: Study, resolver: _VersionResolver, *, default
     return parsed
 
 
-def _existing_raters(study: Study, parsed: _Parsed) -> tuple[dict[str, Rater], list[RowError]]:
-    """The raters the file's names already stand for in this study, and the names it may not use.
-
-    A name is the study's imported rater of that name; else an installation-wide human (an
-    account holder) who already rated or was assigned targets of this study; else new. The
-    names of Anchor's own LLM raters are never taken by a file."""
-    names = set(parsed.raters)
-    found = {r.name: r for r in Rater.objects.filter(study=study, name__in=names)}
-    active_here = Q(ratings__target__study=study) | Q(assignments__target__study=study)
-    errors = []
-    for rater in Rater.objects.filter(study__isnull=True, name__in=names - set(found)).distinct():
-        line = parsed.raters[rater.name].line
-        if rater.kind == Rater.Kind.LLM:
-            errors.append(RowError(line, f"rater {rater.name!r} is an LLM rater run by Anchor; name an "
-                                         "imported rater differently"))
-        elif Rater.objects.filter(active_here, pk=rater.pk).exists():
-            found[rater.name] = rater
-    for name, rater in found.items():
-        seen = parsed.raters[name]
-        if rater.kind != seen.kind:
-            errors.append(RowError(seen.line, f"rater {name!r} is a {rater.kind} rater in study {study.slug}; "
-                                              f"this file says {seen.kind}"))
-    return found, errors
-
-
 def _declare_one_way(study: Study) -> None:
     if study.rating_design == Study.RatingDesign.CROSSED:
         raise ImportRejected([RowError(0, f"study {study.slug} is declared crossed (the same raters rate the "
@@ -254,7 +154,7 @@ def _declare_one_way(study: Study) -> None:
 
 
 @transaction.atomic
-def ratings_import(*, study: Study, rows: list[Row], instrument: str | None = None,
+def ratings_import(*, study: Study, rows: Iterable[Row], instrument: str | None = None,
                    rater_kind: str = "human", model: str = "", rater_ids: RaterIds = "study",
                    source: ImportSource = ImportSource(), actor: Actor | None = None) -> RatingsImportResult:
     """Import every row as one transaction, or raise ``ImportRejected`` naming each bad row.
@@ -270,11 +170,11 @@ def ratings_import(*, study: Study, rows: list[Row], instrument: str | None = No
         raise ImportRejected([RowError(0, f"rater ids {rater_ids!r} must be study or per-target")])
     if rater_ids == "per-target":
         _declare_one_way(study)
-    parsed = _parse(rows, study, _VersionResolver(study, instrument), default_kind=rater_kind,
+    parsed = _parse(rows, study, InstrumentResolver(study, instrument), default_kind=rater_kind,
                     default_model=model.strip(), per_target=rater_ids == "per-target")
     if model.strip() and not any(seen.kind == "llm" for seen in parsed.raters.values()):
         parsed.errors.append(RowError(0, "a model is named, but no row is an LLM rater (rater kind llm)"))
-    raters, rater_errors = _existing_raters(study, parsed)
+    raters, rater_errors = raters_existing(study, parsed.raters)
     errors = parsed.errors + rater_errors
     targets = _target_pks(study, parsed)
     existing = _existing_ratings(raters, targets)
@@ -283,24 +183,9 @@ def ratings_import(*, study: Study, rows: list[Row], instrument: str | None = No
                if k in existing and existing[k].source != Rating.Source.IMPORT]
     if errors:
         raise ImportRejected(sorted(errors, key=lambda e: e.line))
-    new_raters = _raters_create(study, parsed, raters)
+    new_raters = raters_create(study, parsed.raters, raters)
     return _write(study, parsed, raters, targets, existing, source, raters_created=new_raters, actor=actor,
                   audit_detail={"rater_kind": rater_kind, "rater_ids": rater_ids})
-
-
-def _raters_create(study: Study, parsed: _Parsed, raters: dict[str, Rater]) -> int:
-    targets = dict(study.targets.values_list("external_id", "pk"))
-    new = [Rater(name=name, kind=seen.kind, study=study,
-                 target_id=targets[seen.target_id] if seen.target_id else None)
-           for name, seen in parsed.raters.items() if name not in raters]
-    Rater.objects.bulk_create(new, batch_size=2000)
-    raters.update({r.name: r for r in Rater.objects.filter(study=study, name__in=[r.name for r in new])})
-    return len(new)
-
-
-def _provenance(seen: _RaterSeen, source: ImportSource) -> dict:
-    provenance = {"imported": True, "file_name": source.file_name, "file_sha256": source.file_sha256}
-    return {**provenance, "model": seen.model} if seen.kind == "llm" else provenance
 
 
 def _write(study, parsed: _Parsed, raters, targets: dict[str, int], existing: "dict[RatingKey, _Stored]",
@@ -321,7 +206,7 @@ def _write(study, parsed: _Parsed, raters, targets: dict[str, int], existing: "d
         elif stored.scores_hash == hashes[key]:
             unchanged += 1
         else:
-            updated.append(Rating(pk=stored.pk, provenance=_provenance(parsed.raters[key[0]], source),
+            updated.append(Rating(pk=stored.pk, provenance=import_provenance(parsed.raters[key[0]], source),
                                   scores_hash=hashes[key], updated_at=now))
     for chunk in _chunks([r.pk for r in updated]):
         ItemScore.objects.filter(rating_id__in=chunk).delete()
@@ -362,7 +247,7 @@ def _chunks(values: list, size: int = _IN_CHUNK):
         yield values[start:start + size]
 
 
-def _content_sha256(seen: _RaterSeen, cells: dict[str, CellScore]) -> str:
+def _content_sha256(seen: RaterSeen, cells: dict[str, CellScore]) -> str:
     """SHA-256 of a rating's numbers (and an outside judge's model): equal exactly when a
     re-import would store the same item scores (floats by ``repr``, which round-trips)."""
     parts = [seen.model if seen.kind == "llm" else ""]
@@ -409,7 +294,7 @@ def _fill_missing_hashes(existing: dict[RatingKey, _Stored], parsed: _Parsed) ->
             cells[rating][code] = CellScore(score, expected, distribution)
     for pk, (key, stored) in missing.items():
         seen = parsed.raters[key[0]]
-        stored.scores_hash = _content_sha256(_RaterSeen(seen.kind, stored.model, 0, None), cells[pk])
+        stored.scores_hash = _content_sha256(RaterSeen(seen.kind, stored.model, 0, None), cells[pk])
 
 
 def _rows_insert(model, names: tuple[str, ...], rows) -> int:
@@ -437,7 +322,7 @@ def _rows_insert(model, names: tuple[str, ...], rows) -> int:
 def _ratings_insert(keys: list[RatingKey], parsed: _Parsed, raters, targets, hashes, source: ImportSource, now):
     at = Rating._meta.get_field("created_at").get_db_prep_save(now, connection)
     provenance = Rating._meta.get_field("provenance")
-    by_rater = {name: provenance.get_db_prep_save(_provenance(seen, source), connection)
+    by_rater = {name: provenance.get_db_prep_save(import_provenance(seen, source), connection)
                 for name, seen in parsed.raters.items()}
     _rows_insert(Rating, ("rater", "target", "instrument_version", "source", "status", "provenance", "scores_hash",
                           "created_at", "updated_at", "submitted_at"),

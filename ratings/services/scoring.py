@@ -118,10 +118,13 @@ def score_target(*, job_id: int, target_id: int, backend: LlmBackend | None = No
 
         backend = backend_for_rater(job.rater)
     version = job.instrument_version
+    # The worker's task row says which item (segment) it is on (the job page's "item 4 of 10").
+    progress = scoring_task_progress_recorder(job_id=job_id, target_id=target_id)
     if version.kind == InstrumentVersion.Kind.CODING:
         if not target.segments.exists():
             raise ScoringError(f"target {target.external_id} has no segments to code")
-        _store_codes(job_id=job_id, target=target, result=code_target(target=target, version=version, backend=backend))
+        result = code_target(target=target, version=version, backend=backend, progress=progress)
+        _store_codes(job_id=job_id, target=target, result=result)
         return
     if version.kind == InstrumentVersion.Kind.PIPELINE:
         runner = pipeline_runner_for(version.spec)
@@ -134,8 +137,6 @@ def score_target(*, job_id: int, target_id: int, backend: LlmBackend | None = No
         if job.rater.perturbation:  # a robustness run: rate the perturbed request
             request = apply_perturbation(request, perturbation_decrypted(job.rater.perturbation),
                                          target=target.external_id)
-        # The worker's task row says which item it is on (the job page's "item 4 of 10").
-        progress = scoring_task_progress_recorder(job_id=job_id, target_id=target_id)
         outcome = PipelineOutcome(backend.rate(request, progress=progress))
     _store(job_id=job_id, target=target, result=outcome.rating, outcome=outcome)
 

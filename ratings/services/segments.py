@@ -7,6 +7,7 @@ nothing, and different segments for a target that has some are refused, because 
 them (give changed material a new target id).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -15,7 +16,7 @@ from audit.actor import Actor
 from audit.services import audit_record
 from ratings.fields import content_sha256
 from ratings.models import Segment, Study, Target
-from ratings.tabular import ImportRejected, Row, RowError, reject_nul
+from ratings.tabular import ImportRejected, Row, RowError, nul_rejected
 
 MAX_ID_LENGTH = 200
 MAX_SPEAKER_LENGTH = 100
@@ -102,7 +103,7 @@ def segments_store(targets: dict[str, Target], segments: dict[str, list[SegmentD
     return n_targets, len(new), unchanged
 
 
-def _group_rows(study: Study, rows: list[Row]) -> dict[str, list[SegmentData]]:
+def _group_rows(study: Study, rows: Iterable[Row]) -> dict[str, list[SegmentData]]:
     known = set(study.targets.values_list("external_id", flat=True))
     grouped: dict[str, list[SegmentData]] = {}
     first_line: dict[tuple[str, str], int] = {}
@@ -129,7 +130,7 @@ def _group_rows(study: Study, rows: list[Row]) -> dict[str, list[SegmentData]]:
 
 
 @transaction.atomic
-def segments_import(*, study: Study, rows: list[Row], actor: Actor | None = None,
+def segments_import(*, study: Study, rows: Iterable[Row], actor: Actor | None = None,
                     file_name: str = "") -> SegmentsImportResult:
     """Store the segments of the study's targets from long rows (``target_id, segment_id, speaker,
     text``; a target's rows in order), in one transaction; ``ImportRejected`` names every bad row.
@@ -137,7 +138,7 @@ def segments_import(*, study: Study, rows: list[Row], actor: Actor | None = None
     if study.material_deleted_at is not None:
         raise ImportRejected([RowError(0, f"the material of study {study.slug} was deleted on request; "
                                           "it takes no new material")])
-    reject_nul(rows)
+    rows = nul_rejected(rows)  # checked as they are read: the rows may be a stream, read once
     grouped = _group_rows(study, rows)
     targets = {t.external_id: t for t in study.targets.filter(external_id__in=list(grouped)).defer("text")}
     n_targets, n_segments, unchanged = segments_store(targets, grouped)

@@ -29,7 +29,7 @@ def test_import_long_format_csv_then_again_changes_nothing(api, study):
 def test_a_ratings_body_may_carry_more_rows_than_other_tables(api, study, monkeypatch):
     """Ratings CSV bodies take up to MAX_RATING_ROWS (500,000; here 4) rows, past MAX_ROWS (here 2)."""
     monkeypatch.setattr("ratings.api.common.MAX_ROWS", 2)
-    monkeypatch.setattr("ratings.api.ratings_io.MAX_RATING_ROWS", 4)
+    monkeypatch.setattr("ratings.api.ratings_io.RatingsApi.max_rows", 4)  # MAX_RATING_ROWS
     response = _import(api, LONG_CSV, query="?instrument=therapy-engagement")
     assert response.status_code == 201 and response.json()["item_scores"] == 3, response.content
     refused = _import(api, LONG_CSV + "T2,ben,participation,3\n", query="?instrument=therapy-engagement")

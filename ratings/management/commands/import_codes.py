@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from audit.actor import Actor
 from ratings.models import Study
 from ratings.services.codes_import import REQUIRED_COLUMNS, codes_import
-from ratings.services.ratings_import import ImportSource
+from ratings.services.import_raters import ImportSource
 from ratings.tabular import ImportRejected, read_file
 
 from .import_ratings import file_sha256

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from audit.actor import Actor
 from ratings.models import Study
 from ratings.services import ratings_import
-from ratings.services.ratings_import import ImportSource
+from ratings.services.import_raters import ImportSource
 from ratings.tabular import ImportRejected, read_file
 
 
