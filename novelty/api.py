@@ -8,7 +8,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ratings.api.common import TABLE_PARSERS, ErrorListOutput, ErrorOutput, rejected_response, table_rows
+from ratings.api.common import TABLE_PARSERS, ErrorListOutput, ErrorOutput, rejected_response, table_row_stream
 from audit.actor import Actor
 from ratings.api.studies import study_for
 from ratings.selectors import scoring_jobs_for_user
@@ -56,7 +56,7 @@ class LiteratureListUploadApi(ListAPIView):
     def post(self, request: Request, slug: str) -> Response:
         study = study_for(request, slug)
         try:
-            rows, _ = table_rows(request.data, required=("id", "title", "abstract"))
+            rows, _ = table_row_stream(request.data, required=("id", "title", "abstract"))
             result = literature_import(study=study, rows=rows)
         except ImportRejected as exc:
             return rejected_response(exc)

@@ -1,6 +1,7 @@
 """Writes of the novelty app: importing a study's literature corpus; deleting the pipeline's
 artefacts with a study's material."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def _parse(row: Row) -> dict:
     return data
 
 
-def _validate(rows: list[Row]) -> list[dict]:
+def _validate(rows: Iterable[Row]) -> list[dict]:
     parsed, errors, first_line = [], [], {}
     for row in rows:
         try:
@@ -97,7 +98,7 @@ def _validate(rows: list[Row]) -> list[dict]:
 
 
 @transaction.atomic
-def literature_import(*, study: Study, rows: list[Row]) -> LiteratureImportResult:
+def literature_import(*, study: Study, rows: Iterable[Row]) -> LiteratureImportResult:
     """Add papers (``id, title, abstract, date, venue``; ``year`` instead of ``date`` is accepted)
     to ``study``'s corpus in one transaction; ``ImportRejected`` names every bad row and nothing
     is written. The study's retrieval index is rebuilt on its next use (its key, the corpus

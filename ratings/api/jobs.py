@@ -36,6 +36,8 @@ class ScoringJobOutput(serializers.Serializer):
     id = serializers.IntegerField()
     url = serializers.CharField()
     results_url = serializers.CharField()
+    artefacts_url = serializers.CharField(help_text="what each stage of a pipeline instrument produced, per rating "
+                                                    "(an empty list for a scale instrument's job)")
     study = serializers.CharField()
     instrument = serializers.CharField()
     rater = serializers.CharField()
@@ -85,6 +87,7 @@ def job_output(job) -> dict:
         "subset": job.subset,
         "url": reverse("ratings-api:api-scoring-job", args=[job.pk]),
         "results_url": reverse("ratings-api:api-scoring-job-results", args=[job.pk]),
+        "artefacts_url": reverse("api-scoring-job-artefacts", args=[job.pk]),
     }).data
 
 

@@ -115,7 +115,8 @@ def test_the_api_scores_a_subset_and_a_paper_the_gate_empties_fails_with_the_rea
     job = ScoringJob.objects.get(pk=body["id"])
     assert _rated(job) == ["P1"]  # P2 has no rating: a missing value, never a default score
 
-    artefacts = api.get(f"/api/v1/jobs/{job.pk}/artefacts/").json()
+    assert body["artefacts_url"] == f"/api/v1/jobs/{job.pk}/artefacts/"  # the job links its stage outputs
+    artefacts = api.get(body["artefacts_url"]).json()
     assert [r["target"] for r in artefacts["results"]] == ["P1"]
     stages = {s["stage"]: s for s in artefacts["results"][0]["stages"]}
     [comparison] = stages["comparison"]["data"]["comparisons"]
