@@ -13,37 +13,10 @@ import pandas as pd
 from scipy import special
 
 from ._base import check_conf, check_level
-from .kappa import WEIGHTS, Weights, _categories, agreement_weights
-from .multirater import AgreementResult
+from .kappa import WEIGHTS, Weights, agreement_weights
+from .multirater import AgreementResult, _counts, _rating_codes
 
 KrippLevel = Literal["nominal", "ordinal", "interval", "ratio"]
-
-
-def _codes(data, target, rater, score, categories):
-    """Target, rater and category codes of the rated rows, and the categories."""
-    if not isinstance(data, pd.DataFrame):
-        raise ValueError("Long-format input must be a pandas DataFrame.")
-    for col in (target, rater, score):
-        if col not in data.columns:
-            raise ValueError(f"Column {col!r} is not in the data (columns: {list(data.columns)}).")
-    values = data[score].to_numpy()
-    rated = ~pd.isna(values)
-    values = values[rated]
-    targets = data[target].to_numpy()[rated]
-    raters = data[rater].to_numpy()[rated]
-    if pd.isna(targets).any() or pd.isna(raters).any():
-        raise ValueError("Target and rater identifiers must not be missing.")
-    t_codes, _ = pd.factorize(targets)
-    r_codes, r_labels = pd.factorize(raters)
-    if len(r_labels) < 2:
-        raise ValueError(f"Agreement needs at least two raters, got {len(r_labels)}.")
-    pair = t_codes.astype(np.int64) * len(r_labels) + r_codes
-    if len(pair) and np.bincount(pair).max() > 1:
-        raise ValueError("Some rater rated the same target more than once; "
-                         "aggregate duplicates before computing agreement.")
-    cats = _categories([values], categories)
-    codes = pd.Categorical(values, categories=cats).codes.astype(np.int64)
-    return t_codes.astype(np.int64), r_codes.astype(np.int64), codes, cats, len(r_labels)
 
 
 def _t_result(est, se, n, df_n, pa, pe, weights, confidence, method) -> AgreementResult:
@@ -121,12 +94,12 @@ def conger_kappa(data: pd.DataFrame, *, target: str = "target", rater: str = "ra
     """
     check_level(weights, WEIGHTS, "weights")
     check_conf(confidence)
-    t_codes, r_codes, codes, cats, r = _codes(data, target, rater, score, categories)
+    t_codes, r_codes, codes, cats, r = _rating_codes(data, target, rater, score, categories)
     q = len(cats)
     w = agreement_weights(q, weights)
-    n = int(t_codes.max()) + 1
-    counts = np.bincount(t_codes * q + codes, minlength=n * q).reshape(n, q).astype(float)
-    classif = np.bincount(r_codes * q + codes, minlength=r * q).reshape(r, q).astype(float)
+    counts = _counts(t_codes, codes, q)
+    n = counts.shape[0]
+    classif = _counts(r_codes, codes, q)
     ri = counts.sum(axis=1)
     two = ri >= 2
     n2 = int(two.sum())
@@ -250,15 +223,14 @@ def krippendorff_alpha_gwet(data: pd.DataFrame, *, target: str = "target",
     """
     check_level(level, ("nominal", "ordinal", "interval", "ratio"), "level")
     check_conf(confidence)
-    t_codes, _, codes, cats, _ = _codes(data, target, rater, score, categories)
+    t_codes, _, codes, cats, _ = _rating_codes(data, target, rater, score, categories)
     if level != "nominal":
         try:
             np.asarray(cats, dtype=float)
         except (TypeError, ValueError):
             raise ValueError(f"The {level} level needs numeric categories.") from None
     q = len(cats)
-    n0 = int(t_codes.max()) + 1
-    counts = np.bincount(t_codes * q + codes, minlength=n0 * q).reshape(n0, q).astype(float)
+    counts = _counts(t_codes, codes, q)
     counts = counts[counts.sum(axis=1) >= 2]
     n = counts.shape[0]
     if n < 2:

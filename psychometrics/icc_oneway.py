@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._base import ResultMixin, check_conf
+from ._base import ResultMixin, check_conf, factorize_sorted
 from .icc import ICCForm
 
 
@@ -106,7 +106,7 @@ def icc_oneway(data: pd.DataFrame, *, target: str = "target", score: str = "scor
         raise ValueError(f"Scores in column {score!r} must be numeric.")
     if rows[target].isna().any():
         raise ValueError("Target identifiers must not be missing.")
-    codes, _ = pd.factorize(rows[target])
+    codes, _ = factorize_sorted(rows[target], sort_objects=False)
     return icc_oneway_arrays(rows[score].to_numpy(dtype=float), codes, confidence=confidence)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._base import ResultMixin, check_conf, long_to_matrix
+from ._base import ResultMixin, check_conf, factorize_sorted, long_to_matrix
 from .kappa import kappa_from_table
 from .proportion import proportion_ci
 
@@ -150,7 +150,7 @@ def fleiss_kappa_test(data: pd.DataFrame, *, target: str = "target", rater: str 
     """
     x, raters, dropped = _complete(data, target, rater, score)
     ns, nr = x.shape
-    codes, cats = pd.factorize(x.ravel(), sort=True)
+    codes, cats = factorize_sorted(x.ravel())
     q = len(cats)
     codes = codes.reshape(ns, nr)
     ttab = np.zeros((ns, q))
@@ -245,7 +245,7 @@ def light_kappa(data: pd.DataFrame, *, target: str = "target", rater: str = "rat
     """
     x, raters, dropped = _complete(data, target, rater, score)
     ns, nr = x.shape
-    codes, cats = pd.factorize(x.ravel(), sort=True)
+    codes, cats = factorize_sorted(x.ravel())
     codes = codes.reshape(ns, nr)
     q = len(cats)
     per_rater = np.stack([np.bincount(codes[:, g], minlength=q) for g in range(nr)]).astype(float)
