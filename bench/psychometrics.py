@@ -207,17 +207,12 @@ def agreement_rows(rows: Rows, x: np.ndarray) -> None:
             keep = ~(np.isnan(a) | np.isnan(b))
             table = pd.crosstab(a[keep], b[keep]).to_numpy()
             return cohens_kappa(table, wt=wt) if wt else cohens_kappa(table)
-        if wt is None:
-            cmp = lambda o, p: _diff((o.estimate, p.kappa), (o.standard_error, p.std_kappa),  # noqa: E731
-                                     (o.z, p.z_value), (o.pvalue, p.pvalue_two_sided),
-                                     (o.ci_low, p.kappa_low), (o.ci_high, p.kappa_upp))
-            compared = "kappa, SE, z, p, CI"
-        else:
-            cmp = lambda o, p: abs(o.estimate - p.kappa)  # noqa: E731
-            compared = "kappa (statsmodels' weighted SE is another formula)"
+        cmp = lambda o, p: _diff((o.estimate, p.kappa), (o.standard_error, p.std_kappa),  # noqa: E731
+                                 (o.z, p.z_value), (o.pvalue, p.pvalue_two_sided),
+                                 (o.ci_low, p.kappa_low), (o.ci_high, p.kappa_upp))
         rows.add(f"cohen_kappa weights={weights}", "statsmodels crosstab + cohens_kappa",
                  lambda weights=weights: pm.cohen_kappa(a, b, weights=weights), sm_cohen, cmp,
-                 compared=compared)
+                 compared="kappa, SE, z, p, CI")
 
     # Missing ratings allowed: irrCAC's Python port (targets x raters frame, pivot timed).
     irrcac = _peer("irrCAC.raw")
@@ -240,8 +235,8 @@ def agreement_rows(rows: Rows, x: np.ndarray) -> None:
             return (cac.gwet() if method == "pa" else getattr(cac, method)())["est"]
 
         def cmp(o, p, method=method):
-            if method == "pa":
-                return abs(o.estimate - float(p["pa"]))
+            if method == "pa":  # the port's result carries p_a beside each coefficient
+                return abs(o.estimate - float(p["pa"])) if "pa" in p else float("nan")
             lo, hi = p["confidence_interval"]
             return _diff((o.estimate, float(p["coefficient_value"])),
                          (o.standard_error, float(p["se"])), (o.pvalue, float(p["p_value"])),

@@ -132,11 +132,12 @@ def long_to_matrix(data: pd.DataFrame, *, target: str, rater: str, score: str,
     column = data[score]
     values = column.to_numpy()
     rated = ~pd.isna(values)
-    targets, raters = data[target].to_numpy(), data[rater].to_numpy()
+    # Numeric ids as arrays; others stay Series so a categorical keeps its categories' order.
+    targets, raters = (data[c].to_numpy() if isinstance(data[c].dtype, np.dtype)
+                       and data[c].dtype.kind in "iufb" else data[c] for c in (target, rater))
     if not rated.all():
         values, targets, raters = values[rated], targets[rated], raters[rated]
-    if (targets.dtype.kind not in "iub" and pd.isna(targets).any()) or \
-            (raters.dtype.kind not in "iub" and pd.isna(raters).any()):
+    if pd.isna(targets).any() or pd.isna(raters).any():
         raise ValueError("Target and rater identifiers must not be missing.")
     if numeric and not pd.api.types.is_numeric_dtype(column):
         raise ValueError(f"Scores in column {score!r} must be numeric.")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from ._base import ResultMixin, check_conf, factorize_sorted
 from .icc import ICCForm
@@ -144,11 +144,11 @@ def icc_oneway_arrays(values: np.ndarray, groups: np.ndarray, *,
     df1, df2 = a - 1, big_n - a
     f = msb / msw
     q = 1 - (1 - confidence) / 2
-    f_low = f / stats.f.ppf(q, df1, df2)
-    f_high = f * stats.f.ppf(q, df2, df1)
+    f_low = f / special.fdtri(df1, df2, q)
+    f_high = f * special.fdtri(df2, df1, q)
     icc1 = (msb - msw) / (msb + (n0 - 1) * msw)
     low, high = (f_low - 1) / (f_low + n0 - 1), (f_high - 1) / (f_high + n0 - 1)
-    p = float(stats.f.sf(f, df1, df2))
+    p = float(special.fdtrc(df1, df2, f))
 
     def step_up(r: float) -> float:
         return k_h * r / (1 + (k_h - 1) * r)
