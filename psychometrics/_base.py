@@ -5,6 +5,7 @@ Every result is a frozen dataclass with ``estimate``, ``ci_low``, ``ci_high``, `
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from typing import Any
@@ -68,6 +69,52 @@ def as_float_matrix(data: Any, *, what: str = "data") -> tuple[np.ndarray, list[
     return x, names
 
 
+_BLAS_CONTROLLER = None
+
+
+def one_blas_thread():
+    """A context in which BLAS runs on one thread (``threadpoolctl``, installed with
+    scikit-learn; without it, no change). The products here are tall and thin (100,000 x 10
+    items): one thread computes them in milliseconds, and OpenBLAS's threads add start-up
+    and, on a busy machine, spin waiting for a core (10x the wall time measured on a loaded
+    2-core machine). The controller is built once: building it costs milliseconds."""
+    global _BLAS_CONTROLLER
+    if _BLAS_CONTROLLER is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+            return contextlib.nullcontext()
+        _BLAS_CONTROLLER = ThreadpoolController()
+    return _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
+
+
+def factorize_sorted(values, *, sort_objects: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes 0..m-1 (int64) and the distinct values, sorted: ``pd.factorize(values,
+    sort=True)`` without its hash table for numbers. A bincount maps integers of a small range
+    and a sort any other number: at 500,000 ratings the hash table was most of a pivot's cost.
+    Other values go to pandas (unsorted when ``sort_objects`` is False)."""
+    v = values.to_numpy() if isinstance(values, (pd.Series, pd.Index)) else values
+    if isinstance(v, np.ndarray) and v.dtype.kind in "iu" and v.size:
+        lo, hi = int(v.min()), int(v.max())
+        if hi - lo <= 4 * v.size + 1024:
+            shifted = (v - lo).astype(np.intp, copy=False)
+            present = np.bincount(shifted, minlength=hi - lo + 1) > 0
+            rank = np.cumsum(present, dtype=np.int64) - 1
+            return rank[shifted], (np.nonzero(present)[0] + lo).astype(v.dtype)
+    if isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.size:
+        # Scores are mostly whole numbers stored as floats: the integer path, when exact.
+        with np.errstate(invalid="ignore"):
+            whole = v.astype(np.int64)
+        if (whole == v).all():
+            codes, uniq = factorize_sorted(whole)
+            return codes, uniq.astype(v.dtype)
+    if isinstance(v, np.ndarray) and v.dtype.kind in "iufb":
+        uniq, codes = np.unique(v, return_inverse=True)
+        return codes.ravel().astype(np.int64, copy=False), uniq
+    codes, uniq = pd.factorize(values, sort=sort_objects)
+    return codes.astype(np.int64, copy=False), np.asarray(uniq)
+
+
 def long_to_matrix(data: pd.DataFrame, *, target: str, rater: str, score: str,
                    numeric: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pivot a long (target, rater, score) frame to a targets x raters array (NaN = missing).
@@ -80,24 +127,36 @@ def long_to_matrix(data: pd.DataFrame, *, target: str, rater: str, score: str,
     for col in (target, rater, score):
         if col not in data.columns:
             raise ValueError(f"Column {col!r} is not in the data (columns: {list(data.columns)}).")
-    df = data[[target, rater, score]].dropna(subset=[score])
-    if df[[target, rater]].isna().any().any():
+    # Column arrays, not a DataFrame selection and dropna: those copy every column and
+    # cost more than the pivot itself at 500,000 ratings.
+    column = data[score]
+    values = column.to_numpy()
+    rated = ~pd.isna(values)
+    # Numeric ids as arrays; others stay Series so a categorical keeps its categories' order.
+    targets, raters = (data[c].to_numpy() if isinstance(data[c].dtype, np.dtype)
+                       and data[c].dtype.kind in "iufb" else data[c] for c in (target, rater))
+    if not rated.all():
+        values, targets, raters = values[rated], targets[rated], raters[rated]
+    if pd.isna(targets).any() or pd.isna(raters).any():
         raise ValueError("Target and rater identifiers must not be missing.")
-    if numeric and not pd.api.types.is_numeric_dtype(df[score]):
+    if numeric and not pd.api.types.is_numeric_dtype(column):
         raise ValueError(f"Scores in column {score!r} must be numeric.")
-    t_codes, t_labels = pd.factorize(df[target], sort=True)
-    r_codes, r_labels = pd.factorize(df[rater], sort=True)
+    t_codes, t_labels = factorize_sorted(targets)
+    r_codes, r_labels = factorize_sorted(raters)
     n, k = len(t_labels), len(r_labels)
-    flat = t_codes.astype(np.int64) * max(k, 1) + r_codes
-    if len(flat) and np.bincount(flat, minlength=n * k).max() > 1:
-        raise ValueError("Some rater rated the same target more than once; "
-                         "aggregate duplicates before computing agreement.")
-    values = df[score].to_numpy(dtype=float) if numeric else df[score].to_numpy()
+    flat = t_codes * max(k, 1) + r_codes
     if numeric:
         x = np.full(n * k, np.nan)
+        x[flat] = np.asarray(values, dtype=float)
+        # Every value is a number, so a cell written twice leaves fewer filled cells.
+        duplicated = np.count_nonzero(~np.isnan(x)) < len(flat)
     else:
+        duplicated = bool(len(flat)) and np.bincount(flat, minlength=n * k).max() > 1
         x = np.full(n * k, None, dtype=object)
-    x[flat] = values
+        x[flat] = values
+    if duplicated:
+        raise ValueError("Some rater rated the same target more than once; "
+                         "aggregate duplicates before computing agreement.")
     return x.reshape(n, k), np.asarray(t_labels), np.asarray(r_labels)
 
 

@@ -12,38 +12,11 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._base import check_conf, check_level
-from .kappa import WEIGHTS, Weights, _categories, agreement_weights
-from .multirater import AgreementResult
+from ._base import check_conf, check_level, one_blas_thread
+from .kappa import WEIGHTS, Weights, agreement_weights
+from .multirater import AgreementResult, _counts, _rating_codes, _row_sums
 
 KrippLevel = Literal["nominal", "ordinal", "interval", "ratio"]
-
-
-def _codes(data, target, rater, score, categories):
-    """Target, rater and category codes of the rated rows, and the categories."""
-    if not isinstance(data, pd.DataFrame):
-        raise ValueError("Long-format input must be a pandas DataFrame.")
-    for col in (target, rater, score):
-        if col not in data.columns:
-            raise ValueError(f"Column {col!r} is not in the data (columns: {list(data.columns)}).")
-    values = data[score].to_numpy()
-    rated = ~pd.isna(values)
-    values = values[rated]
-    targets = data[target].to_numpy()[rated]
-    raters = data[rater].to_numpy()[rated]
-    if pd.isna(targets).any() or pd.isna(raters).any():
-        raise ValueError("Target and rater identifiers must not be missing.")
-    t_codes, _ = pd.factorize(targets)
-    r_codes, r_labels = pd.factorize(raters)
-    if len(r_labels) < 2:
-        raise ValueError(f"Agreement needs at least two raters, got {len(r_labels)}.")
-    pair = t_codes.astype(np.int64) * len(r_labels) + r_codes
-    if len(pair) and np.bincount(pair).max() > 1:
-        raise ValueError("Some rater rated the same target more than once; "
-                         "aggregate duplicates before computing agreement.")
-    cats = _categories([values], categories)
-    codes = pd.Categorical(values, categories=cats).codes.astype(np.int64)
-    return t_codes.astype(np.int64), r_codes.astype(np.int64), codes, cats, len(r_labels)
 
 
 def _t_result(est, se, n, df_n, pa, pe, weights, confidence, method) -> AgreementResult:
@@ -121,20 +94,28 @@ def conger_kappa(data: pd.DataFrame, *, target: str = "target", rater: str = "ra
     """
     check_level(weights, WEIGHTS, "weights")
     check_conf(confidence)
-    t_codes, r_codes, codes, cats, r = _codes(data, target, rater, score, categories)
-    q = len(cats)
-    w = agreement_weights(q, weights)
-    n = int(t_codes.max()) + 1
-    counts = np.bincount(t_codes * q + codes, minlength=n * q).reshape(n, q).astype(float)
-    classif = np.bincount(r_codes * q + codes, minlength=r * q).reshape(r, q).astype(float)
-    ri = counts.sum(axis=1)
+    t_codes, r_codes, codes, cats, r = _rating_codes(data, target, rater, score, categories)
+    with one_blas_thread():
+        kappa, se, n, pa, pe = _conger(t_codes, r_codes, codes, len(cats), r,
+                                       agreement_weights(len(cats), weights))
+    return _t_result(kappa, se, n, n, pa, pe, weights, confidence,
+                     f"Conger (1980) kappa; weights={weights}; missing ratings allowed, targets "
+                     "rated once count in the rater margins only")
+
+
+def _conger(t_codes, r_codes, codes, q, r, w):
+    """Conger's kappa, its Gwet (2014) standard error, n, p_a and p_e from rating codes."""
+    counts = _counts(t_codes, codes, q)
+    n = counts.shape[0]
+    classif = _counts(r_codes, codes, q)
+    ri = _row_sums(counts)
     two = ri >= 2
     n2 = int(two.sum())
     if n2 < 2:
         raise ValueError("Fewer than two targets were rated by two or more raters; "
                          "agreement is undefined.")
     rw = counts @ w.T
-    sum_q = (counts * (rw - 1)).sum(axis=1)
+    sum_q = np.einsum("ij,ij->i", counts, rw) - ri
     pa_i = np.where(two, sum_q / np.where(two, ri * (ri - 1), 1.0), 0.0)
     pa = pa_i[two].sum() / n2
     ng = classif.sum(axis=1)
@@ -146,25 +127,20 @@ def conger_kappa(data: pd.DataFrame, *, target: str = "target", rater: str = "ra
         raise ValueError("All ratings fall in one category; chance agreement is 1 and the "
                          "coefficient is undefined.")
     kappa = (pa - pe) / (1 - pe)
-    # Linearisation of p_e (irrCAC's lamda.ig): per target and rater, then summed over raters.
+    # Linearisation of p_e (irrCAC's lamda.ig), per target: irrCAC's sum over raters g and
+    # categories k of scale_g c_gk (a_k[i, g] - (rated[i, g] - share_g) pw[g, k]), where
+    # a_k[i, g] = w[k, rating of g on i], c_gk = r pbar_k - p_gk, scale_g share_g = 1, is one
+    # term per rating plus a constant: summed with a bincount, not a loop over categories.
     pw = pgk @ w.T                     # (r, q): sum_l w[k, l] p_gl for each rater, k
-    lam = np.zeros(n)
-    rated = np.zeros((n, r))
-    rated[t_codes, r_codes] = 1.0
-    share = ng / n
-    scale = n / ng
-    for k in range(q):
-        a_k = np.zeros((n, r))
-        a_k[t_codes, r_codes] = w[k, codes]
-        term = (a_k - (rated - share[None, :]) * pw[None, :, k]) * scale[None, :]
-        lam += (term * (r * pbar[k] - pgk[None, :, k])).sum(axis=1)
+    c = r * pbar[None, :] - pgk
+    e = (c * pw).sum(axis=1)
+    per_rating = (n / ng)[r_codes] * ((c @ w)[r_codes, codes] - e[r_codes])
+    lam = np.bincount(t_codes, weights=per_rating, minlength=n) + e.sum()
     pe_i = lam / (r * (r - 1))
     c_i = (n / n2) * (pa_i - pe * two) / (1 - pe)
     c_star = c_i - 2 * (1 - kappa) * (pe_i - pe) / (1 - pe)
     se = float(np.sqrt(((c_star - kappa) ** 2).sum() / (n * (n - 1))))
-    return _t_result(kappa, se, n, n, pa, pe, weights, confidence,
-                     f"Conger (1980) kappa; weights={weights}; missing ratings allowed, targets "
-                     "rated once count in the rater margins only")
+    return kappa, se, n, pa, pe
 
 
 def _kripp_weights(cats: list, level: str, margins: np.ndarray) -> np.ndarray:
@@ -250,25 +226,31 @@ def krippendorff_alpha_gwet(data: pd.DataFrame, *, target: str = "target",
     """
     check_level(level, ("nominal", "ordinal", "interval", "ratio"), "level")
     check_conf(confidence)
-    t_codes, _, codes, cats, _ = _codes(data, target, rater, score, categories)
+    t_codes, _, codes, cats, _ = _rating_codes(data, target, rater, score, categories)
     if level != "nominal":
         try:
             np.asarray(cats, dtype=float)
         except (TypeError, ValueError):
             raise ValueError(f"The {level} level needs numeric categories.") from None
-    q = len(cats)
-    n0 = int(t_codes.max()) + 1
-    counts = np.bincount(t_codes * q + codes, minlength=n0 * q).reshape(n0, q).astype(float)
-    counts = counts[counts.sum(axis=1) >= 2]
+    with one_blas_thread():
+        alpha, se, n, pa, pe = _kripp_gwet(_counts(t_codes, codes, len(cats)), cats, level)
+    return _t_result(alpha, se, n, n, pa, pe, level, confidence,
+                     f"Krippendorff (2011) alpha, {level} metric, in Gwet's (2014) form; "
+                     "pairable targets only (rated at least twice)")
+
+
+def _kripp_gwet(counts, cats, level):
+    """Krippendorff's alpha in Gwet's form with its standard error, n', p_a and p_e."""
+    counts = counts[_row_sums(counts) >= 2]
     n = counts.shape[0]
     if n < 2:
         raise ValueError("Fewer than two targets were rated by two or more raters; "
                          "alpha is undefined.")
     w = _kripp_weights(cats, level, counts.sum(axis=0))
-    ri = counts.sum(axis=1)
+    ri = _row_sums(counts)
     rbar = ri.mean()
     eps = 1 / ri.sum()
-    sum_q = (counts * (counts @ w.T - 1)).sum(axis=1)
+    sum_q = np.einsum("ij,ij->i", counts, counts @ w.T) - ri
     pa_prime = (sum_q / (rbar * (ri - 1))).sum() / n
     pa = (1 - eps) * pa_prime + eps
     pi = (counts / rbar).mean(axis=0)
@@ -285,6 +267,4 @@ def krippendorff_alpha_gwet(data: pd.DataFrame, *, target: str = "target",
     pe_i = (counts @ piw) / rbar - pe * (ri - rbar) / rbar
     k_star = k_i - 2 * (1 - alpha_prime) * (pe_i - pe) / (1 - pe)
     se = float(np.sqrt(((k_star - alpha_prime) ** 2).sum() / (n * (n - 1))))
-    return _t_result(alpha, se, n, n, pa, pe, level, confidence,
-                     f"Krippendorff (2011) alpha, {level} metric, in Gwet's (2014) form; "
-                     "pairable targets only (rated at least twice)")
+    return alpha, se, n, pa, pe

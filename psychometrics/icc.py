@@ -6,7 +6,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from ._base import ResultMixin, check_conf, long_to_matrix
 
@@ -193,39 +193,56 @@ def icc_matrix(x: np.ndarray, *, confidence: float = 0.95, incomplete: Incomplet
     if x.ndim != 2:
         raise ValueError("Ratings must be a two-dimensional targets x raters array.")
     observed = ~np.isnan(x)
-    x = x[observed.any(axis=1)][:, observed.any(axis=0)]
-    observed = ~np.isnan(x)
+    m, per_rater = _counts(observed)
+    if not (m.all() and per_rater.all()):
+        x = x[m > 0][:, per_rater > 0]
+        observed = ~np.isnan(x)
+        m, per_rater = _counts(observed)
     dropped, note = 0, ""
-    if incomplete == "listwise" and not observed.all():
-        full = observed.all(axis=1)
-        dropped = int((~full).sum())
-        x, observed = x[full], observed[full]
+    if incomplete == "listwise" and (m < x.shape[1]).any():
+        full = m == x.shape[1]
+        dropped = int(len(m) - np.count_nonzero(full))
+        x, observed, m = x[full], observed[full], m[full]
         note = (f"; listwise: {dropped} target(s) not rated by every rater dropped "
                 "(as pingouin's nan_policy='omit')")
-    elif single_rated == "drop":
-        once = observed.sum(axis=1) < 2
-        if once.any():
-            dropped = int(once.sum())
-            x = x[~once]
-            x = x[:, (~np.isnan(x)).any(axis=0)]
-            observed = ~np.isnan(x)
-            note = f"; {dropped} target(s) rated only once dropped"
+    elif incomplete == "design" and single_rated == "drop" and (m < 2).any():
+        once = m < 2
+        dropped = int(np.count_nonzero(once))
+        x = x[~once]
+        observed = ~np.isnan(x)
+        m, per_rater = _counts(observed)
+        if not per_rater.all():
+            x, observed = x[:, per_rater > 0], observed[:, per_rater > 0]
+        note = f"; {dropped} target(s) rated only once dropped"
+    res = _icc_of(x, observed, m, confidence)
     if dropped:
-        res = icc_matrix(x, confidence=confidence)
-        return replace(res, n_dropped=dropped, method=res.method + note,
-                       forms=tuple(replace(f, method=f.method + note) for f in res.forms))
+        res = replace(res, n_dropped=dropped, method=res.method + note,
+                      forms=tuple(replace(f, method=f.method + note) for f in res.forms))
+    return res
+
+
+def _counts(observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ratings per target and per rater (einsum: a row sum over few raters is 3x faster
+    than ``sum(axis=1)``, whose inner loop restarts every row)."""
+    u8 = observed.view(np.uint8)
+    return np.einsum("ij->i", u8, dtype=np.int64), np.einsum("ij->j", u8, dtype=np.int64)
+
+
+def _icc_of(x: np.ndarray, observed: np.ndarray, m: np.ndarray,
+            confidence: float) -> ICCResult:
+    """The six ICCs of targets x raters ratings (m ratings per target, all rated raters)."""
     n, k = x.shape
     if k < 2:
         raise ValueError(f"ICC needs at least two raters, got {k}.")
     if n < 2:
         raise ValueError(f"ICC needs at least two targets, got {n}.")
-    m = observed.sum(axis=1)
     if (m < 2).any():
         raise ValueError(f"{int((m < 2).sum())} target(s) were rated only once; every target "
                          "needs at least two ratings for an ICC (pass single_rated='drop' to "
                          "drop them, or incomplete='listwise' to keep complete targets only; "
                          "command line: --drop-single-rated).")
-    if observed.all():
+    balanced = bool((m == k).all())
+    if balanced:
         ms, comps = _balanced_ms(x)
         kk = float(k)
         method = ("two-way ANOVA mean squares, complete design (Shrout & Fleiss 1979; "
@@ -243,16 +260,16 @@ def icc_matrix(x: np.ndarray, *, confidence: float = 0.95, incomplete: Incomplet
         raise ValueError("The residual mean square is zero (raters agree perfectly up to a "
                          "constant); the ICC F tests and intervals are undefined.")
     forms = _forms(ms, n, kk, df_resid, df_w, confidence, method)
-    return ICCResult(forms=forms, n=int(n), k=kk, n_ratings=int(observed.sum()),
-                     balanced=bool(observed.all()), mean_squares=ms,
+    return ICCResult(forms=forms, n=int(n), k=kk, n_ratings=int(m.sum()),
+                     balanced=balanced, mean_squares=ms,
                      variance_components=comps, confidence=confidence, method=method)
 
 
 def _balanced_ms(x: np.ndarray) -> tuple[dict, dict]:
     n, k = x.shape
     grand = x.mean()
-    rm = x.mean(axis=1)
-    cm = x.mean(axis=0)
+    rm = np.einsum("ij->i", x) / k
+    cm = np.einsum("ij->j", x) / n
     sst = float(((x - grand) ** 2).sum())
     ssr = float(k * ((rm - grand) ** 2).sum())
     ssc = float(n * ((cm - grand) ** 2).sum())
@@ -267,19 +284,18 @@ def _balanced_ms(x: np.ndarray) -> tuple[dict, dict]:
 
 def _unbalanced_ms(x: np.ndarray, obs: np.ndarray):
     n, k = x.shape
-    m = obs.sum(axis=1).astype(float)
-    nj = obs.sum(axis=0).astype(float)
+    m, nj = (c.astype(float) for c in _counts(obs))
     big_n = float(m.sum())
     y = np.where(obs, x, 0.0)
     grand = y.sum() / big_n
-    rm = y.sum(axis=1) / m
-    cm = y.sum(axis=0) / nj
+    rm = np.einsum("ij->i", y) / m
+    cm = np.einsum("ij->j", y) / nj
     dev = np.where(obs, x - rm[:, None], 0.0)
     ssw = float((dev ** 2).sum())
     ssb = float((m * (rm - grand) ** 2).sum())
     sst = ssw + ssb
     ss_raters = float((nj * (cm - grand) ** 2).sum())
-    r_r_given_t, rank = _rater_reduction(obs, m, nj, dev.sum(axis=0))
+    r_r_given_t, rank = _rater_reduction(obs, m, nj, np.einsum("ij->j", dev))
     sse = max(ssw - r_r_given_t, 0.0)
     r_t_given_r = sst - sse - ss_raters
     df_e = big_n - n - rank
@@ -347,24 +363,24 @@ def _forms(ms: dict, n: int, k: float, df_e: float, df_w: float, confidence: flo
     icc1k = (msb1 - msw) / msb1
     icc2k = (msr - mse) / (msr + (msc - mse) / n)
     icc3k = (msr - mse) / msr
-    # F tests.
+    # F tests (scipy.stats.f.sf and .ppf are fdtrc and fdtri after ~0.1 ms of argument checks).
     f1 = msb1 / msw
     f3 = msr / mse
-    p1 = stats.f.sf(f1, df_n, df_w)
-    p3 = stats.f.sf(f3, df_n, df_e)
+    p1 = special.fdtrc(df_n, df_w, f1)
+    p3 = special.fdtrc(df_n, df_e, f3)
     # Confidence limits, Shrout & Fleiss (1979) / McGraw & Wong (1996).
-    f1l = f1 / stats.f.ppf(q, df_n, df_w)
-    f1u = f1 * stats.f.ppf(q, df_w, df_n)
+    f1l = f1 / special.fdtri(df_n, df_w, q)
+    f1u = f1 * special.fdtri(df_w, df_n, q)
     l1, u1 = (f1l - 1) / (f1l + k - 1), (f1u - 1) / (f1u + k - 1)
-    f3l = f3 / stats.f.ppf(q, df_n, df_e)
-    f3u = f3 * stats.f.ppf(q, df_e, df_n)
+    f3l = f3 / special.fdtri(df_n, df_e, q)
+    f3u = f3 * special.fdtri(df_e, df_n, q)
     l3, u3 = (f3l - 1) / (f3l + k - 1), (f3u - 1) / (f3u + k - 1)
     fj = msc / mse
     vn = (k - 1) * (n - 1) * (k * icc2 * fj + n * (1 + (k - 1) * icc2) - k * icc2) ** 2
     vd = (n - 1) * k ** 2 * icc2 ** 2 * fj ** 2 + (n * (1 + (k - 1) * icc2) - k * icc2) ** 2
     v = vn / vd
-    fs_u = stats.f.ppf(q, n - 1, v)
-    fs_l = stats.f.ppf(q, v, n - 1)
+    fs_u = special.fdtri(n - 1, v, q)
+    fs_l = special.fdtri(v, n - 1, q)
     denom = k * msc + (k * n - k - n) * mse
     l2 = n * (msr - fs_u * mse) / (fs_u * denom + n * msr)
     u2 = n * (fs_l * msr - mse) / (denom + n * fs_l * msr)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
-from ._base import ResultMixin, check_conf
+from ._base import ResultMixin, check_conf, factorize_sorted
 from .icc import ICCForm
 
 
@@ -117,7 +117,7 @@ def icc_oneway(data: pd.DataFrame, *, target: str = "target", score: str = "scor
         raise ValueError(f"Scores in column {score!r} must be numeric.")
     if rows[target].isna().any():
         raise ValueError("Target identifiers must not be missing.")
-    codes, _ = pd.factorize(rows[target])
+    codes, _ = factorize_sorted(rows[target], sort_objects=False)
     return icc_oneway_arrays(rows[score].to_numpy(dtype=float), codes, confidence=confidence)
 
 
@@ -185,11 +185,11 @@ def icc_oneway_arrays(values: np.ndarray, groups: np.ndarray, *,
     df1, df2 = a - 1, big_n - a
     f = msb / msw
     q = 1 - (1 - confidence) / 2
-    f_low = f / stats.f.ppf(q, df1, df2)
-    f_high = f * stats.f.ppf(q, df2, df1)
+    f_low = f / special.fdtri(df1, df2, q)
+    f_high = f * special.fdtri(df2, df1, q)
     icc1 = (msb - msw) / (msb + (n0 - 1) * msw)
     low, high = (f_low - 1) / (f_low + n0 - 1), (f_high - 1) / (f_high + n0 - 1)
-    p = float(stats.f.sf(f, df1, df2))
+    p = float(special.fdtrc(df1, df2, f))
 
     def step_up(r: float) -> float:
         return k_h * r / (1 + (k_h - 1) * r)

@@ -6,7 +6,7 @@ from typing import Literal, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from ._base import ResultMixin, check_conf, check_level, truncate
 
@@ -236,8 +236,8 @@ def kappa_from_table(table: np.ndarray, *, weights: Weights = "none",
     inner0 = (np.outer(pr, pc) * (w - (wr[:, None] + wc[None, :])) ** 2).sum()
     var0 = (inner0 - pe ** 2) / (n * (1 - pe) ** 2)
     z0 = float(kappa / np.sqrt(var0)) if var0 > 0 else float("nan")
-    p0 = float(2 * stats.norm.sf(abs(z0))) if var0 > 0 else float("nan")
-    z = stats.norm.ppf(1 - (1 - confidence) / 2)
+    p0 = float(2 * special.ndtr(-abs(z0))) if var0 > 0 else float("nan")
+    z = special.ndtri(1 - (1 - confidence) / 2)
     label = {"none": "Cohen (1960)", "linear": "Cohen (1968), linear weights",
              "quadratic": "Cohen (1968), quadratic weights"}[weights]
     low, high, clipped = truncate(kappa - z * se, kappa + z * se, -1.0, 1.0)

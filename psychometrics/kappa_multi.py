@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
-from ._base import ResultMixin, check_conf, long_to_matrix
+from ._base import ResultMixin, check_conf, factorize_sorted, long_to_matrix
 from .kappa import kappa_from_table
 from .proportion import proportion_ci
 
@@ -150,7 +150,7 @@ def fleiss_kappa_test(data: pd.DataFrame, *, target: str = "target", rater: str 
     """
     x, raters, dropped = _complete(data, target, rater, score)
     ns, nr = x.shape
-    codes, cats = pd.factorize(x.ravel(), sort=True)
+    codes, cats = factorize_sorted(x.ravel())
     q = len(cats)
     codes = codes.reshape(ns, nr)
     ttab = np.zeros((ns, q))
@@ -186,10 +186,10 @@ def fleiss_kappa_test(data: pd.DataFrame, *, target: str = "target", rater: str 
         var_k = (((1 + 2 * (nr - 1) * pj) ** 2 + 2 * (nr - 1) * pj * (1 - pj))
                  / (ns * nr * (nr - 1) ** 2 * pj * (1 - pj)))
         z_k = kap_k / np.sqrt(var_k)
-    detail = pd.DataFrame({"kappa": kap_k, "z": z_k, "pvalue": 2 * stats.norm.sf(np.abs(z_k))},
+    detail = pd.DataFrame({"kappa": kap_k, "z": z_k, "pvalue": 2 * special.ndtr(-np.abs(z_k))},
                           index=pd.Index(list(cats), name="category"))
     return FleissTestResult(estimate=float(kappa), z=float(z),
-                            pvalue=float(2 * stats.norm.sf(abs(z))), standard_error_null=se0,
+                            pvalue=float(2 * special.ndtr(-abs(z))), standard_error_null=se0,
                             n=int(ns), n_raters=int(nr), n_dropped=dropped, exact=False,
                             categories=detail,
                             method="Fleiss (1971) kappa; z test with the null variance of "
@@ -245,7 +245,7 @@ def light_kappa(data: pd.DataFrame, *, target: str = "target", rater: str = "rat
     """
     x, raters, dropped = _complete(data, target, rater, score)
     ns, nr = x.shape
-    codes, cats = pd.factorize(x.ravel(), sort=True)
+    codes, cats = factorize_sorted(x.ravel())
     codes = codes.reshape(ns, nr)
     q = len(cats)
     per_rater = np.stack([np.bincount(codes[:, g], minlength=q) for g in range(nr)]).astype(float)
@@ -262,7 +262,7 @@ def light_kappa(data: pd.DataFrame, *, target: str = "target", rater: str = "rat
     chance = 1 - float(np.exp(log_ratio))
     var = chance / (ns * (1 - chance)) if chance < 1 else float("inf")
     z = value / np.sqrt(var) if var > 0 else float("nan")
-    return LightKappaResult(estimate=value, z=float(z), pvalue=float(2 * stats.norm.sf(abs(z))),
+    return LightKappaResult(estimate=value, z=float(z), pvalue=float(2 * special.ndtr(-abs(z))),
                             n=int(ns), n_raters=int(nr), n_dropped=dropped, pairwise=kappas,
                             method="Light (1971) kappa, mean of pairwise Cohen kappas; z and p "
                                    "as irr::kappam.light computes them; "

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._base import ResultMixin, check_conf, check_level, truncate
+from ._base import (ResultMixin, check_conf, check_level, factorize_sorted, one_blas_thread,
+                    truncate)
 from .kappa import WEIGHTS, Weights, _categories, agreement_weights
 
 
@@ -48,8 +49,10 @@ def _with_test(res: AgreementResult) -> AgreementResult:
                                                    "1.0 p.value)")
 
 
-def _count_matrix(data, target, rater, score, categories):
-    """targets x categories counts straight from the long frame (no targets x raters pivot)."""
+def _rating_codes(data, target, rater, score, categories):
+    """Target, rater and category codes (int64) of the rated rows of a long frame, the
+    categories and the number of raters: the validation every missing-allowed coefficient
+    shares (here and in `cac`)."""
     if not isinstance(data, pd.DataFrame):
         raise ValueError("Long-format input must be a pandas DataFrame.")
     for col in (target, rater, score):
@@ -59,37 +62,52 @@ def _count_matrix(data, target, rater, score, categories):
     # milliseconds of fixed overhead, which dominates at a thousand targets.
     values = data[score].to_numpy()
     rated = ~pd.isna(values)
-    values = values[rated]
-    targets = data[target].to_numpy()[rated]
-    raters = data[rater].to_numpy()[rated]
+    targets, raters = data[target].to_numpy(), data[rater].to_numpy()
+    if not rated.all():
+        values, targets, raters = values[rated], targets[rated], raters[rated]
     if pd.isna(targets).any() or pd.isna(raters).any():
         raise ValueError("Target and rater identifiers must not be missing.")
-    t_codes, _ = pd.factorize(targets)
-    r_codes, r_labels = pd.factorize(raters)
+    t_codes, _ = factorize_sorted(targets, sort_objects=False)
+    r_codes, r_labels = factorize_sorted(raters, sort_objects=False)
     if len(r_labels) < 2:
         raise ValueError(f"Agreement needs at least two raters, got {len(r_labels)}.")
-    pair = t_codes.astype(np.int64) * len(r_labels) + r_codes
+    pair = t_codes * len(r_labels) + r_codes
     if len(pair) and np.bincount(pair).max() > 1:
         raise ValueError("Some rater rated the same target more than once; "
                          "aggregate duplicates before computing agreement.")
     if categories is None and values.dtype.kind in "iufb":
         # Numeric scores: the sorted distinct values are the categories (as _categories).
-        codes, cats = pd.factorize(values, sort=True)
+        codes, cats = factorize_sorted(values)
         cats = list(cats)
     else:
         cats = _categories([values], categories)
         codes = pd.Categorical(values, categories=cats).codes
-    codes = codes.astype(np.int64)
-    n_t, q = int(t_codes.max()) + 1, len(cats)
-    counts = np.bincount(t_codes * q + codes, minlength=n_t * q).reshape(n_t, q)
-    return counts.astype(float), cats
+    return t_codes, r_codes, codes.astype(np.int64), cats, len(r_labels)
+
+
+def _row_sums(a: np.ndarray) -> np.ndarray:
+    """Row sums of a tall, narrow array (einsum: ``sum(axis=1)`` restarts its loop per row)."""
+    return np.einsum("ij->i", a)
+
+
+def _counts(rows: np.ndarray, codes: np.ndarray, q: int) -> np.ndarray:
+    """rows x categories counts (float) from row and category codes."""
+    n = int(rows.max()) + 1
+    return np.bincount(rows * q + codes, minlength=n * q).reshape(n, q).astype(float)
+
+
+def _count_matrix(data, target, rater, score, categories):
+    """targets x categories counts straight from the long frame (no targets x raters pivot)."""
+    t_codes, _, codes, cats, _ = _rating_codes(data, target, rater, score, categories)
+    return _counts(t_codes, codes, len(cats)), cats
 
 
 def _coefficient(counts, w, kind, confidence):
-    counts = counts[counts.sum(axis=1) > 0]
+    ri = _row_sums(counts)
+    if not (ri > 0).all():
+        counts, ri = counts[ri > 0], ri[ri > 0]
     n = counts.shape[0]
     q = counts.shape[1]
-    ri = counts.sum(axis=1)
     two = ri >= 2
     n2 = int(two.sum())
     if n2 < 2:
@@ -97,9 +115,9 @@ def _coefficient(counts, w, kind, confidence):
                          "agreement is undefined.")
     rw = counts @ w.T
     den = np.where(two, ri * (ri - 1), 1.0)
-    pa_i = np.where(two, (counts * (rw - 1)).sum(axis=1) / den, 0.0)
+    pa_i = np.where(two, (np.einsum("ij,ij->i", counts, rw) - ri) / den, 0.0)
     pa = pa_i.sum() / n2
-    pi = (counts / ri[:, None]).mean(axis=0)
+    pi = np.einsum("ij,i->j", counts, 1.0 / ri) / n
     if kind == "fleiss":
         pe = float(pi @ w @ pi)
         piw = (w @ pi + w.T @ pi) / 2
@@ -137,7 +155,8 @@ def _run(data, target, rater, score, categories, weights, kind, confidence, labe
     check_conf(confidence)
     counts, cats = _count_matrix(data, target, rater, score, categories)
     w = agreement_weights(len(cats), weights)
-    est, lo, hi, n, se, pa, pe = _coefficient(counts, w, kind, confidence)
+    with one_blas_thread():
+        est, lo, hi, n, se, pa, pe = _coefficient(counts, w, kind, confidence)
     lo, hi, clipped = truncate(lo, hi, *_RANGES[kind])
     return AgreementResult(estimate=est, ci_low=lo, ci_high=hi, n=n, standard_error=se,
                            observed_agreement=pa, expected_agreement=pe, weights=weights,
