@@ -111,12 +111,20 @@ def _diff(*pairs) -> float:
 
 class Rows:
     def __init__(self, n: int, repeat: int):
-        self.n, self.repeat, self.rows, self.missing = n, repeat, [], set()
+        self.n, self.repeat, self.rows, self.missing, self.failed = n, repeat, [], set(), {}
 
     def add(self, stat, peer_name, ours, peer=None, compare=None, goal=OTHER_GOAL,
             compared="estimate", extra=None):
-        """Time ours (and the peer), then compare(ours_result, peer_result) -> max diff."""
-        (ours_s, ours_wall), (peer_s, peer_wall), o, p = interleaved(ours, peer, self.repeat)
+        """Time ours (and the peer), then compare(ours_result, peer_result) -> max diff. A peer
+        that is installed but fails to run (e.g. against this scikit-learn) is reported in
+        ``peers_failed`` with its error, and ours is timed alone."""
+        try:
+            (ours_s, ours_wall), (peer_s, peer_wall), o, p = interleaved(ours, peer, self.repeat)
+        except Exception as exc:  # noqa: BLE001 - only a peer's failure is tolerated
+            if peer is None:
+                raise
+            self.failed[peer_name] = f"{type(exc).__name__}: {exc}"[:200]
+            return self.add(stat, f"{peer_name} failed", ours, extra=extra)
         row = {"stat": stat, "peer": peer_name, "n_targets": self.n, "ours_s": ours_s,
                "peer_s": peer_s, "speedup": peer_s / ours_s if peer_s else None,
                "ours_wall_s": ours_wall, "peer_wall_s": peer_wall,
@@ -345,13 +353,14 @@ def main() -> None:
         return
     sizes = args.sizes or ([1_000, 10_000] if args.quick else [1_000, 10_000, 100_000])
     load = os.getloadavg()[0]
-    results, missing = [], set()
+    results, missing, failed = [], set(), {}
     for n in sizes:
         rows = Rows(n, args.repeat)
         agreement_rows(rows, make_ratings(n))
         reliability_rows(rows, make_items(n))
         results += rows.rows
         missing |= rows.missing
+        failed.update(rows.failed)
     suite_row = None
     if not args.no_suite:
         proc = subprocess.run([sys.executable, __file__, "--suite-only", str(max(sizes))],
@@ -374,7 +383,7 @@ def main() -> None:
         "ci_rounded_diff": {r["stat"]: r["ci_rounded_diff"] for r in timed
                             if "ci_rounded_diff" in r},
         "below_goal": below, "not_equal_1e-9": unequal,
-        "peers_missing": sorted(missing), "suite": suite_row}))
+        "peers_missing": sorted(missing), "peers_failed": failed, "suite": suite_row}))
 
 
 if __name__ == "__main__":
