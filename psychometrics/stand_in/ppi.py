@@ -209,13 +209,16 @@ def ppi_mean(human, llm, *, clusters=None, inclusion_probability=None, confidenc
 
     Small samples (``small_sample``, the default): the normal intervals above are large-sample
     ones, and with 50 human ratings they cover about 0.935 instead of 0.95 (1,000 simulated
-    studies, ``bench/stand_in.py``): the standard error's own sampling error is ignored. As for
-    the classical mean (Student's t interval), the rectifier's variance uses n - 1 and the
-    quantile is Student's t with n - 1 degrees of freedom, n the human-rated targets; with
-    clusters, G - 1 with G the clusters holding a human rating (Cameron & Miller 2015, sec.
-    VI.D: t(G - 1) critical values, G the clusters that carry the information). The
-    human-only interval gets the same correction, so the width ratio is unchanged;
-    ``small_sample=False`` gives ppi_py's (and the papers') z intervals.
+    studies, ``bench/stand_in.py``): the standard error's own sampling error is ignored. The
+    rectifier :math:`Y - \lambda f` is the residual of a fitted mean and a tuned slope, so, as
+    for the regression estimator (Cochran 1977, sec. 7.3), its variance uses n - 2 and the
+    quantile is Student's t with n - 2 degrees of freedom. With inclusion probabilities or
+    clusters the same idea under unequal weights: the rectifier's variance is scaled by the bias
+    factor and read with the Satterthwaite degrees of freedom of ``working_independence_df``
+    (Bell & McCaffrey 2002; fewer than the human-rated targets, or clusters, when the weights or
+    cluster sizes are unequal), combined by Welch-Satterthwaite with the LLM mean's G - 1. The
+    human-only interval gets the same treatment for its mean alone (Student's t, n - 1 df, in
+    the plain case); ``small_sample=False`` gives ppi_py's (and the papers') z intervals.
 
     References
     ----------
@@ -227,6 +230,9 @@ def ppi_mean(human, llm, *, clusters=None, inclusion_probability=None, confidenc
     Cameron, A. C., & Miller, D. L. (2015). A practitioner's guide to cluster-robust inference.
     Journal of Human Resources, 50(2), 317-372.
     Student (1908). The probable error of a mean. Biometrika, 6(1), 1-25.
+    Cochran, W. G. (1977). Sampling Techniques, 3rd ed., sec. 7.3.
+    Bell, R. M., & McCaffrey, D. F. (2002). Bias reduction in standard errors for linear
+    regression with multi-stage samples. Survey Methodology, 28(2), 169-181.
 
     Examples
     --------

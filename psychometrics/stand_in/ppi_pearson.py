@@ -250,6 +250,6 @@ def ppi_correlation(human, llm, criterion, *, clusters=None, inclusion_probabili
                      width_ratio=ratio, effective_n=n_eff, clustered=resample.clustered, n_clusters=n_clusters,
                      assumption=ASSUMPTION_IPW if ipw else ASSUMPTION_RANDOM,
                      method="PPI++ for r: LLM moments as control variates of r's influence value (delta "
-                            f"method); prediction-powered {interval} ({counts.shape[0]} resamples, "
-                            "cluster-robust delta-method standard errors)"
+                            f"method); prediction-powered {interval} ({counts.shape[0]} resamples, delta-method "
+                            f"standard errors{' summed over clusters' if resample.clustered else ''})"
                             + ("; inverse-probability weighted" if ipw else ""))
