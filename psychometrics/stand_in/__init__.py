@@ -9,7 +9,8 @@ from .active_sampling import (SamplingPlan, distribution_uncertainty, inclusion_
 from .alt_test import (DEFAULT_ALPHA, DEFAULT_EPSILON, EPSILON_GUIDE, MIN_HUMANS, MIN_TARGETS_PER_HUMAN,
                        AltTestComparison, AltTestResult, alt_test)
 from .human_ceiling import CeilingComparison, HumanCeilingResult, human_ceiling
-from .ppi import ASSUMPTION_IPW, ASSUMPTION_RANDOM, Estimate, PPIResult, ppi_correlation, ppi_mean, ppi_ols
+from .ppi import ASSUMPTION_IPW, ASSUMPTION_RANDOM, Estimate, PPIResult, ppi_mean, ppi_ols
+from .ppi_pearson import ppi_correlation
 from .verdict import verdict_sentence
 
 __all__ = [

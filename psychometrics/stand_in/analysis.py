@@ -13,7 +13,8 @@ import pandas as pd
 
 from .alt_test import DEFAULT_EPSILON, EPSILON_GUIDE, alt_test
 from .human_ceiling import human_ceiling
-from .ppi import ppi_correlation, ppi_mean
+from .ppi import ppi_mean
+from .ppi_pearson import ppi_correlation
 from ._resample import one_blas_thread, resampling
 from .verdict import verdict_sentence
 

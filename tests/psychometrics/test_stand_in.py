@@ -3,8 +3,6 @@
 References are the papers' definitions and the released code's defaults; every expected value
 below is computed from the published formula, by hand, in the test, never from our output.
 """
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 from scipy import stats
@@ -173,16 +171,19 @@ def test_ppi_mean_is_the_published_ppi_plus_plus_formula():
 
 
 def test_ppi_mean_small_sample_interval_is_students_t():
-    # The default interval: the same PPI++ estimate and lambda, the rectifier's variance with
-    # n - 1 and Student's t quantile with n - 1 df; the human-only one is the classical t interval.
+    # The default interval: the same PPI++ estimate and lambda; the rectifier's variance with
+    # n - 2 and Student's t with n - 2 df, for its mean and the tuned slope lambda (the
+    # regression estimator's variance, Cochran 1977, Sampling Techniques, sec. 7.3); the
+    # human-only interval is the classical t interval.
     _, llm, human = _study(seed=3, share=0.04)
     lab = ~np.isnan(human)
     y, fl, fu = human[lab], llm[lab], llm[~lab]
     n = len(y)
     result = ppi_mean(human, llm)
     lam, theta = result.power_tuning, result.estimate
-    se = np.sqrt(lam ** 2 * np.var(fu) / len(fu) + np.var(y - lam * fl, ddof=1) / n)
-    t = stats.t.ppf(0.975, n - 1)
+    rectifier = y - lam * fl
+    se = np.sqrt(lam ** 2 * np.var(fu) / len(fu) + np.sum((rectifier - rectifier.mean()) ** 2) / (n - 2) / n)
+    t = stats.t.ppf(0.975, n - 2)
     assert result.ci_low == pytest.approx(theta - t * se, abs=1e-10)
     assert result.ci_high == pytest.approx(theta + t * se, abs=1e-10)
     classical = stats.ttest_1samp(y, 0).confidence_interval(0.95)
@@ -190,25 +191,180 @@ def test_ppi_mean_small_sample_interval_is_students_t():
     assert result.estimate == pytest.approx(ppi_mean(human, llm, small_sample=False).estimate, abs=1e-12)
 
 
-def test_bca_matches_scipy():
-    # The correlation's interval is BCa (Efron 1987); scipy.stats.bootstrap(method="BCa") on the
-    # same bootstrap distribution (n_resamples=0 with bootstrap_result) and its own jackknife.
-    from psychometrics.stand_in._resample import bca, resampling
+def _quadratic_form_traces(w, clusters, covariate):
+    """Brute force: A = (I - P)' K K' (I - P) over the human-rated (w > 0), P the weighted
+    least-squares hat matrix of [1, covariate], K the cluster indicator times w; returns
+    (sum w^2 / tr A, tr(A)^2 / tr(A^2)) (Satterthwaite 1946; Bell & McCaffrey 2002)."""
+    lab = w > 0
+    wl = w[lab]
+    x = np.ones((len(wl), 1)) if covariate is None else np.column_stack([np.ones(len(wl)), covariate[lab]])
+    hat = x @ np.linalg.inv(x.T @ (wl[:, None] * x)) @ x.T * wl
+    groups = np.arange(len(wl)) if clusters is None else np.unique(clusters[lab], return_inverse=True)[1]
+    k = np.zeros((len(wl), groups.max() + 1))
+    k[np.arange(len(wl)), groups] = wl
+    resid = np.eye(len(wl)) - hat
+    a = resid.T @ k @ k.T @ resid
+    return wl @ wl / np.trace(a), np.trace(a) ** 2 / np.trace(a @ a)
 
-    rng = np.random.default_rng(3)
-    x = rng.normal(size=40)
-    y = 0.5 * x + rng.normal(size=40)
-    counts = resampling(40, n_boot=2000, seed=1).counts
-    w = counts / counts.sum(axis=1, keepdims=True)
-    mx, my = w @ x, w @ y
-    reps = (w @ (x * y) - mx * my) / np.sqrt((w @ (x * x) - mx ** 2) * (w @ (y * y) - my ** 2))
-    jack = np.array([np.corrcoef(np.delete(x, i), np.delete(y, i))[0, 1] for i in range(40)])
-    ours = bca(reps, np.corrcoef(x, y)[0, 1], jack, 0.95)
-    previous = SimpleNamespace(bootstrap_distribution=reps)  # what bootstrap_result= is read for
-    ref = stats.bootstrap((x, y), lambda a, b, axis=-1: stats.pearsonr(a, b, axis=axis).statistic,
-                          paired=True, vectorized=True, n_resamples=0, bootstrap_result=previous,
-                          method="BCa", confidence_level=0.95).confidence_interval
-    assert ours == pytest.approx((ref.low, ref.high), abs=1e-12)
+
+@pytest.mark.parametrize("clustered", [False, True])
+@pytest.mark.parametrize("with_covariate", [False, True])
+def test_working_independence_df_is_the_satterthwaite_df_of_the_quadratic_form(clustered, with_covariate):
+    from psychometrics.stand_in.ppi import working_independence_df
+
+    rng = np.random.default_rng(4)
+    w = np.where(rng.random(60) < 0.6, 1 / rng.uniform(0.05, 0.5, size=60), 0.0)
+    clusters = rng.integers(0, 20, size=60) if clustered else None
+    covariate = rng.normal(size=60) if with_covariate else None
+    assert working_independence_df(w, clusters, covariate) == pytest.approx(
+        _quadratic_form_traces(w, clusters, covariate), rel=1e-10)
+
+
+def test_working_independence_df_reduces_to_student_and_cochran():
+    # Equal weights, no clusters: n / (n - 1) and n - 1 df (Student 1908); with a fitted slope,
+    # n / (n - 2) and n - 2 (Cochran 1977, sec. 7.3); equal clusters of 3: G / (G - 1), G - 1.
+    from psychometrics.stand_in.ppi import working_independence_df
+
+    ones = np.ones(30)
+    assert working_independence_df(ones) == pytest.approx((30 / 29, 29), rel=1e-12)
+    assert working_independence_df(ones, covariate=np.arange(30.0)) == pytest.approx((30 / 28, 28), rel=1e-12)
+    assert working_independence_df(ones, clusters=np.repeat(np.arange(10), 3)) == pytest.approx((10 / 9, 9),
+                                                                                                  rel=1e-12)
+
+
+@pytest.mark.parametrize("clustered", [False, True])
+def test_weighted_ppi_mean_interval_by_hand(clustered):
+    # The difference estimator's small-sample interval from its documented formula: the
+    # rectifier's influence values c w_i (y_i - ybar_w - lam (f_i - fbar_w)) summed per
+    # cluster, scaled by the bias factor kappa, plus the LLM mean's lam (f_i - fbar); Student's
+    # t with the Welch-Satterthwaite df of the two parts; kappa and the rectifier's df from the
+    # brute-force quadratic form above.
+    rng = np.random.default_rng(8)
+    n_total = 400
+    clusters = np.repeat(np.arange(80), 5) if clustered else None
+    truth = rng.normal(size=n_total)
+    llm = 0.6 * truth + 1 + rng.normal(scale=0.6, size=n_total)
+    pi = inclusion_probabilities(np.abs(rng.normal(1, 0.5, size=n_total)), 40)
+    lab = rng.random(n_total) < pi
+    human = np.where(lab, truth, np.nan)
+    result = ppi_mean(human, llm, clusters=clusters, inclusion_probability=pi)
+    lam = result.power_tuning
+    w = np.where(lab, 1 / pi, 0.0)
+    c = n_total / w.sum()
+    ybar, fbar_w = np.sum(w * np.nan_to_num(human)) / w.sum(), np.sum(w * llm) / w.sum()
+    rect = np.where(lab, c * w * (np.nan_to_num(human) - ybar - lam * (llm - fbar_w)), 0.0)
+    llm_part = lam * (llm - llm.mean())
+    h_psi = np.where(lab, c * w * (np.nan_to_num(human) - ybar), 0.0)
+    if clustered:
+        rect, llm_part, h_psi = (np.bincount(clusters, weights=v) for v in (rect, llm_part, h_psi))
+    units = len(rect)
+    kappa, df_rect = _quadratic_form_traces(w, clusters, llm)
+    v_rect, v_llm = kappa * np.sum(rect ** 2), np.sum(llm_part ** 2) * units / (units - 1)
+    df = (v_rect + v_llm) ** 2 / (v_rect ** 2 / df_rect + v_llm ** 2 / (units - 1))
+    half = stats.t.ppf(0.975, df) * np.sqrt(np.sum((np.sqrt(kappa) * rect + llm_part) ** 2)) / n_total
+    assert result.estimate == pytest.approx(lam * llm.mean() + ybar - lam * fbar_w, abs=1e-12)
+    assert (result.ci_low, result.ci_high) == pytest.approx((result.estimate - half, result.estimate + half),
+                                                            abs=1e-10)
+    h_kappa, h_df = _quadratic_form_traces(w, clusters, None)
+    h_half = stats.t.ppf(0.975, h_df) * np.sqrt(h_kappa * np.sum(h_psi ** 2)) / n_total
+    assert (result.human_only.ci_low, result.human_only.ci_high) == pytest.approx((ybar - h_half, ybar + h_half),
+                                                                                  abs=1e-10)
+
+
+def test_bootstrap_t_is_efron_tibshiranis_interval():
+    # Efron & Tibshirani (1993), eq. 12.22: [theta - t*_(1 - a) se, theta - t*_(a) se] with
+    # t*_b = (theta*_b - theta) / se*_b, here for a mean and its standard error.
+    from psychometrics.stand_in._resample import bootstrap_t, resampling
+
+    rng = np.random.default_rng(6)
+    x = rng.exponential(size=25)
+    counts = resampling(25, n_boot=999, seed=2).counts
+    t_star, means, ses = [], [], []
+    for row in counts.astype(int):
+        sample = np.repeat(x, row)
+        means.append(sample.mean())
+        ses.append(sample.std(ddof=1) / np.sqrt(25))
+        t_star.append((sample.mean() - x.mean()) / ses[-1])
+    se = x.std(ddof=1) / np.sqrt(25)
+    expected = (x.mean() - np.quantile(t_star, 0.975) * se, x.mean() - np.quantile(t_star, 0.025) * se)
+    assert bootstrap_t(np.array(means), np.array(ses), x.mean(), se, 0.95) == pytest.approx(expected, abs=1e-12)
+    assert expected[1] - x.mean() > x.mean() - expected[0]  # right-skewed data: the long side is the right
+
+
+def _pearson_influence(x, y):
+    """The influence values of Pearson's r, x~ y~ - r (x~^2 + y~^2) / 2 with x~, y~ standardised
+    (Devlin, Gnanadesikan & Kettenring 1975, Biometrika 62(3), 531-545)."""
+    xs, ys = (x - x.mean()) / x.std(), (y - y.mean()) / y.std()
+    r = np.mean(xs * ys)
+    return xs * ys - r * (xs ** 2 + ys ** 2) / 2
+
+
+def test_human_only_r_interval_is_the_bootstrap_t_of_pearson_r_on_fisher_z():
+    # The human-only interval: per resample Pearson r of the repeated human-rated targets, its
+    # delta-method standard error sqrt(sum IF^2) / n from the closed-form influence values
+    # above, Fisher's z (se / (1 - r^2)), and eq. 12.22 back-transformed.
+    from psychometrics.stand_in._resample import resampling
+
+    rng = np.random.default_rng(5)
+    truth = rng.normal(size=600)
+    criterion = 0.5 * truth + rng.normal(scale=np.sqrt(0.75), size=600)
+    llm = 0.8 * truth + 1 + rng.normal(scale=0.4, size=600)
+    lab = np.zeros(600, bool)
+    lab[rng.choice(600, 60, replace=False)] = True
+    resample = resampling(600, n_boot=400, seed=3)
+    result = ppi_correlation(np.where(lab, truth, np.nan), llm, criterion, resample=resample)
+
+    def z_and_se(x, y):
+        r = np.corrcoef(x, y)[0, 1]
+        return np.arctanh(r), np.sqrt(np.sum(_pearson_influence(x, y) ** 2)) / len(x) / (1 - r ** 2)
+
+    z, se = z_and_se(truth[lab], criterion[lab])
+    t_star = []
+    for row in resample.counts[:, lab].astype(int):
+        z_b, se_b = z_and_se(np.repeat(truth[lab], row), np.repeat(criterion[lab], row))
+        t_star.append((z_b - z) / se_b)
+    expected = np.tanh([z - np.quantile(t_star, 0.975) * se, z - np.quantile(t_star, 0.025) * se])
+    assert (result.human_only.ci_low, result.human_only.ci_high) == pytest.approx(tuple(expected), abs=1e-9)
+
+
+@pytest.mark.parametrize("clustered", [False, True])
+def test_ppi_r_standard_error_is_the_infinitesimal_jackknife(clustered):
+    # The delta-method standard error of the prediction-powered r (controls held at their fit)
+    # equals the infinitesimal jackknife: sqrt(sum_g U_g^2) / N with U_i the derivative of the
+    # estimate in the direction of target i's point mass (Jaeckel 1972; Efron 1982, The
+    # Jackknife, the Bootstrap and Other Resampling Plans, ch. 6), summed within clusters.
+    from psychometrics.stand_in import ppi_pearson as pp
+
+    rng = np.random.default_rng(9)
+    n_total = 300
+    truth = rng.normal(size=n_total)
+    criterion = 0.5 * truth + rng.normal(scale=0.8, size=n_total)
+    llm = 0.8 * truth + 1 + rng.normal(scale=0.5, size=n_total)
+    pi = np.clip(0.2 * np.exp(rng.normal(0, 0.5, size=n_total)), 0.02, 1)
+    lab = rng.random(n_total) < pi
+    w = np.where(lab, 1 / pi, 0.0)
+    z, zhat = pp._moments(np.where(lab, truth, np.nan), llm, criterion)
+    feats = np.column_stack([w, w[:, None] * z, w[:, None] * zhat, zhat, np.ones(n_total)])
+    total = feats.sum(axis=0)
+    design = np.column_stack([np.ones(n_total), zhat])
+    a = pp._r_gradient(pp._human_moments(total))
+    b = np.linalg.lstsq(np.sqrt(w)[:, None] * design, np.sqrt(w) * (z @ a), rcond=None)[0][1:]
+    cross = np.column_stack([(w[:, None, None] * design[:, :, None] * design[:, None, :]).reshape(n_total, -1),
+                             (w[:, None, None] * design[:, :, None] * z[:, None, :]).reshape(n_total, -1)])
+    assert pp._solve_controls(cross.sum(axis=0), a) == pytest.approx(b, rel=1e-6)  # weighted least squares
+    eps, mass = 1e-6, np.full(n_total, 1 / n_total)
+    influence = np.empty(n_total)
+    for i in range(n_total):
+        point = np.zeros(n_total)
+        point[i] = 1
+        up, down = ((1 - e) * mass + e * point for e in (eps, -eps))
+        influence[i] = (pp._r_estimates(up @ feats, b)[0] - pp._r_estimates(down @ feats, b)[0]) / (2 * eps)
+    units = feats
+    if clustered:
+        groups = np.repeat(np.arange(60), 5)
+        influence, units = np.bincount(groups, weights=influence), np.add.reduceat(feats, np.arange(0, n_total, 5))
+    ours = pp._standard_errors(None, units, total, b)[0]
+    assert ours == pytest.approx(np.sqrt(np.sum(influence ** 2)) / n_total, rel=1e-6)
 
 
 def test_ipw_with_equal_probabilities_is_the_difference_estimator():
