@@ -59,7 +59,7 @@ def contingency_tables(x: np.ndarray, a: Sequence[int], b: Sequence[int],
     >>> import numpy as np
     >>> x = np.array([[1, 1, 2], [2, 2, np.nan], [3, 2, 3]])
     >>> tables, foreign = contingency_tables(x, [0, 0], [1, 2], [1, 2, 3])
-    >>> tables[0].tolist(), tables[1].sum(), foreign.tolist()
+    >>> tables[0].tolist(), int(tables[1].sum()), foreign.tolist()
     ([[1, 0, 0], [0, 1, 0], [0, 1, 0]], 2, [False, False])
     """
     xa, xb = _pair_columns(x, a, b)
@@ -227,8 +227,9 @@ def icc2_pairs(x: np.ndarray, a: Sequence[int], b: Sequence[int], *,
     >>> import numpy as np
     >>> sf = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9],
     ...                [6, 2, 4, 7]], dtype=float)
-    >>> round(icc2_pairs(sf, [0], [3])[0].estimate, 4)  # psych::ICC(sf[, c(1, 4)])$results ICC2
-    0.6806
+    >>> res = icc2_pairs(sf, [0], [3])[0]  # pingouin.intraclass_corr, raters 1 and 4: ICC(A,1) 0.647887
+    >>> round(res.estimate, 6), round(res.F, 6)
+    (0.647887, 5.380952)
     """
     check_conf(confidence)
     xa, xb = _pair_columns(x, a, b)

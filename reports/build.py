@@ -102,16 +102,26 @@ class Data:
         return [("item", item.code) for item in self.spec.items if item.scale.level != "nominal"]
 
     def long(self, kind_of: str, code: str, *, kind: str = "human", basis: str = "mode") -> pd.DataFrame:
-        """(target, rater, score) of one measure, missing scores dropped."""
+        """(target, rater, score) of one measure, missing scores dropped (the item's score where
+        the expected basis has no expected score)."""
         key = (kind_of, code, kind, basis)
         if key not in self._long:
+            empty = np.empty(0, dtype=np.int64)
             if kind_of == "item":
-                rows = self.item_rows(code, kind)
-                column = "expected_score" if basis == "expected" else "score"
-                rows = rows.assign(score=rows[column].fillna(rows["score"]))
+                frame, rows = self.items, self._item_rows.get((code, kind), empty)
+                values = self.items["score"].to_numpy(dtype=float)
+                if basis == "expected":
+                    expected = self.items["expected_score"].to_numpy(dtype=float)[rows]
+                    values = values[rows]
+                    values = np.where(np.isnan(expected), values, expected)
+                else:
+                    values = values[rows]
             else:
-                rows = self.scale_rows(code, kind, basis)
-            self._long[key] = rows[["target", "rater", "score"]].dropna(subset=["score"])
+                frame, rows = self.scales, self._scale_rows.get((code, kind, basis), empty)
+                values = self.scales["score"].to_numpy(dtype=float)[rows]
+            scored = ~np.isnan(values)
+            long = frame.iloc[rows[scored], [frame.columns.get_loc("target"), frame.columns.get_loc("rater")]]
+            self._long[key] = long.assign(score=values[scored])
         return self._long[key]
 
     def human_mean(self, kind_of: str, code: str) -> pd.Series:
