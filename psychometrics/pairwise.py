@@ -144,7 +144,9 @@ def _icc2_words() -> tuple[str, str]:
 def _pair_mean_squares(xa: np.ndarray, xb: np.ndarray) -> tuple[np.ndarray, dict]:
     """Targets both rated per pair, and the two-way ANOVA mean squares of each pair's n x 2
     matrix on them, as `icc_matrix` computes them for a complete design (deviations from the
-    grand, row and column means)."""
+    grand, row and column means), for all pairs at once. The sums run in another order than a
+    pair's own, so a mean square can differ in its last bits (an F near perfect agreement, where
+    the residual is a small difference of sums of squares, by about 1e-14 relative)."""
     both = ~(np.isnan(xa) | np.isnan(xb))
     n = both.sum(axis=0)
     va, vb = np.where(both, xa, 0.0), np.where(both, xb, 0.0)
@@ -201,7 +203,8 @@ def icc2_pairs(x: np.ndarray, a: Sequence[int], b: Sequence[int], *,
     .. math:: ICC2 = \frac{MSR - MSE}{MSR + MSE + 2(MSC - MSE)/n}
 
     with the two-way ANOVA mean squares, F test (df n - 1 and n - 1) and McGraw-Wong interval
-    of `icc_matrix`, computed for all pairs at once (one call of the F distribution for all).
+    of `icc_matrix`, for all pairs at once (one call of the F distribution for all pairs, where
+    a pair's `icc_matrix` makes eight).
 
     Parameters
     ----------

@@ -22,7 +22,7 @@ def _same(got: dict, want: dict):
     assert list(got) == list(want)
     for key, value in want.items():
         if isinstance(value, float):
-            assert got[key] == pytest.approx(value, rel=0, abs=1e-12), key
+            assert got[key] == pytest.approx(value, rel=1e-12, abs=1e-12), key  # F: relative
         else:
             assert got[key] == value, key
 
