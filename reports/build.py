@@ -74,6 +74,15 @@ class Data:
         """Item code -> positions in ``items`` of that item's scores by raters of one kind."""
         return {code: rows for (code, of_kind), rows in self._item_rows.items() if of_kind == kind}
 
+    def answered_per_rating(self) -> np.ndarray:
+        """The number of distinct items in each human rating (target, rater) that has any."""
+        codes, n_r = self.item_codes, len(self.item_codes.r_names)
+        answered = np.zeros(len(codes.t_names) * n_r, dtype=np.int64)
+        for rows in self.item_positions("human").values():
+            cells = codes.t_codes[rows].astype(np.int64) * n_r + codes.r_codes[rows]
+            answered += np.bincount(cells, minlength=len(answered)) > 0
+        return answered[answered > 0]
+
     def scale_rows(self, scale: str, kind: str, basis: str) -> pd.DataFrame:
         """The scale scores of one scale, rater kind and basis (in the frame's order)."""
         rows = self._scale_rows.get((scale, kind, basis))
@@ -125,8 +134,15 @@ class Data:
         return self._long[key]
 
     def human_mean(self, kind_of: str, code: str) -> pd.Series:
-        """Each target's mean human score of one measure."""
-        return self.long(kind_of, code).groupby("target")["score"].mean()
+        """Each target's mean human score of one measure (from its matrix when crossed)."""
+        long = self.long(kind_of, code)
+        x = reliability.whole_matrix(long, (lambda: self.matrix(kind_of, code)) if self.crossed else None)
+        if x is None:
+            return long.groupby("target")["score"].mean()
+        rated = ~np.isnan(x)
+        keep = rated.any(axis=1)
+        means = np.where(rated, x, 0.0)[keep].sum(axis=1) / rated[keep].sum(axis=1)
+        return pd.Series(means, index=self.matrix(kind_of, code).index[keep], name="score")
 
     def matrix(self, kind_of: str, code: str, *, kind="human", basis="mode") -> pd.DataFrame:
         key = (kind_of, code, kind, basis)
@@ -367,7 +383,7 @@ SECTIONS: list[tuple[str, SectionBuilder]] = [
     ("item_analysis", lambda data, report, options: section_item_analysis(data)),
     ("stand_in", lambda data, report, options: section_stand_in(data, options)),
     ("missing", lambda data, report, options: frames.missing_counts(
-        data.study, instrument_version=data.version, items=data.items)),
+        data.study, instrument_version=data.version, items=data.items, answered=data.answered_per_rating())),
 ]
 
 

@@ -18,15 +18,33 @@ class LongCodes:
 
     def __init__(self, frame: pd.DataFrame):
         self.frame = frame
-        self.t_codes, self.t_names = pd.factorize(frame["target"], sort=True)
-        self.r_codes, self.r_names = pd.factorize(frame["rater"], sort=True)
+        self.t_codes, self.t_names = factorize_runs(frame["target"])
+        self.r_codes, self.r_names = factorize_runs(frame["rater"])
 
     def positions(self, keys: list[str]) -> dict[tuple, np.ndarray]:
-        """Row positions (ascending) of every group of ``keys``, keyed by the group's values."""
+        """Row positions (ascending) of every group of ``keys``, keyed by the group's values:
+        ``frame.groupby(keys).indices``."""
         if self.frame.empty:
             return {}
-        return {key if isinstance(key, tuple) else (key,): rows
-                for key, rows in self.frame.groupby(keys, sort=False).indices.items()}
+        group = np.zeros(len(self.frame), dtype=np.int64)
+        names = []
+        for key in keys:
+            codes, uniques = factorize_runs(self.frame[key])
+            group = np.where((group < 0) | (codes < 0), -1, group * len(uniques) + codes)
+            names.append(uniques)
+        present, inverse = np.unique(group, return_inverse=True)
+        order = np.argsort(inverse.astype(np.int16 if len(present) < 2 ** 15 else np.int64), kind="stable")
+        split = np.split(order, np.cumsum(np.bincount(inverse, minlength=len(present)))[:-1])
+        out = {}
+        for value, rows in zip(present, split):
+            if value < 0:  # a missing key: no group, as groupby drops it
+                continue
+            key = []
+            for uniques in reversed(names):
+                value, code = divmod(value, len(uniques))
+                key.append(uniques[code])
+            out[tuple(reversed(key))] = rows
+        return out
 
     def wide(self, rows: np.ndarray, values: np.ndarray) -> pd.DataFrame:
         """targets x raters of the rows at ``rows`` (``values`` one per row of the frame):
@@ -67,6 +85,21 @@ class LongCodes:
                                           names=["target", "rater"])
         return pd.DataFrame(x.reshape(len(pairs), len(names)), index=index,
                             columns=pd.Index(names, name=name))
+
+
+def factorize_runs(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize(column, sort=True)``, hashing one value per run of equal neighbours: a
+    report frame is ordered by target and rater, so its names come in long runs."""
+    values = column.to_numpy()
+    if len(values) < 2:
+        codes, uniques = pd.factorize(column, sort=True)
+        return codes, pd.Index(uniques, dtype=column.dtype)
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    if len(starts) * 4 > len(values):  # short runs: hashing every value is cheaper
+        codes, uniques = pd.factorize(column, sort=True)
+        return codes, pd.Index(uniques, dtype=column.dtype)
+    head_codes, uniques = pd.factorize(values[starts], sort=True)
+    return np.repeat(head_codes, np.diff(np.r_[starts, len(values)])), pd.Index(uniques, dtype=column.dtype)
 
 
 def _present(codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

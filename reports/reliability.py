@@ -60,7 +60,7 @@ def slots_from_wide(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _whole(long: pd.DataFrame, wide) -> np.ndarray | None:
+def whole_matrix(long: pd.DataFrame, wide) -> np.ndarray | None:
     """The measure's targets x raters array when it holds every rating of ``long`` (no rater
     rated a target twice), else None."""
     if wide is None:
@@ -81,7 +81,7 @@ def _small_sample(n_targets: int, ratings_per_target: float | None) -> list[str]
 def icc_entry(long: pd.DataFrame, *, design: str | None, wide) -> dict:
     """The ICC forms for one measure under ``design``; ``wide()`` builds the targets x raters
     matrix (only when a two-way form is computed)."""
-    x = _whole(long, wide) if design != "one-way" else None
+    x = whole_matrix(long, wide) if design != "one-way" else None
     if x is not None:  # the counts from the matrix, without grouping the ratings by name
         per_target = (~np.isnan(x)).sum(axis=1)
         counts, n_raters = per_target[per_target > 0], int((~np.isnan(x)).any(axis=0).sum())
@@ -128,7 +128,7 @@ def _one_way_forms(long: pd.DataFrame, base: dict, wide) -> dict:
 def krippendorff_entry(long: pd.DataFrame, level: str, *, wide=None) -> dict:
     """Krippendorff's alpha of one measure with its bootstrap interval; ``wide()``, when given,
     is the measure's targets x raters matrix, laid out in slots without grouping by name."""
-    whole = _whole(long, wide)
+    whole = whole_matrix(long, wide)
     x = slot_matrix(long) if whole is None else slots_from_wide(whole)
     return attempt(lambda: pm.krippendorff_alpha_matrix(x, level=level, n_boot=500))
 

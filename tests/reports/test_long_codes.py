@@ -24,6 +24,17 @@ def _long(seed: int) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("seed", range(4))
+def test_codes_and_positions_equal_factorize_and_groupby(seed):
+    frame = _long(seed).sort_values(["target", "rater"], kind="mergesort") if seed % 2 else _long(seed)
+    codes = LongCodes(frame)
+    t_codes, t_names = pd.factorize(frame["target"], sort=True)
+    assert (codes.t_codes == t_codes).all() and list(codes.t_names) == list(t_names)
+    want = frame.groupby(["item", "kind"]).indices
+    got = codes.positions(["item", "kind"])
+    assert sorted(got) == sorted(want) and all((got[k] == want[k]).all() for k in want)
+
+
+@pytest.mark.parametrize("seed", range(4))
 def test_wide_equals_frames_wide(seed):
     frame = _long(seed)
     codes = LongCodes(frame)

@@ -110,8 +110,9 @@ def straightforward(patch):
     patch.setattr(RaterOverlap, "of_codes", classmethod(reference_overlap))
     patch.setattr(reliability, "kappa_pairs", reference_kappa_pairs)
     patch.setattr(reliability, "icc2_pair_figures", reference_icc2_pairs)
-    patch.setattr(reliability, "_whole", lambda long, wide: None)  # counts and slots from the long frame
+    patch.setattr(reliability, "whole_matrix", lambda long, wide: None)  # counts, slots, means from the long frame
     patch.setattr(consistency_section, "_human_item_matrix", reference_human_item_matrix)
+    patch.setattr(build.Data, "answered_per_rating", lambda data: None)
     patch.setattr(build, "shared_resamples", contextlib.nullcontext)
 
 
