@@ -65,8 +65,9 @@ def contingency_tables(x: np.ndarray, a: Sequence[int], b: Sequence[int],
     xa, xb = _pair_columns(x, a, b)
     cats = pd.Index(np.asarray(categories, dtype=float))
     q, n_pairs = len(cats), xa.shape[1]
-    ca = cats.get_indexer(xa.ravel()).reshape(xa.shape)
-    cb = cats.get_indexer(xb.ravel()).reshape(xb.shape)
+    x = np.asarray(x, dtype=float)
+    codes = cats.get_indexer(x.ravel()).reshape(x.shape)  # each rater's column once, not once per pair
+    ca, cb = codes[:, np.asarray(a, dtype=np.int64)], codes[:, np.asarray(b, dtype=np.int64)]
     both = ~(np.isnan(xa) | np.isnan(xb))
     foreign = (both & ((ca < 0) | (cb < 0))).any(axis=0)
     counted = both & (ca >= 0) & (cb >= 0)
