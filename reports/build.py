@@ -134,15 +134,9 @@ class Data:
         return self._long[key]
 
     def human_mean(self, kind_of: str, code: str) -> pd.Series:
-        """Each target's mean human score of one measure (from its matrix when crossed)."""
-        long = self.long(kind_of, code)
-        x = reliability.whole_matrix(long, (lambda: self.matrix(kind_of, code)) if self.crossed else None)
-        if x is None:
-            return long.groupby("target")["score"].mean()
-        rated = ~np.isnan(x)
-        keep = rated.any(axis=1)
-        means = np.where(rated, x, 0.0)[keep].sum(axis=1) / rated[keep].sum(axis=1)
-        return pd.Series(means, index=self.matrix(kind_of, code).index[keep], name="score")
+        """Each target's mean human score of one measure (pandas' grouped mean: its rounding
+        decides ties in the ranks of Spearman's rho, so it is not recomputed another way)."""
+        return self.long(kind_of, code).groupby("target")["score"].mean()
 
     def matrix(self, kind_of: str, code: str, *, kind="human", basis="mode") -> pd.DataFrame:
         key = (kind_of, code, kind, basis)
