@@ -11,7 +11,8 @@ scores (`scale_scores_frame`, the frames phase), the final `jsonable`, and the s
 (the rest). Every time is also printed as a ratio to a fixed CPU baseline measured in the same
 run (`report_scale.baseline_s`), since the machine may be shared. ``--profile N`` prints the N
 most expensive functions (own time) of each run to stderr; ``--dump DIR`` writes each report
-as JSON (to compare two checkouts' numbers), and the profile when one is taken. The last line is one JSON object of the run.
+as JSON (to compare two checkouts' numbers), and the profile when one is taken. The last line
+is one JSON object of the run.
 """
 
 import argparse

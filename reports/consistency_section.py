@@ -20,8 +20,8 @@ def _keyed_item_matrix(data, rows: pd.DataFrame, index, column: str) -> pd.DataF
 def _human_item_matrix(data) -> pd.DataFrame:
     """(target, rater) x item of the human answers, keyed: `_keyed_item_matrix` of the human rows,
     laid out from the report's integer codes (`LongCodes.by_target_and_rater`)."""
-    return _keyed(data, data.item_codes.by_target_and_rater(data.item_positions("human"), data.items["score"].to_numpy(dtype=float),
-                                                            name="item"))
+    scores = data.items["score"].to_numpy(dtype=float)
+    return _keyed(data, data.item_codes.by_target_and_rater(data.item_positions("human"), scores, name="item"))
 
 
 def _keyed(data, matrix: pd.DataFrame) -> pd.DataFrame:
