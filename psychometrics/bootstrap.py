@@ -1,16 +1,22 @@
 """Bootstrap confidence intervals: percentile and BCa, resampling targets or clusters."""
 from __future__ import annotations
 
+from collections import OrderedDict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Callable, Iterator, Literal
 
 import numpy as np
-from scipy import stats
+from scipy import sparse, stats
 
 from ._base import ResultMixin, check_conf, check_level
 
 BootMethod = Literal["percentile", "bca"]
 _CHUNK_CELLS = 20_000_000  # replicate x unit cells per chunk: bounds memory to ~160 MB
+_SHARED_BYTES = 128_000_000  # resampling counts kept by `shared_resamples`, at most
+_FEW_PATTERNS = 4  # units per distinct feature row below which rows are not grouped
+_SHARED: ContextVar[OrderedDict | None] = ContextVar("bootstrap_shared_resamples", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +37,81 @@ def _weights(rng: np.random.Generator, n_rows: int, n_units: int) -> np.ndarray:
     idx = rng.integers(0, n_units, size=(n_rows, n_units))
     idx += (np.arange(n_rows) * n_units)[:, None]
     return np.bincount(idx.ravel(), minlength=n_rows * n_units).reshape(n_rows, n_units)
+
+
+@contextmanager
+def shared_resamples() -> Iterator[None]:
+    """Within the block, `additive_bootstrap` keeps the resampling counts it draws and reuses
+    them for every later call with the same seed, number of resamples and number of units.
+
+    The counts are a function of (seed, n_boot, n_units) only, so a report that bootstraps many
+    statistics over the same targets draws them once instead of once per statistic; every
+    interval is the one a separate call gives. Only integer seeds are shared (``seed=None``
+    means fresh draws each call), and at most about 128 MB of counts are kept (the oldest are
+    dropped first).
+    """
+    token = _SHARED.set(OrderedDict())
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def _shared_counts(seed, n_boot: int, n_units: int) -> np.ndarray | None:
+    """The resampling counts as units x replicates (small unsigned integers), drawn once per
+    (seed, n_boot, n_units) inside `shared_resamples`; None outside it or for a seed that is not
+    an integer. The draws are `additive_bootstrap`'s own, chunk by chunk from ``default_rng(seed)``."""
+    shared = _SHARED.get()
+    if shared is None or not isinstance(seed, (int, np.integer)) or n_boot * n_units > _SHARED_BYTES:
+        return None
+    key = (int(seed), n_boot, n_units)
+    if key not in shared:
+        rng, counts = np.random.default_rng(seed), np.empty((n_units, n_boot), dtype=np.uint8)
+        chunk = max(1, min(n_boot, _CHUNK_CELLS // n_units))
+        for start in range(0, n_boot, chunk):
+            w = _weights(rng, min(chunk, n_boot - start), n_units)
+            if w.max() > np.iinfo(counts.dtype).max:
+                counts = counts.astype(np.int64)
+            counts[:, start:start + len(w)] = w.T
+        shared[key] = counts
+        while sum(c.nbytes for c in shared.values()) > _SHARED_BYTES and len(shared) > 1:
+            shared.popitem(last=False)
+    shared.move_to_end(key)
+    return shared[key]
+
+
+def _patterns(feats: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(distinct rows, each unit's row) when the units' feature rows take few distinct values
+    (a unit's coincidences over a handful of categories), else None."""
+    n_units = feats.shape[0]
+    if n_units < 1000 or not np.isfinite(feats).all():
+        return None
+    key = feats @ np.random.default_rng(0).random(feats.shape[1])  # equal rows, equal keys
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    if len(first) * _FEW_PATTERNS > n_units:
+        return None
+    rows = feats[first]
+    inverse = inverse.reshape(-1)
+    if not np.array_equal(rows[inverse], feats):  # two different rows with one key: do not group
+        return None
+    return rows, inverse
+
+
+def _sums_from_counts(counts: np.ndarray, feats: np.ndarray) -> np.ndarray:
+    """replicates x p: each replicate's column sums of ``feats`` (``counts``: units x replicates).
+    With few distinct feature rows, the counts are first summed per distinct row (a sparse
+    product; counts below 2**24 are exact in float32), so the pass over the counts does not grow
+    with the number of features."""
+    n_units, n_boot = counts.shape
+    step = max(1, _CHUNK_CELLS // (4 * n_units))
+    grouped = _patterns(feats) if n_units < 2 ** 24 else None
+    if grouped is None:
+        return np.vstack([(feats.T @ counts[:, i:i + step].astype(float)).T for i in range(0, n_boot, step)])
+    rows, inverse = grouped
+    members = sparse.csr_matrix((np.ones(n_units, dtype=np.float32), (inverse, np.arange(n_units))),
+                                shape=(len(rows), n_units))
+    per_row = np.hstack([members @ counts[:, i:i + step].astype(np.float32) for i in range(0, n_boot, step)])
+    return per_row.T.astype(float) @ rows
 
 
 def _interval(replicates: np.ndarray, estimate: float, confidence: float, method: str,
@@ -84,13 +165,17 @@ def additive_bootstrap(features: np.ndarray, statistic: Callable[[np.ndarray], n
     n_units = feats.shape[0]
     if n_units < 2:
         raise ValueError("The bootstrap needs at least two units (or clusters) to resample.")
-    rng = np.random.default_rng(seed)
-    chunk = max(1, min(n_boot, _CHUNK_CELLS // n_units))
-    reps = np.empty(n_boot)
-    for start in range(0, n_boot, chunk):
-        rows = min(chunk, n_boot - start)
-        w = _weights(rng, rows, n_units)
-        reps[start:start + rows] = statistic(w @ feats)
+    counts = _shared_counts(seed, n_boot, n_units)
+    if counts is not None:
+        reps = statistic(_sums_from_counts(counts, feats))
+    else:
+        rng = np.random.default_rng(seed)
+        chunk = max(1, min(n_boot, _CHUNK_CELLS // n_units))
+        reps = np.empty(n_boot)
+        for start in range(0, n_boot, chunk):
+            rows = min(chunk, n_boot - start)
+            w = _weights(rng, rows, n_units)
+            reps[start:start + rows] = statistic(w @ feats)
     total = feats.sum(axis=0)
     estimate = float(statistic(total[None, :])[0])
     jack = None

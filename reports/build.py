@@ -8,11 +8,13 @@ options.
 
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.utils import timezone
 
 import psychometrics as pm
+from psychometrics.bootstrap import shared_resamples
 
 from . import frames
 from . import novelty as novelty_report
@@ -23,6 +25,7 @@ from .robustness import section_robustness
 from . import reliability
 from .reliability import NOT_PAIRED
 from .design import RaterOverlap, rating_design
+from .long_codes import LongCodes
 from .stats import agreement, attempt, clip_interval, correlation_with_ci, jsonable, pair_icc2
 from .stand_in_section import section_stand_in
 
@@ -38,32 +41,60 @@ class Data:
         self.items = frames.item_scores_frame(study, instrument_version=version)
         self.scales = frames.scale_scores_frame(self.items, spec=self.spec)
         self.targets = frames.targets_frame(study, cluster_field=cluster_field).set_index("target")
+        # Integer codes of the frames' targets and raters and the rows of every measure, once: no
+        # string comparison per measure and section, no pivot per matrix (long_codes.py).
+        self.item_codes, self.scale_codes = LongCodes(self.items), LongCodes(self.scales)
+        self._item_rows = self.item_codes.positions(["item", "rater_kind"])
+        self._scale_rows = self.scale_codes.positions(["scale", "rater_kind", "basis"])
         # LLM sections select raters by Rater.kind: Anchor's own and imported outside judges alike.
-        kinds = self.items.drop_duplicates("rater").set_index("rater")["rater_kind"]
+        codes = self.item_codes
+        first = np.full(len(codes.r_names), len(self.items), dtype=np.int64)
+        np.minimum.at(first, codes.r_codes, np.arange(len(self.items)))
+        kinds = pd.Series(self.items["rater_kind"].to_numpy()[first], index=codes.r_names, dtype=object)
         self.humans = sorted(kinds[kinds == "human"].index)
         # Perturbed LLM raters (robustness runs) are compared with their base rater in
         # section 6 only; everywhere else "the LLM raters" are the unperturbed ones.
         self.perturbed = frames.perturbations(self.study, sorted(kinds[kinds == "llm"].index))
         self.llms = sorted(r for r in kinds[kinds == "llm"].index if r not in self.perturbed)
-        human_pairs = self.items.loc[self.items["rater_kind"] == "human", ["target", "rater"]]
-        self.overlap = RaterOverlap(human_pairs)
-        self.design = rating_design(study.rating_design, human_pairs)
+        self.rating_pairs = {kind: RaterOverlap.of_codes(codes.t_codes[of_kind], codes.r_codes[of_kind],
+                                                         codes.t_names, codes.r_names)
+                             for kind in ("human", "llm")
+                             for of_kind in [(kinds.to_numpy() == kind)[codes.r_codes]]}
+        self.overlap = self.rating_pairs["human"]
+        self.design = rating_design(study.rating_design, None, overlap=self.overlap)
         self.crossed = self.design["design"] == "crossed"
         self._matrices, self._long = {}, {}
-        # One pass over the item scores instead of a string comparison per measure and section.
-        self._item_rows = dict(tuple(self.items.groupby(["item", "rater_kind"], sort=False)))
 
     def item_rows(self, code: str, kind: str) -> pd.DataFrame:
         """The item scores of one item by raters of one kind (in the frame's order)."""
-        return self._item_rows.get((code, kind), self.items.iloc[:0])
+        rows = self._item_rows.get((code, kind))
+        return self.items.iloc[:0] if rows is None else self.items.iloc[rows]
+
+    def item_positions(self, kind: str) -> dict[str, np.ndarray]:
+        """Item code -> positions in ``items`` of that item's scores by raters of one kind."""
+        return {code: rows for (code, of_kind), rows in self._item_rows.items() if of_kind == kind}
+
+    def answered_per_rating(self) -> np.ndarray:
+        """The number of distinct items in each human rating (target, rater) that has any."""
+        codes, n_r = self.item_codes, len(self.item_codes.r_names)
+        answered = np.zeros(len(codes.t_names) * n_r, dtype=np.int64)
+        for rows in self.item_positions("human").values():
+            cells = codes.t_codes[rows].astype(np.int64) * n_r + codes.r_codes[rows]
+            answered += np.bincount(cells, minlength=len(answered)) > 0
+        return answered[answered > 0]
+
+    def scale_rows(self, scale: str, kind: str, basis: str) -> pd.DataFrame:
+        """The scale scores of one scale, rater kind and basis (in the frame's order)."""
+        rows = self._scale_rows.get((scale, kind, basis))
+        return self.scales.iloc[:0] if rows is None else self.scales.iloc[rows]
 
     def item_matrix(self, code: str, *, kind: str = "human", column: str = "score") -> pd.DataFrame:
-        return frames.wide(self.item_rows(code, kind), index="target", columns="rater", values=column)
+        rows = self._item_rows.get((code, kind), np.empty(0, dtype=np.int64))
+        return self.item_codes.wide(rows, self.items[column].to_numpy(dtype=float))
 
     def scale_matrix(self, scale: str, *, kind: str = "human", basis: str = "mode") -> pd.DataFrame:
-        rows = self.scales[(self.scales["scale"] == scale) & (self.scales["rater_kind"] == kind)
-                           & (self.scales["basis"] == basis)]
-        return frames.wide(rows, index="target", columns="rater")
+        rows = self._scale_rows.get((scale, kind, basis), np.empty(0, dtype=np.int64))
+        return self.scale_codes.wide(rows, self.scales["score"].to_numpy(dtype=float))
 
     def measures(self):
         """(kind, code, level) of every item and scale score, in instrument order."""
@@ -80,21 +111,31 @@ class Data:
         return [("item", item.code) for item in self.spec.items if item.scale.level != "nominal"]
 
     def long(self, kind_of: str, code: str, *, kind: str = "human", basis: str = "mode") -> pd.DataFrame:
-        """(target, rater, score) of one measure, missing scores dropped."""
+        """(target, rater, score) of one measure, missing scores dropped (the item's score where
+        the expected basis has no expected score)."""
         key = (kind_of, code, kind, basis)
         if key not in self._long:
+            empty = np.empty(0, dtype=np.int64)
             if kind_of == "item":
-                rows = self.item_rows(code, kind)
-                column = "expected_score" if basis == "expected" else "score"
-                rows = rows.assign(score=rows[column].fillna(rows["score"]))
+                frame, rows = self.items, self._item_rows.get((code, kind), empty)
+                values = self.items["score"].to_numpy(dtype=float)
+                if basis == "expected":
+                    expected = self.items["expected_score"].to_numpy(dtype=float)[rows]
+                    values = values[rows]
+                    values = np.where(np.isnan(expected), values, expected)
+                else:
+                    values = values[rows]
             else:
-                rows = self.scales[(self.scales["scale"] == code) & (self.scales["rater_kind"] == kind)
-                                   & (self.scales["basis"] == basis)]
-            self._long[key] = rows[["target", "rater", "score"]].dropna(subset=["score"])
+                frame, rows = self.scales, self._scale_rows.get((code, kind, basis), empty)
+                values = self.scales["score"].to_numpy(dtype=float)[rows]
+            scored = ~np.isnan(values)
+            long = frame.iloc[rows[scored], [frame.columns.get_loc("target"), frame.columns.get_loc("rater")]]
+            self._long[key] = long.assign(score=values[scored])
         return self._long[key]
 
     def human_mean(self, kind_of: str, code: str) -> pd.Series:
-        """Each target's mean human score of one measure."""
+        """Each target's mean human score of one measure (pandas' grouped mean: its rounding
+        decides ties in the ranks of Spearman's rho, so it is not recomputed another way)."""
         return self.long(kind_of, code).groupby("target")["score"].mean()
 
     def matrix(self, kind_of: str, code: str, *, kind="human", basis="mode") -> pd.DataFrame:
@@ -119,13 +160,14 @@ def _section_human_reliability(data: Data) -> dict:
         entry = {"level": level,
                  "icc": reliability.icc_entry(long, design=data.design["design"],
                                               wide=lambda: data.matrix(kind_of, code)),
-                 "krippendorff_alpha": reliability.krippendorff_entry(long, level)}
+                 "krippendorff_alpha": reliability.krippendorff_entry(
+                     long, level, wide=(lambda: data.matrix(kind_of, code)) if data.crossed else None)}
         if kind_of == "item":
             item = data.spec.item(code)
             weights = "none" if level == "nominal" else "quadratic"
             if data.crossed:
-                kappas = reliability.pair_figures(long, pairs, lambda x, y: attempt(lambda: pm.cohen_kappa(
-                    x, y, categories=list(item.scale.values), weights=weights)))
+                kappas = reliability.kappa_pairs(data.matrix(kind_of, code), pairs,
+                                                 categories=list(item.scale.values), weights=weights)
                 entry["cohen_kappa_pairs"] = kappas
                 entry["cohen_kappa_pairs_summary"] = reliability.pair_summary(
                     kappas, threshold=threshold, n_sharing=n_sharing)
@@ -233,9 +275,7 @@ def _calibration(data: Data, llm: str, code: str, humans: pd.Series) -> dict:
 
 
 def _human_pairs(data: Data, kind_of: str, code: str) -> list[dict]:
-    long = data.long(kind_of, code)
-    return reliability.pair_figures(long, data.overlap.comparable_pairs(),
-                                    lambda a, b: {"ICC2": pair_icc2(a, b)})
+    return reliability.icc2_pair_figures(data.matrix(kind_of, code), data.overlap.comparable_pairs())
 
 
 def _section_llm_vs_human(data: Data) -> dict:
@@ -337,7 +377,7 @@ SECTIONS: list[tuple[str, SectionBuilder]] = [
     ("item_analysis", lambda data, report, options: section_item_analysis(data)),
     ("stand_in", lambda data, report, options: section_stand_in(data, options)),
     ("missing", lambda data, report, options: frames.missing_counts(
-        data.study, instrument_version=data.version, items=data.items)),
+        data.study, instrument_version=data.version, items=data.items, answered=data.answered_per_rating())),
 ]
 
 
@@ -370,18 +410,17 @@ def study_report(study, *, instrument_version, cluster_field: str | None = None,
                    "selection": "by rater kind: kind 'llm' (Anchor's own and imported outside judges) in the "
                                 "LLM sections, kind 'human' in the human panel"},
         "rating_design": data.design,
-        "n_targets": int(data.items["target"].nunique()),
-        "n_ratings": {"human": len(data.overlap.t_codes),
-                      "llm": int(data.items.loc[data.items["rater_kind"] == "llm", ["target", "rater"]]
-                                 .drop_duplicates().shape[0])},
+        "n_targets": len(data.item_codes.t_names),
+        "n_ratings": {"human": len(data.overlap.t_codes), "llm": len(data.rating_pairs["llm"].t_codes)},
     }
     options = {"n_boot": n_boot, "seed": seed, "cluster_field": cluster_field}
-    for done, (key, build) in enumerate(SECTIONS):
-        if progress:
-            progress(done, len(SECTIONS), key)
-        section = build(data, report, options)
-        if section is not None:  # None: the section does not apply to this instrument
-            report[key] = section
+    with shared_resamples():  # bootstraps over the same targets draw their resamples once
+        for done, (key, build) in enumerate(SECTIONS):
+            if progress:
+                progress(done, len(SECTIONS), key)
+            section = build(data, report, options)
+            if section is not None:  # None: the section does not apply to this instrument
+                report[key] = section
     if progress:
         progress(len(SECTIONS), len(SECTIONS), "done")
     return jsonable(report)

@@ -14,7 +14,17 @@ from .stats import attempt
 
 
 def _keyed_item_matrix(data, rows: pd.DataFrame, index, column: str) -> pd.DataFrame:
-    matrix = rows.pivot_table(index=index, columns="item", values=column, aggfunc="first")
+    return _keyed(data, rows.pivot_table(index=index, columns="item", values=column, aggfunc="first"))
+
+
+def _human_item_matrix(data) -> pd.DataFrame:
+    """(target, rater) x item of the human answers, keyed: `_keyed_item_matrix` of the human rows,
+    laid out from the report's integer codes (`LongCodes.by_target_and_rater`)."""
+    scores = data.items["score"].to_numpy(dtype=float)
+    return _keyed(data, data.item_codes.by_target_and_rater(data.item_positions("human"), scores, name="item"))
+
+
+def _keyed(data, matrix: pd.DataFrame) -> pd.DataFrame:
     for code in matrix.columns:
         item = data.spec.item(code)
         if item.reverse:  # keyed() over the column: min + max - value
@@ -126,8 +136,7 @@ def _proper(omega: dict) -> dict:
 
 def section_consistency(data) -> dict:
     items = data.items
-    humans = items[items["rater_kind"] == "human"]
-    human_matrix = _keyed_item_matrix(data, humans, ["target", "rater"], "score")
+    human_matrix = _human_item_matrix(data)
     out = {"human": {"observations": "one row per submitted human rating (target x rater), "
                                      "answers; reverse-keyed items keyed",
                      "scales": _consistency(data, human_matrix)},

@@ -45,10 +45,28 @@ class RaterOverlap:
 
     def __init__(self, pairs: pd.DataFrame):
         pairs = pairs[["target", "rater"]].drop_duplicates()
-        self.t_codes, self.targets = pd.factorize(pairs["target"], sort=True)
-        self.r_codes, self.raters = pd.factorize(pairs["rater"], sort=True)
+        t_codes, targets = pd.factorize(pairs["target"], sort=True)
+        r_codes, raters = pd.factorize(pairs["rater"], sort=True)
+        self._count(t_codes, targets, r_codes, raters)
+
+    @classmethod
+    def of_codes(cls, t_codes: np.ndarray, r_codes: np.ndarray, targets: pd.Index, raters: pd.Index) -> "RaterOverlap":
+        """The overlap of ratings given as integer codes into sorted ``targets`` and ``raters``
+        (repeats allowed): the same as ``RaterOverlap(pairs)`` of their names, without hashing a
+        string per rating."""
+        n_r = len(raters)
+        cells = np.flatnonzero(np.bincount(t_codes.astype(np.int64) * n_r + r_codes, minlength=len(targets) * n_r))
+        t_present = np.unique(cells // n_r)
+        r_present = np.unique(cells % n_r)
+        overlap = cls.__new__(cls)
+        overlap._count(np.searchsorted(t_present, cells // n_r), pd.Index(targets[t_present]),
+                       np.searchsorted(r_present, cells % n_r), pd.Index(raters[r_present]))
+        return overlap
+
+    def _count(self, t_codes, targets, r_codes, raters):
+        self.t_codes, self.targets, self.r_codes, self.raters = t_codes, targets, r_codes, raters
         n_t, n_r = len(self.targets), len(self.raters)
-        incidence = sparse.csr_matrix((np.ones(len(pairs)), (self.t_codes, self.r_codes)), shape=(n_t, n_r))
+        incidence = sparse.csr_matrix((np.ones(len(t_codes)), (t_codes, r_codes)), shape=(n_t, n_r))
         self.incidence = incidence
         self.shared = (incidence.T @ incidence).tocsr()  # raters x raters, diagonal = targets per rater
         self.per_target = np.asarray(incidence.sum(axis=1)).ravel()
@@ -66,11 +84,14 @@ class RaterOverlap:
         return both["r_x"].to_numpy(), both["r_y"].to_numpy()
 
     def linked_share(self) -> tuple[int, float | None]:
-        a, b = self.within_target_pairs()
-        if not len(a):
+        """Within-target rater pairs, and the share of them whose raters are linked. Raters a
+        and b form ``shared[a, b]`` within-target pairs (one per target both rated), so both
+        are sums over the shared counts (no pair of ratings is listed)."""
+        upper = sparse.triu(self.shared, k=1).tocoo()
+        n_pairs = int(upper.data.sum())
+        if not n_pairs:
             return 0, None
-        counts = np.asarray(self.shared[a, b]).ravel()
-        return int(len(a)), float((counts >= self.threshold).mean())
+        return n_pairs, float(upper.data[upper.data >= self.threshold].sum() / n_pairs)
 
     def comparable_pairs(self) -> list[tuple[str, str, int]]:
         """Rater pairs sharing at least ``threshold`` targets: (a, b, shared), a < b."""
@@ -89,11 +110,11 @@ def _spread(values: np.ndarray) -> dict:
     return {"min": int(values.min()), "median": float(np.median(values)), "max": int(values.max())}
 
 
-def rating_design(declared: str, pairs: pd.DataFrame) -> dict:
+def rating_design(declared: str, pairs: pd.DataFrame | None, *, overlap: RaterOverlap | None = None) -> dict:
     """The human panel's design: declared (``Study.rating_design``) or inferred by `RULE` from
-    ``pairs`` (one row per human rating: target, rater), stated in words, with the overlap
-    figures the rule uses."""
-    overlap = RaterOverlap(pairs)
+    ``pairs`` (one row per human rating: target, rater) or their ``overlap``, stated in words,
+    with the overlap figures the rule uses."""
+    overlap = overlap if overlap is not None else RaterOverlap(pairs)
     n_pairs, share = overlap.linked_share()
     inferred = None if share is None else ("crossed" if share >= CROSSED_SHARE else "one-way")
     design = declared or inferred

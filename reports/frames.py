@@ -246,12 +246,16 @@ def wide(frame: pd.DataFrame, *, index: str, columns: str, values: str = "score"
     return wide.astype(float) if not wide.empty else wide
 
 
-def missing_counts(study: Study, *, instrument_version, items: pd.DataFrame) -> dict:
+def missing_counts(study: Study, *, instrument_version, items: pd.DataFrame,
+                   answered: np.ndarray | None = None) -> dict:
     """Missing human answers (items left blank in submitted ratings), unsubmitted drafts,
-    and failed LLM ratings (targets a scoring job recorded as failed)."""
+    and failed LLM ratings (targets a scoring job recorded as failed). ``answered``, when the
+    caller has it, is the number of distinct items of each submitted human rating."""
     codes = [item.code for item in instrument_version.spec.items if item.for_humans]
-    humans = items[items["rater_kind"] == "human"]
-    per_rating = humans.groupby(["target", "rater"])["item"].nunique()
+    if answered is None:
+        humans = items[items["rater_kind"] == "human"]
+        answered = humans.groupby(["target", "rater"])["item"].nunique().to_numpy()
+    per_rating = pd.Series(answered, dtype=np.int64)
     drafts = Rating.objects.filter(target__study=study, instrument_version=instrument_version,
                                    status=Rating.Status.DRAFT).count()
     failed = {}
@@ -259,7 +263,7 @@ def missing_counts(study: Study, *, instrument_version, items: pd.DataFrame) -> 
                                                    ).values_list("rater__name", "errors"):
         failed.setdefault(rater, set()).update(e.get("target") or e.get("target_id") for e in errors)
     stored = set(map(tuple, items.loc[items["rater_kind"] == "llm", ["rater", "target"]]
-                     .drop_duplicates().to_numpy()))
+                     .drop_duplicates().to_numpy())) if failed else set()
     failed_now = {rater: sorted(str(t) for t in targets if (rater, t) not in stored)
                   for rater, targets in failed.items()}
     return {

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 import psychometrics as pm
+from psychometrics.pairwise import cohen_kappa_pairs, icc2_pairs
 
 from .design import MAX_LISTED_PAIRS
 from .stats import attempt, icc_bounds
@@ -44,6 +45,30 @@ def slot_matrix(long: pd.DataFrame) -> np.ndarray:
     return x
 
 
+def slots_from_wide(x: np.ndarray) -> np.ndarray:
+    """`slot_matrix` from the targets x raters matrix: each target's scores moved left in rater
+    order (the long frames are ordered by target, then rater), targets without a score dropped."""
+    rated = ~np.isnan(x)
+    keep = rated.any(axis=1)
+    x, rated = x[keep], rated[keep]
+    if not rated.any():
+        return np.empty((0, 0))
+    slot = np.cumsum(rated, axis=1) - 1
+    out = np.full((len(x), int(slot[:, -1].max()) + 1), np.nan)
+    rows, _ = np.nonzero(rated)
+    out[rows, slot[rated]] = x[rated]
+    return out
+
+
+def whole_matrix(long: pd.DataFrame, wide) -> np.ndarray | None:
+    """The measure's targets x raters array when it holds every rating of ``long`` (no rater
+    rated a target twice), else None."""
+    if wide is None:
+        return None
+    x = wide().to_numpy(dtype=float)
+    return x if int((~np.isnan(x)).sum()) == len(long) else None
+
+
 def _small_sample(n_targets: int, ratings_per_target: float | None) -> list[str]:
     warnings = []
     if 0 < n_targets < FEW_TARGETS:
@@ -56,11 +81,16 @@ def _small_sample(n_targets: int, ratings_per_target: float | None) -> list[str]
 def icc_entry(long: pd.DataFrame, *, design: str | None, wide) -> dict:
     """The ICC forms for one measure under ``design``; ``wide()`` builds the targets x raters
     matrix (only when a two-way form is computed)."""
-    counts = long.groupby("target").size()
+    x = whole_matrix(long, wide) if design != "one-way" else None
+    if x is not None:  # the counts from the matrix, without grouping the ratings by name
+        per_target = (~np.isnan(x)).sum(axis=1)
+        counts, n_raters = per_target[per_target > 0], int((~np.isnan(x)).any(axis=0).sum())
+    else:
+        counts, n_raters = long.groupby("target").size().to_numpy(), int(long["rater"].nunique())
     base = {"design": design or "undetermined", "n_targets": int(len(counts)),
-            "n_raters": int(long["rater"].nunique()), "n_ratings": int(len(long)),
+            "n_raters": n_raters, "n_ratings": int(len(long)),
             "lead": LEAD_FORMS.get(design or "crossed", []), "labels": FORM_LABELS}
-    base["warnings"] = _small_sample(base["n_targets"], float(counts.median()) if len(counts) else None)
+    base["warnings"] = _small_sample(base["n_targets"], float(np.median(counts)) if len(counts) else None)
     if design == "one-way":
         return {**base, **_one_way_forms(long, base, wide)}
     matrix = wide()
@@ -95,8 +125,11 @@ def _one_way_forms(long: pd.DataFrame, base: dict, wide) -> dict:
             "ratings_per_target": one["ratings_per_target"]}
 
 
-def krippendorff_entry(long: pd.DataFrame, level: str) -> dict:
-    x = slot_matrix(long)
+def krippendorff_entry(long: pd.DataFrame, level: str, *, wide=None) -> dict:
+    """Krippendorff's alpha of one measure with its bootstrap interval; ``wide()``, when given,
+    is the measure's targets x raters matrix, laid out in slots without grouping by name."""
+    whole = whole_matrix(long, wide)
+    x = slot_matrix(long) if whole is None else slots_from_wide(whole)
     return attempt(lambda: pm.krippendorff_alpha_matrix(x, level=level, n_boot=500))
 
 
@@ -110,6 +143,41 @@ def pair_figures(long: pd.DataFrame, pairs: list[tuple[str, str, int]], compute)
             out.append({"rater_a": a, "rater_b": b, "shared_targets": shared,
                         **compute(both["a"], both["b"])})
     return out
+
+
+def _matrix_pairs(matrix: pd.DataFrame, pairs: list[tuple[str, str, int]]):
+    """The pairs whose raters both have a score in ``matrix`` (targets x raters), with their
+    column positions; the others are not compared (as `pair_figures` skips them)."""
+    scored = matrix.columns[matrix.notna().to_numpy().any(axis=0)]
+    position = {rater: j for j, rater in enumerate(matrix.columns) if rater in set(scored)}
+    kept = [(a, b, shared) for a, b, shared in pairs if a in position and b in position]
+    return kept, [position[a] for a, _, _ in kept], [position[b] for _, b, _ in kept]
+
+
+def _figures(kept: list[tuple[str, str, int]], results, name: str | None, figure) -> list[dict]:
+    out = []
+    for (a, b, shared), result in zip(kept, results):
+        value = {"error": str(result)} if isinstance(result, ValueError) else figure(result.to_dict())
+        out.append({"rater_a": a, "rater_b": b, "shared_targets": shared,
+                    **({name: value} if name else value)})
+    return out
+
+
+def kappa_pairs(matrix: pd.DataFrame, pairs: list[tuple[str, str, int]], *, categories, weights) -> list[dict]:
+    """Cohen's kappa of each rater pair on the targets both rated, from the measure's targets x
+    raters ``matrix``: the figures `pair_figures` gives with `pm.cohen_kappa`, all pairs in one
+    pass (`psychometrics.pairwise`)."""
+    kept, a, b = _matrix_pairs(matrix, pairs)
+    results = cohen_kappa_pairs(matrix.to_numpy(dtype=float), a, b, categories=categories, weights=weights)
+    return _figures(kept, results, None, lambda figure: figure)
+
+
+def icc2_pair_figures(matrix: pd.DataFrame, pairs: list[tuple[str, str, int]]) -> list[dict]:
+    """ICC(A,1) of each rater pair on the targets both rated (``{"ICC2": ...}`` per pair, its
+    interval limited to [0, 1]): what `pair_figures` gives with `stats.pair_icc2`, all pairs in
+    one pass."""
+    kept, a, b = _matrix_pairs(matrix, pairs)
+    return _figures(kept, icc2_pairs(matrix.to_numpy(dtype=float), a, b), "ICC2", icc_bounds)
 
 
 def pair_summary(pairs: list[dict], *, threshold: int, n_sharing: int, key: str | None = None) -> dict:
