@@ -15,12 +15,13 @@ inflate), the wall-clock ratios are printed beside them.
 
 Peers: pingouin (ICC with ``nan_policy="omit"``, Cronbach's alpha), the ``krippendorff``
 package, statsmodels (Fleiss' kappa, Cohen's kappa), scikit-learn (pairwise Cohen for Light's
-kappa), pandas (unanimous agreement), irrCAC's Python port (Gwet AC1/AC2, Fleiss, Conger,
+kappa), scipy (Pearson's r with its interval, Spearman's rho), pandas (unanimous agreement), irrCAC's Python port (Gwet AC1/AC2, Fleiss, Conger,
 Krippendorff with SE), factor_analyzer (omega total from a one-factor minres fit) and semopy
 (one-factor CFA). irrCAC 0.4.4 pins scipy 1.12 and pandas < 3 and semopy needs sympy, so they
 are not project dependencies: install them aside (``pip install --no-deps --target DIR irrCAC
 semopy numdifftools sympy mpmath``) and pass ``BENCH_EXTRA_PATH=DIR``. A missing peer is
-reported (``peers_missing``), not fatal.
+reported (``peers_missing``), not fatal; one that is installed but fails to run (factor_analyzer
+0.5.1 against scikit-learn >= 1.8) in ``peers_failed`` with its error.
 
 Each row compares what both sides report (estimates, F and p, SEs, CIs) and gives the largest
 absolute difference (pingouin's ICC limits unrounded through ``pingouin.options``; its alpha
@@ -221,6 +222,30 @@ def agreement_rows(rows: Rows, x: np.ndarray) -> None:
         rows.add(f"cohen_kappa weights={weights}", "statsmodels crosstab + cohens_kappa",
                  lambda weights=weights: pm.cohen_kappa(a, b, weights=weights), sm_cohen, cmp,
                  compared="kappa, SE, z, p, CI")
+
+    # Correlations of two raters' scores (pairs with a missing value dropped on both sides).
+    from scipy import stats as st
+
+    def sp_pearson():
+        keep = ~(np.isnan(a) | np.isnan(b))
+        res = st.pearsonr(a[keep], b[keep])
+        return res, res.confidence_interval(0.95), int(keep.sum()) - 2
+    rows.add("pearson_r (t, df, p, Fisher CI)", "scipy.stats.pearsonr + confidence_interval",
+             lambda: pm.pearson_r(a, b), sp_pearson,
+             lambda o, p: _diff((o.estimate, p[0].statistic), (o.pvalue, p[0].pvalue), (o.df, p[2]),
+                                (o.ci_low, p[1].low), (o.ci_high, p[1].high)),
+             compared="r, p, df, CI")
+
+    def sp_spearman():
+        keep = ~(np.isnan(a) | np.isnan(b))
+        res = st.spearmanr(a[keep], b[keep])
+        z, q = np.arctanh(res.statistic), st.norm.ppf(0.975) / np.sqrt(keep.sum() - 3)
+        return res, np.tanh(z - q), np.tanh(z + q)
+    rows.add("spearman_rho interval=fisher (p, CI)", "scipy.stats.spearmanr + Fisher z by hand",
+             lambda: pm.spearman_rho(a, b, interval="fisher"), sp_spearman,
+             lambda o, p: _diff((o.estimate, p[0].statistic), (o.pvalue, p[0].pvalue),
+                                (o.ci_low, p[1]), (o.ci_high, p[2])),
+             compared="rho, p, CI")
 
     # Missing ratings allowed: irrCAC's Python port (targets x raters frame, pivot timed).
     irrcac = _peer("irrCAC.raw")
