@@ -4,16 +4,16 @@ Only submitted ratings count: a draft is not a rating yet, and a failed LLM rati
 stored, so it is missing data, never a score.
 """
 
-import json
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from django.db import connection
 from django.db.models import Q
 
 from instruments.definition.scoring import subscale_scores
-from ratings.models import ItemScore, Rater, Rating, ScoringJob, Study
+from ratings.models import Rater, Rating, ScoringJob, Study
+
+from .score_arrays import positions, read_score_arrays
 
 ITEM_COLUMNS = ["target", "rater", "rater_kind", "item", "score", "expected_score", "distribution"]
 SCALE_COLUMNS = ["target", "rater", "rater_kind", "scale", "basis", "score"]
@@ -24,75 +24,51 @@ def _submitted(study: Study, version):
                                  status=Rating.Status.SUBMITTED)
 
 
-def item_scores_frame(study: Study, *, instrument_version, chunk: int = 100_000) -> pd.DataFrame:
+def item_scores_frame(study: Study, *, instrument_version, chunk: int = 1_000_000) -> pd.DataFrame:
     """Long frame, one row per submitted item score: target, rater, rater_kind, item, score,
     expected_score (NaN for humans), distribution (None for humans), ordered by target external id,
     rater name (Python's string order on every database) and item position.
 
-    Read with one SQL query in chunks into numpy arrays of ids, never as model instances; the
-    names come from the study's targets, raters and items (each name one shared string), so
-    memory grows by a few dozen bytes per score, not by a Python object per value."""
-    rating, score = Rating._meta.db_table, ItemScore._meta.db_table
-    target = Rating._meta.get_field("target").related_model._meta.db_table
-    sql = (f"SELECT r.id, r.target_id, r.rater_id, s.item_id, s.score, s.expected_score, s.distribution "
-           f"FROM {score} s JOIN {rating} r ON s.rating_id = r.id JOIN {target} t ON r.target_id = t.id "
-           f"WHERE t.study_id = %s AND r.instrument_version_id = %s AND r.status = %s")
-    columns = [[] for _ in range(7)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [study.pk, instrument_version.pk, Rating.Status.SUBMITTED])
-        while rows := cursor.fetchmany(chunk):
-            for j, values in enumerate(zip(*rows)):
-                columns[j].append(np.array(values, dtype=object if j == 6 else float if j >= 4 else np.int64))
-    arrays = [np.concatenate(c) if c else np.empty(0, dtype=object if j == 6 else float if j >= 4 else np.int64)
-              for j, c in enumerate(columns)]
-    _, target_id, rater_id, item_id, scores, expected, distribution = arrays
+    Read into numpy arrays of ids (`read_score_arrays`: no Python object per score), never as
+    model instances; the names come from the study's targets, raters and items (each name one
+    shared string), so memory grows by a few dozen bytes per score."""
     items = {pk: (code, position) for pk, code, position in
              instrument_version.items.values_list("pk", "code", "position")}
-    targets = dict(study.targets.values_list("pk", "external_id"))
-    rater_ids, rater_inverse = _codes(rater_id)
-    raters = {pk: (name, kind) for pk, name, kind in Rater.objects.filter(pk__in=rater_ids.tolist())
+    scales = [item.scale for item in instrument_version.spec.items]
+    scores = read_score_arrays(study, instrument_version=instrument_version, item_ids=sorted(items),
+                               score_range=(min((s.min for s in scales), default=0),
+                                            max((s.max for s in scales), default=0)), chunk=chunk)
+    target_pks, target_names = _sorted_names(study.targets.values_list("pk", "external_id"))
+    raters = {pk: (name, kind) for pk, name, kind in Rater.objects.filter(pk__in=np.unique(scores.rater_id).tolist())
               .values_list("pk", "name", "kind")}
-    target_ids, target_inverse = _codes(target_id)
-    item_ids, item_inverse = _codes(item_id)
-    target_names = _names(target_ids, targets.__getitem__)
-    rater_names = _names(rater_ids, lambda pk: raters[pk][0])
+    rater_pks, rater_names = _sorted_names((pk, name) for pk, (name, _) in raters.items())
+    item_pks, item_codes = _sorted_names(((pk, code) for pk, (code, _) in items.items()),
+                                         key=lambda pair: items[pair[0]][1])
+    target, rater, item = (positions(pks, ids) for pks, ids in ((target_pks, scores.target_id),
+                                                                (rater_pks, scores.rater_id),
+                                                                (item_pks, scores.item_id)))
     # the order the ORM gave (external id, rater name, item position), with Python's string order
-    order = np.lexsort((np.array([items[int(pk)][1] for pk in item_ids], dtype=np.int64)[item_inverse],
-                        _ranks(rater_names)[rater_inverse], _ranks(target_names)[target_inverse]))
-    target_inverse, rater_inverse, item_inverse = target_inverse[order], rater_inverse[order], item_inverse[order]
+    order = np.argsort((target * len(rater_pks) + rater) * len(item_pks) + item, kind="stable")
+    target, rater, item = target[order], rater[order], item[order]
+    kinds = np.array([raters[int(pk)][1] for pk in rater_pks], dtype=object)
     return pd.DataFrame({
-        "target": target_names[target_inverse],
-        "rater": rater_names[rater_inverse],
-        "rater_kind": _names(rater_ids, lambda pk: raters[pk][1])[rater_inverse],
-        "item": _names(item_ids, lambda pk: items[pk][0])[item_inverse],
-        "score": scores[order],
-        "expected_score": expected[order],
-        "distribution": _distributions(distribution[order]),
+        "target": target_names[target],
+        "rater": rater_names[rater],
+        "rater_kind": kinds[rater],
+        "item": item_codes[item],
+        "score": scores.score[order],
+        "expected_score": scores.expected[order],
+        "distribution": scores.distribution[order],
     }, columns=ITEM_COLUMNS)
 
 
-def _codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    uniques, inverse = np.unique(ids, return_inverse=True)
-    return uniques, inverse.reshape(-1)
-
-
-def _names(ids: np.ndarray, name) -> np.ndarray:
-    names = np.empty(len(ids), dtype=object)
-    names[:] = [name(int(pk)) for pk in ids]
-    return names
-
-
-def _ranks(names: np.ndarray) -> np.ndarray:
-    ranks = np.empty(len(names), dtype=np.int64)
-    ranks[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
-    return ranks
-
-
-def _distributions(values: np.ndarray) -> np.ndarray:
-    """JSON text (SQLite, and PostgreSQL through Django's raw cursor) decoded; None stays None."""
-    out = np.empty(len(values), dtype=object)
-    out[:] = [json.loads(v) if isinstance(v, (str, bytes)) else v for v in values]
-    return out
+def _sorted_names(pairs, key=lambda pair: pair[1]) -> tuple[np.ndarray, np.ndarray]:
+    """(pk, name) pairs -> pks and names as arrays, in ``key`` order (default: Python's order of
+    the names)."""
+    pairs = sorted(pairs, key=key)
+    names = np.empty(len(pairs), dtype=object)
+    names[:] = [name for _, name in pairs]
+    return np.array([pk for pk, _ in pairs], dtype=np.int64), names
 
 
 def scale_scores_frame(items: pd.DataFrame, *, spec) -> pd.DataFrame:
@@ -178,18 +154,17 @@ def scale_scores_frame_reference(items: pd.DataFrame, *, spec) -> pd.DataFrame:
 
 def targets_frame(study: Study, *, cluster_field: str | None = None) -> pd.DataFrame:
     """One row per target: ``target``, ``cluster`` (the metadata field, or None) and one
-    ``criterion:NAME`` column per numeric outcome criterion stored on the study's targets."""
-    rows = []
-    for external_id, metadata, criteria in study.targets.order_by("external_id").values_list(
-            "external_id", "metadata", "criteria"):
-        row = {"target": external_id,
-               "cluster": (metadata or {}).get(cluster_field) if cluster_field else None}
-        row.update({f"criterion:{k}": v for k, v in (criteria or {}).items()})
-        rows.append(row)
-    frame = pd.DataFrame(rows, columns=["target", "cluster"] if not rows else None)
-    for column in criterion_columns(frame):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce")
-    return frame
+    ``criterion:NAME`` column per numeric outcome criterion stored on the study's targets
+    (NaN where a target has none), in the order the names first appear."""
+    fields = ["external_id", "criteria"] + (["metadata"] if cluster_field else [])
+    rows = list(study.targets.order_by("external_id").values_list(*fields))
+    frame = {"target": [row[0] for row in rows],
+             "cluster": [(row[2] or {}).get(cluster_field) for row in rows] if cluster_field else [None] * len(rows)}
+    names = dict.fromkeys(name for row in rows for name in (row[1] or {}))
+    for name in names:
+        frame[f"criterion:{name}"] = pd.to_numeric(pd.Series([(row[1] or {}).get(name) for row in rows],
+                                                             dtype=object), errors="coerce")
+    return pd.DataFrame(frame)
 
 
 def _raters_seen_by(study: Study):
