@@ -179,8 +179,11 @@ def replicate(source, n_targets: int) -> dict:
             f"AND nt.external_id = %s || ot.external_id JOIN {rater} ora ON r.rater_id = ora.id "
             f"JOIN {rater} nra ON nra.study_id = %s AND nra.name = ora.name")
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE")
         cursor.execute(f"INSERT INTO {rater} (study_id, {', '.join(rater_columns)}) SELECT %s, "
-                       f"{', '.join(rater_columns)} FROM {rater} WHERE study_id = %s", [study.pk, small.pk])
+                       f"{', '.join(rater_columns)} FROM {rater} WHERE study_id = %s AND name NOT IN "
+                       f"(SELECT name FROM {rater} WHERE study_id = %s)", [study.pk, small.pk, study.pk])
     for k in range(copies):
         prefix = [study.pk, f"R{k}-", study.pk]
         with transaction.atomic(), connection.cursor() as cursor:
@@ -190,6 +193,8 @@ def replicate(source, n_targets: int) -> dict:
             cursor.execute(f"INSERT INTO {rating} (rater_id, target_id, {', '.join(rating_columns)}) SELECT nra.id, "
                            f"nt.id, {', '.join('r.' + c for c in rating_columns)} FROM {rating} r {same} "
                            f"WHERE ot.study_id = %s", [*prefix, small.pk])
+            if connection.vendor == "postgresql":  # plan the copy with the new rows counted
+                cursor.execute(f"ANALYZE {target}; ANALYZE {rating}")
             cursor.execute(f"INSERT INTO {score} (rating_id, {', '.join(score_columns)}) SELECT nr.id, "
                            f"{', '.join('s.' + c for c in score_columns)} FROM {score} s JOIN {rating} r "
                            f"ON s.rating_id = r.id {same} JOIN {rating} nr ON nr.target_id = nt.id "
@@ -291,7 +296,9 @@ def report_phases(study, version, *, profile: bool) -> dict:
         profiler = cProfile.Profile()
         profiler.enable()
     try:
-        before_mb = peak_rss_mb()
+        peak_rss_mb()
+        with open("/proc/self/status") as status:
+            before_mb = int(re.search(r"VmRSS:\s+(\d+)", status.read()).group(1)) / 1024
         start, cpu = time.perf_counter(), time.process_time()
         report = report_build.study_report(study, instrument_version=version)
         report_s, report_cpu_s = time.perf_counter() - start, time.process_time() - cpu

@@ -35,8 +35,9 @@ class Data:
 
     def __init__(self, study, version, cluster_field):
         self.study, self.version, self.spec = study, version, version.spec
-        self.items = frames.item_scores_frame(study, instrument_version=version)
-        self.scales = frames.scale_scores_frame(self.items, spec=self.spec)
+        # codes: the frame's targets, raters and items as integers, for grouping without strings
+        self.items, self.codes = frames.item_scores_frame_and_codes(study, instrument_version=version)
+        self.scales = frames.scale_scores_frame(self.items, spec=self.spec, codes=self.codes)
         self.targets = frames.targets_frame(study, cluster_field=cluster_field).set_index("target")
         # LLM sections select raters by Rater.kind: Anchor's own and imported outside judges alike.
         kinds = self.items.drop_duplicates("rater").set_index("rater")["rater_kind"]
@@ -51,7 +52,7 @@ class Data:
         self.crossed = self.design["design"] == "crossed"
         self._matrices, self._long = {}, {}
         # One pass over the item scores instead of a string comparison per measure and section.
-        self._item_rows = dict(tuple(self.items.groupby(["item", "rater_kind"], sort=False)))
+        self._item_rows = frames.rows_by_item_and_kind(self.items, self.codes)
 
     def item_rows(self, code: str, kind: str) -> pd.DataFrame:
         """The item scores of one item by raters of one kind (in the frame's order)."""

@@ -4,10 +4,13 @@ Only submitted ratings count: a draft is not a rating yet, and a failed LLM rati
 stored, so it is missing data, never a score.
 """
 
+import json
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+from django.db import connection
 from django.db.models import Q
 
 from instruments.definition.scoring import subscale_scores
@@ -24,6 +27,22 @@ def _submitted(study: Study, version):
                                  status=Rating.Status.SUBMITTED)
 
 
+@dataclass(frozen=True)
+class ItemCodes:
+    """An `item_scores_frame`'s rows as integer codes (int32, one per row): ``target``, ``rater``
+    and ``item``, positions in ``targets`` (every target of the study, Python's order of external
+    ids), ``raters`` (name order; ``kinds`` their kinds) and ``items`` (instrument order). For
+    grouping and comparing without touching the frame's strings."""
+
+    target: np.ndarray
+    rater: np.ndarray
+    item: np.ndarray
+    targets: np.ndarray
+    raters: np.ndarray
+    kinds: np.ndarray
+    items: np.ndarray
+
+
 def item_scores_frame(study: Study, *, instrument_version, chunk: int = 1_000_000) -> pd.DataFrame:
     """Long frame, one row per submitted item score: target, rater, rater_kind, item, score,
     expected_score (NaN for humans), distribution (None for humans), ordered by target external id,
@@ -32,6 +51,12 @@ def item_scores_frame(study: Study, *, instrument_version, chunk: int = 1_000_00
     Read into numpy arrays of ids (`read_score_arrays`: no Python object per score), never as
     model instances; the names come from the study's targets, raters and items (each name one
     shared string), so memory grows by a few dozen bytes per score."""
+    return item_scores_frame_and_codes(study, instrument_version=instrument_version, chunk=chunk)[0]
+
+
+def item_scores_frame_and_codes(study: Study, *, instrument_version,
+                                chunk: int = 1_000_000) -> tuple[pd.DataFrame, ItemCodes]:
+    """`item_scores_frame` and its rows' `ItemCodes`."""
     items = {pk: (code, position) for pk, code, position in
              instrument_version.items.values_list("pk", "code", "position")}
     scales = [item.scale for item in instrument_version.spec.items]
@@ -44,22 +69,26 @@ def item_scores_frame(study: Study, *, instrument_version, chunk: int = 1_000_00
     rater_pks, rater_names = _sorted_names((pk, name) for pk, (name, _) in raters.items())
     item_pks, item_codes = _sorted_names(((pk, code) for pk, (code, _) in items.items()),
                                          key=lambda pair: items[pair[0]][1])
-    target, rater, item = (positions(pks, ids) for pks, ids in ((target_pks, scores.target_id),
-                                                                (rater_pks, scores.rater_id),
-                                                                (item_pks, scores.item_id)))
+    target, rater, item = (positions(pks, ids).astype(np.int32) for pks, ids in ((target_pks, scores.target_id),
+                                                                                  (rater_pks, scores.rater_id),
+                                                                                  (item_pks, scores.item_id)))
+    values, expected, distribution = scores.score, scores.expected, scores.distribution
+    del scores  # the ids: only their codes are kept
     # the order the ORM gave (external id, rater name, item position), with Python's string order
-    order = np.argsort((target * len(rater_pks) + rater) * len(item_pks) + item, kind="stable")
+    order = np.argsort((target.astype(np.int64) * len(rater_pks) + rater) * len(item_pks) + item, kind="stable")
     target, rater, item = target[order], rater[order], item[order]
     kinds = np.array([raters[int(pk)][1] for pk in rater_pks], dtype=object)
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         "target": target_names[target],
         "rater": rater_names[rater],
         "rater_kind": kinds[rater],
         "item": item_codes[item],
-        "score": scores.score[order],
-        "expected_score": scores.expected[order],
-        "distribution": scores.distribution[order],
-    }, columns=ITEM_COLUMNS)
+        "score": values[order],
+        "expected_score": expected[order],
+        "distribution": distribution[order],
+    }, columns=ITEM_COLUMNS, copy=False)
+    return frame, ItemCodes(target=target, rater=rater, item=item, targets=target_names, raters=rater_names,
+                            kinds=kinds, items=item_codes)
 
 
 def _sorted_names(pairs, key=lambda pair: pair[1]) -> tuple[np.ndarray, np.ndarray]:
@@ -71,7 +100,7 @@ def _sorted_names(pairs, key=lambda pair: pair[1]) -> tuple[np.ndarray, np.ndarr
     return np.array([pk for pk, _ in pairs], dtype=np.int64), names
 
 
-def scale_scores_frame(items: pd.DataFrame, *, spec) -> pd.DataFrame:
+def scale_scores_frame(items: pd.DataFrame, *, spec, codes: ItemCodes | None = None) -> pd.DataFrame:
     """Long frame of scale scores per rater and target, on the ``mode`` basis (the chosen point)
     and the ``expected`` basis (an LLM's expected score; a human's answer, which has none),
     scored by the instrument's rules (`subscale_scores`, here vectorised over all ratings:
@@ -80,17 +109,23 @@ def scale_scores_frame(items: pd.DataFrame, *, spec) -> pd.DataFrame:
     (mode first) and subscale in instrument order.
 
     One pass: each (target, rater, kind) is a row and each item a column of a numpy matrix per
-    basis, and every subscale is a masked mean over its columns."""
+    basis, and every subscale is a masked mean over its columns. ``codes``: the frame's
+    `ItemCodes`, which spare factorizing its strings."""
     keys = ["target", "rater", "rater_kind"]
     if items.empty or not spec.subscales:
         return pd.DataFrame({c: pd.Series(dtype=float if c == "score" else object) for c in SCALE_COLUMNS})
-    key_codes, key_uniques = zip(*(pd.factorize(items[k], sort=True) for k in keys))
+    if codes is None:
+        key_codes, key_uniques = zip(*(pd.factorize(items[k], sort=True) for k in keys))
+        item_codes, item_uniques = pd.factorize(items["item"])
+    else:  # a rater has one kind: (target, rater) sorts as (target, rater, kind)
+        key_codes, key_uniques = (codes.target, codes.rater, np.zeros(len(items), dtype=np.int32)), (
+            codes.targets, codes.raters, np.array([None], dtype=object))
+        item_codes, item_uniques = codes.item, codes.items
     group = np.zeros(len(items), dtype=np.int64)
-    for codes, uniques in zip(key_codes, key_uniques):
-        group = group * len(uniques) + codes
+    for key, uniques in zip(key_codes, key_uniques):
+        group = group * len(uniques) + key
     groups, row = np.unique(group, return_inverse=True)
     row = row.reshape(-1)
-    item_codes, item_uniques = pd.factorize(items["item"])
     column = {code: j for j, code in enumerate(item_uniques)}
     score = items["score"].to_numpy(dtype=float)
     bases = {"mode": score, "expected": np.where(np.isnan(items["expected_score"].to_numpy(dtype=float)),
@@ -107,12 +142,34 @@ def scale_scores_frame(items: pd.DataFrame, *, spec) -> pd.DataFrame:
     for name, uniques in zip(reversed(keys), reversed(key_uniques)):
         frame[name] = np.repeat(np.asarray(uniques, dtype=object)[groups % len(uniques)], per_group)
         groups = groups // len(uniques)
+    if codes is not None:
+        frame["rater_kind"] = np.repeat(codes.kinds[_group_raters(key_codes[1], row, n_groups)],
+                                        per_group)
     frame = pd.DataFrame({
         **{k: frame[k] for k in keys},
         "scale": np.tile(np.array([s.code for s in spec.subscales] * 2, dtype=object), n_groups),
         "basis": np.tile(np.repeat(np.array(list(bases), dtype=object), n_scales), n_groups),
         "score": out.reshape(-1)})
     return frame[SCALE_COLUMNS]
+
+
+def rows_by_item_and_kind(items: pd.DataFrame, codes: ItemCodes) -> dict[tuple[str, str], pd.DataFrame]:
+    """``items`` split by (item, rater kind), each part in the frame's order: what
+    ``dict(tuple(items.groupby(["item", "rater_kind"], sort=False)))`` gives, from the codes."""
+    kind_of_rater, kind_uniques = pd.factorize(codes.kinds)
+    key = codes.item.astype(np.int64) * len(kind_uniques) + kind_of_rater[codes.rater]
+    order = np.argsort(key, kind="stable")
+    keys, starts = np.unique(key[order], return_index=True)
+    ends = [*starts[1:], len(order)]
+    return {(codes.items[k // len(kind_uniques)], kind_uniques[k % len(kind_uniques)]): items.take(order[a:b])
+            for k, a, b in zip(keys.tolist(), starts.tolist(), ends)}
+
+
+def _group_raters(rater: np.ndarray, row: np.ndarray, n_groups: int) -> np.ndarray:
+    """The rater code of each group (every row of a group has the same rater)."""
+    out = np.empty(n_groups, dtype=np.int64)
+    out[row] = rater
+    return out
 
 
 def _subscale_score(spec, subscale, matrix: np.ndarray, column: dict) -> np.ndarray:
@@ -156,8 +213,7 @@ def targets_frame(study: Study, *, cluster_field: str | None = None) -> pd.DataF
     """One row per target: ``target``, ``cluster`` (the metadata field, or None) and one
     ``criterion:NAME`` column per numeric outcome criterion stored on the study's targets
     (NaN where a target has none), in the order the names first appear."""
-    fields = ["external_id", "criteria"] + (["metadata"] if cluster_field else [])
-    rows = list(study.targets.order_by("external_id").values_list(*fields))
+    rows = _target_rows(study, with_metadata=bool(cluster_field))
     frame = {"target": [row[0] for row in rows],
              "cluster": [(row[2] or {}).get(cluster_field) for row in rows] if cluster_field else [None] * len(rows)}
     names = dict.fromkeys(name for row in rows for name in (row[1] or {}))
@@ -165,6 +221,23 @@ def targets_frame(study: Study, *, cluster_field: str | None = None) -> pd.DataF
         frame[f"criterion:{name}"] = pd.to_numeric(pd.Series([(row[1] or {}).get(name) for row in rows],
                                                              dtype=object), errors="coerce")
     return pd.DataFrame(frame)
+
+
+def _target_rows(study: Study, *, with_metadata: bool) -> list[tuple]:
+    """(external_id, criteria, metadata if asked) per target in the database's external-id
+    order, the JSON decoded in one call for all targets rather than one per value."""
+    query = study.targets.order_by("external_id")
+    sql, params = query.values_list("external_id", "criteria", *(["metadata"] if with_metadata else [])).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return []
+    columns = list(zip(*rows))
+    for j in range(1, len(columns)):
+        if all(isinstance(v, str) or v is None for v in columns[j]):  # JSON text (SQLite, Django's raw cursor)
+            columns[j] = json.loads("[" + ",".join("null" if v is None else v for v in columns[j]) + "]")
+    return list(zip(*columns))
 
 
 def _raters_seen_by(study: Study):

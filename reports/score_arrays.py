@@ -20,6 +20,8 @@ from django.db import connection
 
 from ratings.models import ItemScore, Rating
 
+# ``+r.instrument_version_id``: no index on the version (every study's ratings of it), so SQLite
+# goes from the study's targets to their ratings
 _AGGREGATE = {"sqlite": "group_concat({}, ',')", "postgresql": "string_agg(({})::text, ',')"}
 # no cast in the test itself: PostgreSQL may evaluate a WHERE's terms in any order
 _PLAIN = ("s.expected_score IS NULL AND s.distribution IS NULL AND s.score = round(s.score) "
@@ -49,9 +51,10 @@ def read_score_arrays(study, *, instrument_version, item_ids: list[int], score_r
     so a writer never waits for a report."""
     for _ in range(3):
         ratings = _ratings(study, instrument_version)
-        parts = _scores(study, instrument_version, ratings[0], item_ids, score_range, chunk)
-        rating_of, item_id, values, expected, distribution = (np.concatenate(c) for c in zip(*parts))
+        rating_of, item_id, values, expected, distribution = _scores(
+            study, instrument_version, ratings[0], item_ids, score_range, chunk)
         where = positions(ratings[0], rating_of)
+        del rating_of
         if (where >= 0).all():
             return ScoreArrays(target_id=ratings[1][where], rater_id=ratings[2][where], item_id=item_id,
                                score=values, expected=expected, distribution=distribution)
@@ -83,16 +86,17 @@ def _ratings(study, version) -> list[np.ndarray]:
     rating, _, target = _tables()
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT r.id, r.target_id, r.rater_id FROM {rating} r JOIN {target} t ON r.target_id = t.id "
-                       f"WHERE t.study_id = %s AND r.instrument_version_id = %s AND r.status = %s ORDER BY r.id",
+                       f"WHERE t.study_id = %s AND +r.instrument_version_id = %s AND r.status = %s",
                        [study.pk, version.pk, Rating.Status.SUBMITTED])
         rows = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 3)
+    rows = rows[np.argsort(rows[:, 0])]  # sorted here: an ORDER BY can make SQLite scan every rating
     return [np.ascontiguousarray(rows[:, j]) for j in range(3)]
 
 
-def _scores(study, version, rating_ids: np.ndarray, item_ids: list[int], score_range, chunk: int) -> list[tuple]:
+def _scores(study, version, rating_ids: np.ndarray, item_ids: list[int], score_range, chunk: int) -> tuple:
     rating, score, target = _tables()
     sql = (f"FROM {score} s JOIN {rating} r ON s.rating_id = r.id JOIN {target} t ON r.target_id = t.id "
-           f"WHERE t.study_id = %s AND r.instrument_version_id = %s AND r.status = %s")
+           f"WHERE t.study_id = %s AND +r.instrument_version_id = %s AND r.status = %s")
     params = [study.pk, version.pk, Rating.Status.SUBMITTED]
     aggregate = _AGGREGATE.get(connection.vendor)
     low, high = (int(v) for v in score_range)
@@ -101,13 +105,13 @@ def _scores(study, version, rating_ids: np.ndarray, item_ids: list[int], score_r
     packs = (aggregate and len(rating_ids) and n_points > 0 and n_items > 0
              and (int(rating_ids[-1]) - int(rating_ids[0]) + 1) * n_items * n_points < 2 ** 62)
     if not packs:
-        return [_row_by_row(f"SELECT s.rating_id, s.item_id, s.score, s.expected_score, s.distribution {sql}", params)]
+        return _row_by_row(f"SELECT s.rating_id, s.item_id, s.score, s.expected_score, s.distribution {sql}", params)
     plain = _PLAIN.format(low=low, high=high, i0=i0, i1=i1)
     r0 = int(rating_ids[0])
     packed = f"((s.rating_id - {r0}) * {n_items} + s.item_id - {i0}) * {n_points} + CAST(s.score AS bigint) - {low}"
     if connection.vendor == "sqlite":
         packed = packed.replace("bigint", "INTEGER")
-    parts, others = [], 0
+    texts, others = [], 0
     step = max(1, chunk // max(n_items, 1))
     with connection.cursor() as cursor:
         for first in range(0, len(rating_ids), step):
@@ -115,17 +119,30 @@ def _scores(study, version, rating_ids: np.ndarray, item_ids: list[int], score_r
             cursor.execute(f"SELECT {aggregate.format(f'CASE WHEN {plain} THEN {packed} END')}, count(*) "
                            f"{sql} AND r.id BETWEEN %s AND %s", [*params, int(rating_ids[first]), int(last)])
             text, n_all = cursor.fetchone()
-            codes = np.fromstring(text, dtype=np.int64, sep=",") if text else np.empty(0, dtype=np.int64)
-            rest, points = np.divmod(codes, n_points)
-            ratings, items = np.divmod(rest, n_items)
-            n = len(codes)
-            parts.append((ratings + r0, items + i0, (points + low).astype(float), np.full(n, np.nan),
-                          np.full(n, None, dtype=object)))
-            others += int(n_all) - n
-    if others:
-        parts.append(_row_by_row(f"SELECT s.rating_id, s.item_id, s.score, s.expected_score, s.distribution "
-                                 f"{sql} AND NOT ({plain})", params))
-    return parts
+            texts.append(np.fromstring(text, dtype=np.int64, sep=",") if text else np.empty(0, dtype=np.int64))
+            others += int(n_all) - len(texts[-1])
+    rest = _row_by_row(f"SELECT s.rating_id, s.item_id, s.score, s.expected_score, s.distribution "
+                       f"{sql} AND NOT ({plain})", params) if others else None
+    return _unpacked(texts, rest, r0=r0, i0=i0, low=low, n_items=n_items, n_points=n_points)
+
+
+def _unpacked(texts: list[np.ndarray], rest: tuple | None, *, r0, i0, low, n_items, n_points) -> tuple:
+    """(rating ids, item ids, scores, expected scores, distributions) of the packed plain
+    scores followed by the ``rest`` read row by row, unpacked in place (no copy per column)."""
+    codes = np.concatenate(texts) if texts else np.empty(0, dtype=np.int64)
+    texts.clear()
+    n_plain, n = len(codes), len(codes) + (len(rest[0]) if rest else 0)
+    scores, items = np.empty(n), np.empty(n, dtype=np.int64)
+    np.add(codes % n_points, low, out=scores[:n_plain], casting="unsafe")
+    codes //= n_points
+    np.add(codes % n_items, i0, out=items[:n_plain])
+    codes //= n_items
+    codes += r0
+    expected, distribution = np.full(n, np.nan), np.full(n, None, dtype=object)
+    if rest:
+        codes = np.concatenate([codes, rest[0]])
+        items[n_plain:], scores[n_plain:], expected[n_plain:], distribution[n_plain:] = rest[1:]
+    return codes, items, scores, expected, distribution
 
 
 def _row_by_row(sql: str, params: list, chunk: int = 100_000) -> tuple:
