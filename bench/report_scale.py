@@ -2,6 +2,7 @@
 
     python bench/report_scale.py [--targets 10000 100000] [--database-url postgres://...]
                                  [--chunk 500000] [--profile] [--var-dir DIR --reuse]
+                                 [--replicate] [--build-only] [--skip-command]
 
 Builds each study through the real imports (`targets_import`, then `ratings_import` of CSV text
 read by `read_rows`, ``--chunk`` rows per import: one request may carry 500,000 rows), then:
@@ -19,7 +20,9 @@ same run), and at 10,000 targets the straightforward frames (model-free ORM ``va
 the per-rating scoring loop) are timed beside the vectorised ones. SQLite by default, in a
 temporary folder (``--var-dir`` names one to keep); ``--database-url`` uses that database (it is
 flushed first). ``--reuse`` keeps the database and a study already built at a scale (its imports
-are not timed again, the 100,000-row import is): 100,000 targets take minutes to import. The
+are not timed again, the 100,000-row import is): 100,000 targets take minutes to import.
+``--replicate`` makes each larger study of copies of the first (``INSERT ... SELECT``, for a busy
+machine); ``--build-only`` builds and stops. The
 report's phases also print the process's peak resident memory in each (``VmHWM``, reset between
 phases through ``/proc/self/clear_refs``). Each scale prints a JSON line as it finishes
 (``"partial": true``); the last line is one JSON object of the run.
