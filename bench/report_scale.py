@@ -1,7 +1,8 @@
 """The report and the ratings import at scale: 10,000 and 100,000 targets x 5 raters x 10 items.
 
     python bench/report_scale.py [--targets 10000 100000] [--database-url postgres://...]
-                                 [--chunk 500000] [--profile]
+                                 [--chunk 500000] [--profile] [--var-dir DIR --reuse]
+                                 [--replicate] [--build-only] [--skip-command]
 
 Builds each study through the real imports (`targets_import`, then `ratings_import` of CSV text
 read by `read_rows`, ``--chunk`` rows per import: one request may carry 500,000 rows), then:
@@ -17,13 +18,20 @@ The machine may be shared: every time is also printed as a ratio to a fixed CPU 
 (sorting 2,000,000 floats and a 1,000,000-step Python loop, median of three, measured in the
 same run), and at 10,000 targets the straightforward frames (model-free ORM ``values_list`` and
 the per-rating scoring loop) are timed beside the vectorised ones. SQLite by default, in a
-temporary folder; ``--database-url`` uses that database (it is flushed first). Each scale prints
-a JSON line as it finishes (``"partial": true``); the last line is one JSON object of the run.
+temporary folder (``--var-dir`` names one to keep); ``--database-url`` uses that database (it is
+flushed first). ``--reuse`` keeps the database and a study already built at a scale (its imports
+are not timed again, the 100,000-row import is): 100,000 targets take minutes to import.
+``--replicate`` makes each larger study of copies of the first (``INSERT ... SELECT``, for a busy
+machine); ``--build-only`` builds and stops. The
+report's phases also print the process's peak resident memory in each (``VmHWM``, reset between
+phases through ``/proc/self/clear_refs``). Each scale prints a JSON line as it finishes
+(``"partial": true``); the last line is one JSON object of the run.
 """
 
 import argparse
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -51,8 +59,9 @@ def baseline_s() -> float:
     return statistics.median(runs)
 
 
-def setup(database_url: str | None) -> dict:
-    var = Path(tempfile.mkdtemp(prefix="anchor-bench-scale-"))
+def setup(database_url: str | None, *, var_dir: str | None = None, reuse: bool = False) -> dict:
+    var = Path(var_dir) if var_dir else Path(tempfile.mkdtemp(prefix="anchor-bench-scale-"))
+    var.mkdir(parents=True, exist_ok=True)
     env = {"ANCHOR_VAR_DIR": str(var), "DJANGO_SETTINGS_MODULE": "config.settings", "ALLOWED_HOSTS": "testserver"}
     os.environ.update(env)
     if database_url:
@@ -66,7 +75,7 @@ def setup(database_url: str | None) -> dict:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    if database_url:
+    if database_url and not reuse:
         call_command("flush", interactive=False, verbosity=0)
     call_command("load_instrument", "--builtin", verbosity=0)
     return env
@@ -84,6 +93,25 @@ def ratings_csv(n_targets: int, start: int, stop: int, truth: np.ndarray, codes:
     lines += [f"T{t:06d},r{r},{codes[i]},{s}" for t, r, i, s in zip(target.tolist(), rater.tolist(), item.tolist(),
                                                                      scores.tolist())]
     return "\n".join(lines) + "\n"
+
+
+def reused(n_targets: int):
+    """The study of an earlier run at this scale, when complete; None when there is none."""
+    from instruments.selectors import instrument_version_get
+    from ratings.models import ItemScore, Study
+
+    version = instrument_version_get(reference=INSTRUMENT)
+    study = Study.objects.filter(slug=f"scale-{n_targets}").first()
+    if study is None:
+        return None
+    expected = n_targets * N_RATERS * len(version.spec.items)
+    stored = ItemScore.objects.filter(rating__target__study=study).count()
+    if stored == 0 and not study.targets.exists():  # a build stopped before its first import
+        return None
+    if stored != expected:
+        raise SystemExit(f"study {study.slug} holds {stored} of {expected} item scores (an interrupted build): "
+                         "run without --reuse")
+    return {"study": study, "version": version, "reused": True, "rating_rows": stored}
 
 
 def build(n_targets: int, chunk: int) -> dict:
@@ -125,8 +153,68 @@ def build(n_targets: int, chunk: int) -> dict:
             "reimport_s_per_100k_rows": reimport_s / imports[-1]["rows"] * 100_000}
 
 
+def replicate(source, n_targets: int) -> dict:
+    """A study of ``n_targets`` made of copies of ``source``'s targets (``R<k>-`` before each
+    external id), raters, ratings and item scores, by ``INSERT ... SELECT`` in the database: the
+    same data ``n_targets / len(source)`` times over, for when the machine is too busy to import
+    millions of rows (the imports are timed at the smaller scale)."""
+    from django.db import connection, transaction
+
+    from ratings.models import ItemScore, Rater, Rating, Study, Target
+    from ratings.services import study_get_or_create, study_use_instrument
+
+    version = source["version"]
+    small = source["study"]
+    copies = n_targets // small.targets.count()
+    study, _ = study_get_or_create(slug=f"scale-{n_targets}")
+    study_use_instrument(study=study, version=version)
+    start = time.perf_counter()
+
+    def columns(model, *skip):
+        return [f.column for f in model._meta.concrete_fields if f.column not in ("id", *skip)]
+
+    rater_columns, target_columns = columns(Rater, "study_id"), columns(Target, "study_id", "external_id")
+    rating_columns = columns(Rating, "rater_id", "target_id")
+    score_columns = columns(ItemScore, "rating_id")
+    rater, target = Rater._meta.db_table, Target._meta.db_table
+    rating, score = Rating._meta.db_table, ItemScore._meta.db_table
+    same = (f"JOIN {target} ot ON r.target_id = ot.id JOIN {target} nt ON nt.study_id = %s "
+            f"AND nt.external_id = %s || ot.external_id JOIN {rater} ora ON r.rater_id = ora.id "
+            f"JOIN {rater} nra ON nra.study_id = %s AND nra.name = ora.name")
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE")
+        cursor.execute(f"INSERT INTO {rater} (study_id, {', '.join(rater_columns)}) SELECT %s, "
+                       f"{', '.join(rater_columns)} FROM {rater} WHERE study_id = %s AND name NOT IN "
+                       f"(SELECT name FROM {rater} WHERE study_id = %s)", [study.pk, small.pk, study.pk])
+    for k in range(copies):
+        prefix = [study.pk, f"R{k}-", study.pk]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {target} (study_id, external_id, {', '.join(target_columns)}) SELECT %s, "
+                           f"%s || external_id, {', '.join(target_columns)} FROM {target} WHERE study_id = %s",
+                           [study.pk, f"R{k}-", small.pk])
+            cursor.execute(f"INSERT INTO {rating} (rater_id, target_id, {', '.join(rating_columns)}) SELECT nra.id, "
+                           f"nt.id, {', '.join('r.' + c for c in rating_columns)} FROM {rating} r {same} "
+                           f"WHERE ot.study_id = %s", [*prefix, small.pk])
+            if connection.vendor == "postgresql":  # plan the copy with the new rows counted
+                cursor.execute(f"ANALYZE {target}; ANALYZE {rating}")
+            cursor.execute(f"INSERT INTO {score} (rating_id, {', '.join(score_columns)}) SELECT nr.id, "
+                           f"{', '.join('s.' + c for c in score_columns)} FROM {score} s JOIN {rating} r "
+                           f"ON s.rating_id = r.id {same} JOIN {rating} nr ON nr.target_id = nt.id "
+                           f"AND nr.rater_id = nra.id AND nr.instrument_version_id = r.instrument_version_id "
+                           f"WHERE ot.study_id = %s", [*prefix, small.pk])
+        print(f"  copy {k + 1} of {copies}: {time.perf_counter() - start:.0f} s", flush=True)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    stored = ItemScore.objects.filter(rating__target__study=study).count()
+    return {"study": Study.objects.get(pk=study.pk), "version": version, "replicated_from": small.slug,
+            "copies": copies, "replicate_s": time.perf_counter() - start, "rating_rows": stored}
+
+
 def fresh_import_100k() -> dict:
     """A 100,000-row file into a study of 2,000 targets (what one API request usually is)."""
+    from ratings.models import Study
     from ratings.services import study_get_or_create, study_use_instrument, targets_import
     from ratings.services.ratings_import import ratings_import
     from ratings.tabular import Row, read_rows
@@ -134,6 +222,7 @@ def fresh_import_100k() -> dict:
 
     version = instrument_version_get(reference=INSTRUMENT)
     codes = [item.code for item in version.spec.items]
+    Study.objects.filter(slug="import-100k").delete()  # a reused database holds the last run's
     study, _ = study_get_or_create(slug="import-100k")
     study_use_instrument(study=study, version=version)
     n = 100_000 // (N_RATERS * len(codes))
@@ -152,22 +241,36 @@ def fresh_import_100k() -> dict:
             "reimport_s": reimport_s, "reimport_cpu_s": reimport_cpu_s}
 
 
+def peak_rss_mb(reset: bool = True) -> float:
+    """This process's peak resident memory since the last reset (Linux ``VmHWM``), then reset."""
+    with open("/proc/self/status") as status:
+        peak = int(re.search(r"VmHWM:\s+(\d+)", status.read()).group(1)) / 1024
+    if reset:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+    return peak
+
+
 def report_phases(study, version, *, profile: bool) -> dict:
-    """``study_report`` in process, its phases timed by wrapping the frame builders."""
+    """``study_report`` in process, its phases timed by wrapping the frame builders, and the
+    peak resident memory within each phase (statistics: everything outside the frame builders)."""
     from reports import build as report_build
     from reports import frames
     from reports.render import render_json
 
     spent = {"read": 0.0, "frames": 0.0, "read_cpu": 0.0, "frames_cpu": 0.0}
+    peak = {"read": 0.0, "frames": 0.0, "statistics": 0.0, "render": 0.0}
 
     def timed(phase, function):
         def wrapper(*args, **kwargs):
+            peak["statistics"] = max(peak["statistics"], peak_rss_mb())
             start, cpu = time.perf_counter(), time.process_time()
             try:
                 return function(*args, **kwargs)
             finally:
                 spent[phase] += time.perf_counter() - start
                 spent[phase + "_cpu"] += time.process_time() - cpu
+                peak[phase] = max(peak[phase], peak_rss_mb())
         return wrapper
 
     import psychometrics as pm
@@ -196,9 +299,13 @@ def report_phases(study, version, *, profile: bool) -> dict:
         profiler = cProfile.Profile()
         profiler.enable()
     try:
+        peak_rss_mb()
+        with open("/proc/self/status") as status:
+            before_mb = int(re.search(r"VmRSS:\s+(\d+)", status.read()).group(1)) / 1024
         start, cpu = time.perf_counter(), time.process_time()
         report = report_build.study_report(study, instrument_version=version)
         report_s, report_cpu_s = time.perf_counter() - start, time.process_time() - cpu
+        peak["statistics"] = max(peak["statistics"], peak_rss_mb())
     finally:
         for name, function in originals.items():
             setattr(frames, name, function)
@@ -211,11 +318,13 @@ def report_phases(study, version, *, profile: bool) -> dict:
     start, cpu = time.perf_counter(), time.process_time()
     text = render_json(report)
     render_s, render_cpu_s = time.perf_counter() - start, time.process_time() - cpu
+    peak["render"] = peak_rss_mb()
     return {"report_s": report_s, "read_s": spent["read"], "frames_s": spent["frames"],
             "statistics_s": report_s - spent["read"] - spent["frames"], "render_s": render_s,
             "report_cpu_s": report_cpu_s, "read_cpu_s": spent["read_cpu"], "frames_cpu_s": spent["frames_cpu"],
             "statistics_cpu_s": report_cpu_s - spent["read_cpu"] - spent["frames_cpu"], "render_cpu_s": render_cpu_s,
-            "json_bytes": len(text), "omega_s": omega_spent[0], "omega_cpu_s": omega_spent[1]}
+            "json_bytes": len(text), "omega_s": omega_spent[0], "omega_cpu_s": omega_spent[1],
+            "rss_before_mb": before_mb, **{f"{phase}_peak_mb": mb for phase, mb in peak.items()}}
 
 
 def straightforward_frames(study, version) -> dict:
@@ -267,10 +376,30 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=500_000, help="rating rows per import")
     parser.add_argument("--profile", action="store_true", help="cProfile of the in-process report to stderr")
     parser.add_argument("--skip-command", action="store_true")
+    parser.add_argument("--var-dir", help="the folder of the SQLite database and outputs (default: a new temporary one)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the database and a complete study of an earlier run at each scale")
+    parser.add_argument("--build-only", action="store_true", help="build the studies (for a later --reuse), no report")
+    parser.add_argument("--replicate", action="store_true",
+                        help="make each larger study of copies of the first one in the database, not by imports")
     args = parser.parse_args()
-    env = setup(args.database_url)
+    env = setup(args.database_url, var_dir=args.var_dir, reuse=args.reuse)
     from django.db import connection
 
+    built_first = None
+
+    def build_or_reuse(n):
+        nonlocal built_first
+        built = (args.reuse and reused(n)) or (replicate(built_first, n) if args.replicate and built_first
+                                                else build(n, args.chunk))
+        built_first = built_first or dict(built)
+        return built
+
+    if args.build_only:
+        for n in args.targets:
+            built = build_or_reuse(n)
+            print(json.dumps({k: v for k, v in built.items() if k not in ("study", "version")}), flush=True)
+        return
     base = baseline_s()
     out = {"database": connection.vendor, "baseline_s": base, "load": os.getloadavg()[0],
            "fresh_import": fresh_import_100k(), "scales": []}
@@ -279,12 +408,15 @@ def main() -> None:
           f"read {fresh['read_s']:.2f} s), unchanged re-upload {fresh['reimport_s']:.2f} s "
           f"(CPU {fresh['reimport_cpu_s']:.2f} s)", flush=True)
     for n in args.targets:
-        built = build(n, args.chunk)
+        built = build_or_reuse(n)
         study, version = built.pop("study"), built.pop("version")
         entry = {"targets": n, **built}
-        print(f"{n} targets: {built['rating_rows']} rating rows imported at {built['import_s_per_100k_rows']:.2f} s "
-              f"per 100k rows; unchanged re-upload of {built['reimport_rows']} rows {built['reimport_s']:.2f} s",
-              flush=True)
+        if built.get("reused") or built.get("replicated_from"):
+            print(f"{n} targets: {built['rating_rows']} rating rows reused or replicated", flush=True)
+        else:
+            print(f"{n} targets: {built['rating_rows']} rating rows imported at {built['import_s_per_100k_rows']:.2f} "
+                  f"s per 100k rows; unchanged re-upload of {built['reimport_rows']} rows {built['reimport_s']:.2f} s",
+                  flush=True)
         if n <= 10_000:
             entry["straightforward"] = straightforward_frames(study, version)
         entry["phases"] = report_phases(study, version, profile=args.profile)
@@ -292,7 +424,9 @@ def main() -> None:
         print(f"  report in process {p['report_s']:.2f} s (CPU {p['report_cpu_s']:.2f}): read {p['read_s']:.2f} "
               f"(CPU {p['read_cpu_s']:.2f}), frames {p['frames_s']:.2f} (CPU {p['frames_cpu_s']:.2f}), statistics "
               f"{p['statistics_s']:.2f} (CPU {p['statistics_cpu_s']:.2f}; omega {p['omega_cpu_s']:.2f}), render "
-              f"{p['render_s']:.2f}", flush=True)
+              f"{p['render_s']:.2f}; peak MB read {p['read_peak_mb']:.0f}, frames {p['frames_peak_mb']:.0f}, "
+              f"statistics {p['statistics_peak_mb']:.0f}, render {p['render_peak_mb']:.0f} (before "
+              f"{p['rss_before_mb']:.0f})", flush=True)
         if not args.skip_command:
             entry["command"] = command(study, env)
             print(f"  manage.py report {entry['command']['command_s']:.2f} s (CPU {entry['command']['command_cpu_s']:.2f} s), peak "

@@ -38,8 +38,9 @@ class Data:
 
     def __init__(self, study, version, cluster_field):
         self.study, self.version, self.spec = study, version, version.spec
-        self.items = frames.item_scores_frame(study, instrument_version=version)
-        self.scales = frames.scale_scores_frame(self.items, spec=self.spec)
+        # codes: the frame's targets, raters and items as integers, for grouping without strings
+        self.items, self.codes = frames.item_scores_frame_and_codes(study, instrument_version=version)
+        self.scales = frames.scale_scores_frame(self.items, spec=self.spec, codes=self.codes)
         self.targets = frames.targets_frame(study, cluster_field=cluster_field).set_index("target")
         # Integer codes of the frames' targets and raters and the rows of every measure, once: no
         # string comparison per measure and section, no pivot per matrix (long_codes.py).

@@ -5,6 +5,7 @@ stored, so it is missing data, never a score.
 """
 
 import json
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -13,7 +14,9 @@ from django.db import connection
 from django.db.models import Q
 
 from instruments.definition.scoring import subscale_scores
-from ratings.models import ItemScore, Rater, Rating, ScoringJob, Study
+from ratings.models import Rater, Rating, ScoringJob, Study
+
+from .score_arrays import positions, read_score_arrays
 
 ITEM_COLUMNS = ["target", "rater", "rater_kind", "item", "score", "expected_score", "distribution"]
 SCALE_COLUMNS = ["target", "rater", "rater_kind", "scale", "basis", "score"]
@@ -24,78 +27,80 @@ def _submitted(study: Study, version):
                                  status=Rating.Status.SUBMITTED)
 
 
-def item_scores_frame(study: Study, *, instrument_version, chunk: int = 100_000) -> pd.DataFrame:
+@dataclass(frozen=True)
+class ItemCodes:
+    """An `item_scores_frame`'s rows as integer codes (int32, one per row): ``target``, ``rater``
+    and ``item``, positions in ``targets`` (every target of the study, Python's order of external
+    ids), ``raters`` (name order; ``kinds`` their kinds) and ``items`` (instrument order). For
+    grouping and comparing without touching the frame's strings."""
+
+    target: np.ndarray
+    rater: np.ndarray
+    item: np.ndarray
+    targets: np.ndarray
+    raters: np.ndarray
+    kinds: np.ndarray
+    items: np.ndarray
+
+
+def item_scores_frame(study: Study, *, instrument_version, chunk: int = 1_000_000) -> pd.DataFrame:
     """Long frame, one row per submitted item score: target, rater, rater_kind, item, score,
     expected_score (NaN for humans), distribution (None for humans), ordered by target external id,
     rater name (Python's string order on every database) and item position.
 
-    Read with one SQL query in chunks into numpy arrays of ids, never as model instances; the
-    names come from the study's targets, raters and items (each name one shared string), so
-    memory grows by a few dozen bytes per score, not by a Python object per value."""
-    rating, score = Rating._meta.db_table, ItemScore._meta.db_table
-    target = Rating._meta.get_field("target").related_model._meta.db_table
-    sql = (f"SELECT r.id, r.target_id, r.rater_id, s.item_id, s.score, s.expected_score, s.distribution "
-           f"FROM {score} s JOIN {rating} r ON s.rating_id = r.id JOIN {target} t ON r.target_id = t.id "
-           f"WHERE t.study_id = %s AND r.instrument_version_id = %s AND r.status = %s")
-    columns = [[] for _ in range(7)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [study.pk, instrument_version.pk, Rating.Status.SUBMITTED])
-        while rows := cursor.fetchmany(chunk):
-            for j, values in enumerate(zip(*rows)):
-                columns[j].append(np.array(values, dtype=object if j == 6 else float if j >= 4 else np.int64))
-    arrays = [np.concatenate(c) if c else np.empty(0, dtype=object if j == 6 else float if j >= 4 else np.int64)
-              for j, c in enumerate(columns)]
-    _, target_id, rater_id, item_id, scores, expected, distribution = arrays
+    Read into numpy arrays of ids (`read_score_arrays`: no Python object per score), never as
+    model instances; the names come from the study's targets, raters and items (each name one
+    shared string), so memory grows by a few dozen bytes per score."""
+    return item_scores_frame_and_codes(study, instrument_version=instrument_version, chunk=chunk)[0]
+
+
+def item_scores_frame_and_codes(study: Study, *, instrument_version,
+                                chunk: int = 1_000_000) -> tuple[pd.DataFrame, ItemCodes]:
+    """`item_scores_frame` and its rows' `ItemCodes`."""
     items = {pk: (code, position) for pk, code, position in
              instrument_version.items.values_list("pk", "code", "position")}
-    targets = dict(study.targets.values_list("pk", "external_id"))
-    rater_ids, rater_inverse = _codes(rater_id)
-    raters = {pk: (name, kind) for pk, name, kind in Rater.objects.filter(pk__in=rater_ids.tolist())
+    scales = [item.scale for item in instrument_version.spec.items]
+    scores = read_score_arrays(study, instrument_version=instrument_version, item_ids=sorted(items),
+                               score_range=(min((s.min for s in scales), default=0),
+                                            max((s.max for s in scales), default=0)), chunk=chunk)
+    target_pks, target_names = _sorted_names(study.targets.values_list("pk", "external_id"))
+    raters = {pk: (name, kind) for pk, name, kind in Rater.objects.filter(pk__in=np.unique(scores.rater_id).tolist())
               .values_list("pk", "name", "kind")}
-    target_ids, target_inverse = _codes(target_id)
-    item_ids, item_inverse = _codes(item_id)
-    target_names = _names(target_ids, targets.__getitem__)
-    rater_names = _names(rater_ids, lambda pk: raters[pk][0])
+    rater_pks, rater_names = _sorted_names((pk, name) for pk, (name, _) in raters.items())
+    item_pks, item_codes = _sorted_names(((pk, code) for pk, (code, _) in items.items()),
+                                         key=lambda pair: items[pair[0]][1])
+    target, rater, item = (positions(pks, ids).astype(np.int32) for pks, ids in ((target_pks, scores.target_id),
+                                                                                  (rater_pks, scores.rater_id),
+                                                                                  (item_pks, scores.item_id)))
+    values, expected, distribution = scores.score, scores.expected, scores.distribution
+    del scores  # the ids: only their codes are kept
     # the order the ORM gave (external id, rater name, item position), with Python's string order
-    order = np.lexsort((np.array([items[int(pk)][1] for pk in item_ids], dtype=np.int64)[item_inverse],
-                        _ranks(rater_names)[rater_inverse], _ranks(target_names)[target_inverse]))
-    target_inverse, rater_inverse, item_inverse = target_inverse[order], rater_inverse[order], item_inverse[order]
-    return pd.DataFrame({
-        "target": target_names[target_inverse],
-        "rater": rater_names[rater_inverse],
-        "rater_kind": _names(rater_ids, lambda pk: raters[pk][1])[rater_inverse],
-        "item": _names(item_ids, lambda pk: items[pk][0])[item_inverse],
-        "score": scores[order],
+    order = np.argsort((target.astype(np.int64) * len(rater_pks) + rater) * len(item_pks) + item, kind="stable")
+    target, rater, item = target[order], rater[order], item[order]
+    kinds = np.array([raters[int(pk)][1] for pk in rater_pks], dtype=object)
+    frame = pd.DataFrame({
+        "target": target_names[target],
+        "rater": rater_names[rater],
+        "rater_kind": kinds[rater],
+        "item": item_codes[item],
+        "score": values[order],
         "expected_score": expected[order],
-        "distribution": _distributions(distribution[order]),
-    }, columns=ITEM_COLUMNS)
+        "distribution": distribution[order],
+    }, columns=ITEM_COLUMNS, copy=False)
+    return frame, ItemCodes(target=target, rater=rater, item=item, targets=target_names, raters=rater_names,
+                            kinds=kinds, items=item_codes)
 
 
-def _codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    uniques, inverse = np.unique(ids, return_inverse=True)
-    return uniques, inverse.reshape(-1)
+def _sorted_names(pairs, key=lambda pair: pair[1]) -> tuple[np.ndarray, np.ndarray]:
+    """(pk, name) pairs -> pks and names as arrays, in ``key`` order (default: Python's order of
+    the names)."""
+    pairs = sorted(pairs, key=key)
+    names = np.empty(len(pairs), dtype=object)
+    names[:] = [name for _, name in pairs]
+    return np.array([pk for pk, _ in pairs], dtype=np.int64), names
 
 
-def _names(ids: np.ndarray, name) -> np.ndarray:
-    names = np.empty(len(ids), dtype=object)
-    names[:] = [name(int(pk)) for pk in ids]
-    return names
-
-
-def _ranks(names: np.ndarray) -> np.ndarray:
-    ranks = np.empty(len(names), dtype=np.int64)
-    ranks[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
-    return ranks
-
-
-def _distributions(values: np.ndarray) -> np.ndarray:
-    """JSON text (SQLite, and PostgreSQL through Django's raw cursor) decoded; None stays None."""
-    out = np.empty(len(values), dtype=object)
-    out[:] = [json.loads(v) if isinstance(v, (str, bytes)) else v for v in values]
-    return out
-
-
-def scale_scores_frame(items: pd.DataFrame, *, spec) -> pd.DataFrame:
+def scale_scores_frame(items: pd.DataFrame, *, spec, codes: ItemCodes | None = None) -> pd.DataFrame:
     """Long frame of scale scores per rater and target, on the ``mode`` basis (the chosen point)
     and the ``expected`` basis (an LLM's expected score; a human's answer, which has none),
     scored by the instrument's rules (`subscale_scores`, here vectorised over all ratings:
@@ -104,17 +109,23 @@ def scale_scores_frame(items: pd.DataFrame, *, spec) -> pd.DataFrame:
     (mode first) and subscale in instrument order.
 
     One pass: each (target, rater, kind) is a row and each item a column of a numpy matrix per
-    basis, and every subscale is a masked mean over its columns."""
+    basis, and every subscale is a masked mean over its columns. ``codes``: the frame's
+    `ItemCodes`, which spare factorizing its strings."""
     keys = ["target", "rater", "rater_kind"]
     if items.empty or not spec.subscales:
         return pd.DataFrame({c: pd.Series(dtype=float if c == "score" else object) for c in SCALE_COLUMNS})
-    key_codes, key_uniques = zip(*(pd.factorize(items[k], sort=True) for k in keys))
+    if codes is None:
+        key_codes, key_uniques = zip(*(pd.factorize(items[k], sort=True) for k in keys))
+        item_codes, item_uniques = pd.factorize(items["item"])
+    else:  # a rater has one kind: (target, rater) sorts as (target, rater, kind)
+        key_codes, key_uniques = (codes.target, codes.rater, np.zeros(len(items), dtype=np.int32)), (
+            codes.targets, codes.raters, np.array([None], dtype=object))
+        item_codes, item_uniques = codes.item, codes.items
     group = np.zeros(len(items), dtype=np.int64)
-    for codes, uniques in zip(key_codes, key_uniques):
-        group = group * len(uniques) + codes
+    for key, uniques in zip(key_codes, key_uniques):
+        group = group * len(uniques) + key
     groups, row = np.unique(group, return_inverse=True)
     row = row.reshape(-1)
-    item_codes, item_uniques = pd.factorize(items["item"])
     column = {code: j for j, code in enumerate(item_uniques)}
     score = items["score"].to_numpy(dtype=float)
     bases = {"mode": score, "expected": np.where(np.isnan(items["expected_score"].to_numpy(dtype=float)),
@@ -131,12 +142,22 @@ def scale_scores_frame(items: pd.DataFrame, *, spec) -> pd.DataFrame:
     for name, uniques in zip(reversed(keys), reversed(key_uniques)):
         frame[name] = np.repeat(np.asarray(uniques, dtype=object)[groups % len(uniques)], per_group)
         groups = groups // len(uniques)
+    if codes is not None:
+        frame["rater_kind"] = np.repeat(codes.kinds[_group_raters(key_codes[1], row, n_groups)],
+                                        per_group)
     frame = pd.DataFrame({
         **{k: frame[k] for k in keys},
         "scale": np.tile(np.array([s.code for s in spec.subscales] * 2, dtype=object), n_groups),
         "basis": np.tile(np.repeat(np.array(list(bases), dtype=object), n_scales), n_groups),
         "score": out.reshape(-1)})
     return frame[SCALE_COLUMNS]
+
+
+def _group_raters(rater: np.ndarray, row: np.ndarray, n_groups: int) -> np.ndarray:
+    """The rater code of each group (every row of a group has the same rater)."""
+    out = np.empty(n_groups, dtype=np.int64)
+    out[row] = rater
+    return out
 
 
 def _subscale_score(spec, subscale, matrix: np.ndarray, column: dict) -> np.ndarray:
@@ -178,18 +199,33 @@ def scale_scores_frame_reference(items: pd.DataFrame, *, spec) -> pd.DataFrame:
 
 def targets_frame(study: Study, *, cluster_field: str | None = None) -> pd.DataFrame:
     """One row per target: ``target``, ``cluster`` (the metadata field, or None) and one
-    ``criterion:NAME`` column per numeric outcome criterion stored on the study's targets."""
-    rows = []
-    for external_id, metadata, criteria in study.targets.order_by("external_id").values_list(
-            "external_id", "metadata", "criteria"):
-        row = {"target": external_id,
-               "cluster": (metadata or {}).get(cluster_field) if cluster_field else None}
-        row.update({f"criterion:{k}": v for k, v in (criteria or {}).items()})
-        rows.append(row)
-    frame = pd.DataFrame(rows, columns=["target", "cluster"] if not rows else None)
-    for column in criterion_columns(frame):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce")
-    return frame
+    ``criterion:NAME`` column per numeric outcome criterion stored on the study's targets
+    (NaN where a target has none), in the order the names first appear."""
+    rows = _target_rows(study, with_metadata=bool(cluster_field))
+    frame = {"target": [row[0] for row in rows],
+             "cluster": [(row[2] or {}).get(cluster_field) for row in rows] if cluster_field else [None] * len(rows)}
+    names = dict.fromkeys(name for row in rows for name in (row[1] or {}))
+    for name in names:
+        frame[f"criterion:{name}"] = pd.to_numeric(pd.Series([(row[1] or {}).get(name) for row in rows],
+                                                             dtype=object), errors="coerce")
+    return pd.DataFrame(frame)
+
+
+def _target_rows(study: Study, *, with_metadata: bool) -> list[tuple]:
+    """(external_id, criteria, metadata if asked) per target in the database's external-id
+    order, the JSON decoded in one call for all targets rather than one per value."""
+    query = study.targets.order_by("external_id")
+    sql, params = query.values_list("external_id", "criteria", *(["metadata"] if with_metadata else [])).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return []
+    columns = list(zip(*rows))
+    for j in range(1, len(columns)):
+        if all(isinstance(v, str) or v is None for v in columns[j]):  # JSON text (SQLite, Django's raw cursor)
+            columns[j] = json.loads("[" + ",".join("null" if v is None else v for v in columns[j]) + "]")
+    return list(zip(*columns))
 
 
 def _raters_seen_by(study: Study):

@@ -12,6 +12,7 @@ from common.csv_safe import csv_table_text, csv_text
 from .cells import cell
 from .coding_render import coding_tables
 from .figures import figure_groups
+from .json_text import dumps_indented
 from .item_analysis_section import item_analysis_tables
 from .multilevel import multilevel_tables
 from .novelty import novelty_tables
@@ -22,7 +23,9 @@ CSV_COLUMNS = ["section", "path", "estimate", "ci_low", "ci_high", "n", "method"
 
 
 def render_json(report: dict) -> str:
-    return json.dumps(report, indent=2, allow_nan=False)
+    """``json.dumps(report, indent=2, allow_nan=False)`` (`dumps_indented`: the same text, with
+    long lists of numbers encoded in C)."""
+    return dumps_indented(report, indent=2)
 
 
 def _figures(node, path=()):

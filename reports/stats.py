@@ -25,11 +25,18 @@ def attempt(compute: Callable[[], object]) -> dict:
     return result.to_dict() if hasattr(result, "to_dict") else result
 
 
+_PLAIN = {float, int, str, bool, type(None)}
+_INFINITIES = (math.inf, -math.inf)
+
+
 def jsonable(value):
     """Plain JSON types throughout: numpy scalars to Python, non-finite floats to None."""
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
+        kinds = set(map(type, value))
+        if kinds <= _PLAIN:  # a long list of Python numbers or strings: one pass, no call per value
+            return [v if v == v and v not in _INFINITIES else None for v in value] if float in kinds else list(value)
         return [jsonable(v) for v in value]
     if isinstance(value, (np.integer, np.bool_)):
         return value.item()

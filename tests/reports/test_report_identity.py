@@ -1,6 +1,7 @@
 """The report's numbers do not change with the fast frames and statistics (issue 22): the SQL read
-into numpy arrays, the vectorised scale scores, the integer-coded matrices, all rater pairs in one
-pass and the shared bootstrap resamples give the same report, to 1e-12, as the straightforward
+into numpy arrays (plain scores packed into integers), the vectorised scale scores grouped by
+integer codes, the integer-coded matrices, all rater pairs in one pass and the shared bootstrap
+resamples give the same report, to 1e-12, as the straightforward
 computation written here (the ORM's ``values_list`` into a frame, `subscale_scores` per rating,
 pivots of the long frames, the two-rater functions pair by pair, one draw of resamples per
 bootstrap), on the demo study and on a 10,000-target synthetic study imported through the real
@@ -104,7 +105,11 @@ def reference_overlap(cls, t_codes, r_codes, targets, raters):
 def straightforward(patch):
     """Every fast path of the report's statistics replaced by the straightforward computation."""
     patch.setattr(frames, "item_scores_frame", reference_item_scores_frame)
-    patch.setattr(frames, "scale_scores_frame", reference_scale_scores_frame)
+    # no integer codes from the read: the scale scores group the frame's strings with pandas
+    patch.setattr(frames, "item_scores_frame_and_codes", lambda study, *, instrument_version: (
+        reference_item_scores_frame(study, instrument_version=instrument_version), None))
+    patch.setattr(frames, "scale_scores_frame", lambda items, *, spec, codes=None: reference_scale_scores_frame(
+        items, spec=spec))
     patch.setattr(build.Data, "long", lambda data, *args, **kwargs: reference_long(data, *args, **kwargs))
     patch.setattr(LongCodes, "wide", reference_wide)
     patch.setattr(RaterOverlap, "of_codes", classmethod(reference_overlap))
@@ -125,11 +130,21 @@ def both_reports(study, version, monkeypatch, **options):
 
 
 def assert_frames_equal(study, version):
-    fast = frames.item_scores_frame(study, instrument_version=version)
+    fast, codes = frames.item_scores_frame_and_codes(study, instrument_version=version)
     slow = reference_item_scores_frame(study, instrument_version=version)
     pd.testing.assert_frame_equal(fast, slow, check_exact=True)
-    pd.testing.assert_frame_equal(frames.scale_scores_frame(fast, spec=version.spec),
-                                  reference_scale_scores_frame(slow, spec=version.spec), rtol=0, atol=1e-12)
+    for column, code, names in (("target", codes.target, codes.targets), ("rater", codes.rater, codes.raters),
+                                ("item", codes.item, codes.items)):
+        assert list(names[code]) == list(slow[column]), column
+    assert list(codes.kinds[codes.rater]) == list(slow["rater_kind"])
+    reference = reference_scale_scores_frame(slow, spec=version.spec)
+    pd.testing.assert_frame_equal(frames.scale_scores_frame(fast, spec=version.spec), reference, rtol=0, atol=1e-12)
+    pd.testing.assert_frame_equal(frames.scale_scores_frame(fast, spec=version.spec, codes=codes), reference,
+                                  rtol=0, atol=1e-12)
+    parts, groups = frames.rows_by_item_and_kind(fast, codes), dict(tuple(slow.groupby(["item", "rater_kind"], sort=False)))
+    assert sorted(parts) == sorted(groups)
+    for key, group in groups.items():
+        pd.testing.assert_frame_equal(parts[key], group, check_exact=True)
 
 
 def test_demo_frames_and_report_equal_the_straightforward_computation(demo_study, monkeypatch):
