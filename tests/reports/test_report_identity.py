@@ -141,10 +141,6 @@ def assert_frames_equal(study, version):
     pd.testing.assert_frame_equal(frames.scale_scores_frame(fast, spec=version.spec), reference, rtol=0, atol=1e-12)
     pd.testing.assert_frame_equal(frames.scale_scores_frame(fast, spec=version.spec, codes=codes), reference,
                                   rtol=0, atol=1e-12)
-    parts, groups = frames.rows_by_item_and_kind(fast, codes), dict(tuple(slow.groupby(["item", "rater_kind"], sort=False)))
-    assert sorted(parts) == sorted(groups)
-    for key, group in groups.items():
-        pd.testing.assert_frame_equal(parts[key], group, check_exact=True)
 
 
 def test_demo_frames_and_report_equal_the_straightforward_computation(demo_study, monkeypatch):
