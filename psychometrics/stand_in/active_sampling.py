@@ -40,6 +40,31 @@ def distribution_uncertainty(distribution: Mapping[str, float] | None, *,
     variance: :math:`\sum_k p_k (k - \mu)^2` with :math:`\mu = \sum_k p_k k`; entropy:
     :math:`-\sum_k p_k \log p_k` (nats). NaN for a missing distribution.
 
+    Parameters
+    ----------
+    distribution : mapping or None
+        Probability of each scale point, keyed by the point (numeric strings); renormalised,
+        negative values clipped to 0.
+    kind : {"variance", "entropy"}
+        The uncertainty measure.
+
+    Returns
+    -------
+    float
+        The variance (squared scale units) or the entropy (nats); NaN when the distribution is
+        missing or has no mass.
+
+    References
+    ----------
+    Shannon, C. E. (1948). A mathematical theory of communication. Bell System Technical
+    Journal, 27(3), 379-423.
+    Gligorić, K., Zrnic, T., Lee, C., Candès, E. J., & Jurafsky, D. (2025). Can unconfident
+    LLM annotations be used for confident conclusions? NAACL 2025, arXiv:2408.15204.
+
+    Examples
+    --------
+    Two points two apart, half each: variance 1; two equally likely points: entropy log 2.
+
     >>> distribution_uncertainty({"1": 0.5, "3": 0.5})
     1.0
     >>> round(distribution_uncertainty({"1": 0.5, "2": 0.5}, kind="entropy"), 4)
@@ -71,6 +96,23 @@ def inclusion_probabilities(uncertainty: Sequence[float], budget: int, *, mix: f
     :math:`\pi_i = (1-\tau)\,k\,s_i/\sum_j s_j + \tau\,k/N`, capped at 1 with the excess
     redistributed. Targets without an uncertainty get the mean uncertainty.
 
+    Parameters
+    ----------
+    uncertainty : sequence of float
+        Per candidate target, the LLM's uncertainty (``distribution_uncertainty``); NaN where
+        unknown.
+    budget : int
+        Expected number of targets to draw, between 1 and the number of candidates.
+    mix : float
+        Share :math:`\tau` of the uniform design, in [0, 1] (1: simple random sampling).
+    kind : {"variance", "entropy"}
+        What ``uncertainty`` holds: variances are square-rooted to standard deviations.
+
+    Returns
+    -------
+    ndarray
+        Inclusion probabilities in (0, 1], one per candidate, summing to ``budget``.
+
     References
     ----------
     Zrnic, T., & Candès, E. J. (2024). Active statistical inference. ICML, arXiv:2403.03208.
@@ -79,6 +121,9 @@ def inclusion_probabilities(uncertainty: Sequence[float], budget: int, *, mix: f
 
     Examples
     --------
+    Standard deviations 0, 1, 2, 1 (shares 0, 1/4, 1/2, 1/4), half mixed with the uniform 1/4:
+    :math:`\pi = 2\,(0.5\,s + 0.5/4)`.
+
     >>> p = inclusion_probabilities([0.0, 1.0, 4.0, 1.0], 2, mix=0.5)
     >>> [round(float(v), 4) for v in p], round(float(p.sum()), 6)
     ([0.25, 0.5, 0.75, 0.5], 2.0)
@@ -111,6 +156,33 @@ def plan_sampling(uncertainty: Sequence[float], budget: int, *, seed: int | None
     """Inclusion probabilities and one Poisson draw (each target independently with its
     probability; the number drawn is ``budget`` on average).
 
+    Parameters
+    ----------
+    uncertainty : sequence of float
+        Per candidate target, the LLM's uncertainty; NaN where unknown.
+    budget : int
+        Expected number of targets to draw.
+    seed : int or None
+        Seed of the draw.
+    mix : float
+        Share of the uniform design (``inclusion_probabilities``).
+    kind : {"variance", "entropy"}
+        What ``uncertainty`` holds.
+
+    Returns
+    -------
+    SamplingPlan
+        The probabilities (to record with the human ratings for ``ppi_mean``), the indices of
+        the targets drawn, the expected sample size and the method.
+
+    References
+    ----------
+    Särndal, C.-E., Swensson, B., & Wretman, J. (1992). Model Assisted Survey Sampling.
+    Springer (Poisson sampling, ch. 3).
+    Zrnic, T., & Candès, E. J. (2024). Active statistical inference. ICML, arXiv:2403.03208.
+
+    Examples
+    --------
     >>> plan = plan_sampling([0.1] * 50 + [2.0] * 50, 20, seed=1)
     >>> round(plan.expected_size, 6), len(plan.selected) > 0
     (20.0, True)

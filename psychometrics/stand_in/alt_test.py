@@ -105,16 +105,27 @@ def alt_test(humans, llm, *, human_names=None, alignment: Alignment = "neg_rmse"
 
     Parameters
     ----------
-    humans : targets x humans array, NaN where a human did not rate a target.
-    llm : one answer per target (NaN where missing).
-    alignment : "accuracy" for categorical items, "neg_rmse" for numeric ones.
-    epsilon : the cost-benefit margin (0.2 expert, 0.15 skilled, 0.1 crowd raters).
-    alpha : the false discovery rate controlled over humans.
+    humans : 2-D array
+        Targets x humans, NaN where a human did not rate a target.
+    llm : sequence
+        One answer per target (NaN where missing).
+    human_names : sequence, optional
+        Labels of the human columns (default: their positions).
+    alignment : {"accuracy", "neg_rmse"}
+        "accuracy" for categorical items, "neg_rmse" for numeric ones.
+    epsilon : float
+        The cost-benefit margin (0.2 expert, 0.15 skilled, 0.1 crowd raters).
+    alpha : float
+        The false discovery rate controlled over humans.
+    min_humans, min_targets_per_human : int
+        The paper's minimum sizes: humans tested, and targets each shares with the LLM and
+        another human.
 
     Returns
     -------
-    AltTestResult; below the paper's minimum sizes (three humans, 30 targets per human) the
-    winning rate and verdict are None and ``reason`` says what is missing.
+    AltTestResult
+        Below the paper's minimum sizes (three humans, 30 targets per human) the winning rate
+        and verdict are None and ``reason`` says what is missing.
 
     References
     ----------
@@ -133,6 +144,8 @@ def alt_test(humans, llm, *, human_names=None, alignment: Alignment = "neg_rmse"
     >>> result = alt_test(humans, truth, alignment="neg_rmse")  # a perfect LLM
     >>> result.winning_rate, result.passes
     (1.0, True)
+    >>> alt_test(humans[:, :2], truth).reason.startswith("Below the paper's minimum sizes")
+    True
     """
     h = np.asarray(humans, dtype=float)
     f = np.asarray(llm, dtype=float).ravel()

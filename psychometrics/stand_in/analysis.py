@@ -43,6 +43,62 @@ def stand_in_analysis(df: pd.DataFrame, *, target: str = "target", rater: str = 
     anything else neg_rmse and ICC(A,1). ``cluster`` names a per-target column of clusters
     (cluster bootstrap, cluster-robust PPI); ``probability`` a per-target column of recorded
     inclusion probabilities (inverse-probability weighted PPI).
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per rating: target, rater, rater kind ("human" or "llm"), numeric score, and
+        optionally the item, per-target cluster and inclusion-probability columns and
+        ``criterion:NAME`` columns (per-target criteria for the PPI correlation).
+    target, rater, score, kind, item, cluster, probability : str
+        The column names (``item``, ``cluster``, ``probability`` optional).
+    level : str
+        "nominal", or any other level of measurement (interval scores).
+    epsilon : float
+        The alt-test's cost-benefit margin.
+    n_boot : int
+        Bootstrap resamples for the ceiling and the correlations (shared by all of them).
+    seed : int
+        Seed of the resampling.
+
+    Returns
+    -------
+    dict
+        ``settings`` and, under ``llm``, per LLM rater and item: ``human_ceiling``,
+        ``alt_test``, ``ppi_mean`` and ``ppi_criteria`` (each a result's ``to_dict()``, or
+        ``{"error": ...}``), the alt-test's ``winning_rate``, ``advantage_probability``,
+        ``epsilon`` and ``passes``, and the ``sentence``.
+
+    References
+    ----------
+    McGraw, K. O., & Wong, S. P. (1996). Forming inferences about some intraclass correlation
+    coefficients. Psychological Methods, 1(1), 30-46.
+    Calderon, N., Reichart, R., & Dror, R. (2025). The alternative annotator test for
+    LLM-as-a-judge: how to statistically justify replacing human annotators with LLMs.
+    ACL 2025, arXiv:2501.10970.
+    Angelopoulos, A. N., Bates, S., Fannjiang, C., Jordan, M. I., & Zrnic, T. (2023).
+    Prediction-powered inference. Science, 382(6671), 669-674.
+    Angelopoulos, A. N., Duchi, J. C., & Zrnic, T. (2023). PPI++: efficient prediction-powered
+    inference. arXiv:2311.01453.
+    Zrnic, T., & Candès, E. J. (2024). Active statistical inference. ICML, arXiv:2403.03208.
+    Efron, B., & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.
+
+    Examples
+    --------
+    Three humans rate 40 of 60 targets with noise; the LLM rates all 60 without noise, 0.3
+    too high: it agrees with the humans better than any of them and passes the alt-test.
+
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> truth = rng.normal(3, 1, size=60)
+    >>> rows = [(t, f"h{j}", "human", truth[t] + rng.normal(0, 0.5)) for t in range(40) for j in range(3)]
+    >>> rows += [(t, "llm-a", "llm", truth[t] + 0.3) for t in range(60)]
+    >>> df = pd.DataFrame(rows, columns=["target", "rater", "rater_kind", "score"])
+    >>> entry = stand_in_analysis(df, n_boot=100)["llm"]["llm-a"]["score"]
+    >>> entry["human_ceiling"]["rank"], entry["passes"], entry["ppi_mean"]["n"], entry["ppi_mean"]["n_total"]
+    (1, True, 40, 60)
+    >>> entry["sentence"].split("; ")[1]
+    'alt-test: passes (ω 0.67, ρ 0.53, ε 0.2)'
     """
     with one_blas_thread():
         return _analysis(df, target=target, rater=rater, score=score, kind=kind, item=item, cluster=cluster,

@@ -51,6 +51,38 @@ def icc_a1_from_sums(n, sx, sy, sxx, syy, sxy):
 
     Two-way random effects, absolute agreement, single rater (McGraw & Wong 1996, case 2A),
     k = 2: (MSR - MSE) / (MSR + MSE + 2 (MSC - MSE) / n), the mean squares from the sums.
+
+    Parameters
+    ----------
+    n : float or ndarray
+        Number of targets (per replicate: the sum of the resampling counts).
+    sx, sy : float or ndarray
+        Sums of the two columns.
+    sxx, syy, sxy : float or ndarray
+        Sums of their squares and of their products.
+
+    Returns
+    -------
+    float or ndarray
+        ICC(A,1), broadcast over the inputs; NaN where the mean squares are undefined.
+
+    References
+    ----------
+    McGraw, K. O., & Wong, S. P. (1996). Forming inferences about some intraclass correlation
+    coefficients. Psychological Methods, 1(1), 30-46.
+    Shrout, P. E., & Fleiss, J. L. (1979). Intraclass correlations: uses in assessing rater
+    reliability. Psychological Bulletin, 86(2), 420-428.
+
+    Examples
+    --------
+    y = x + 1 on x = 1..5: MSR = 5, MSC = 2.5, MSE = 0, so ICC(A,1) = 5 / (5 + 2 * 2.5 / 5) = 5/6.
+
+    >>> import numpy as np
+    >>> x = np.arange(1.0, 6.0)
+    >>> y = x + 1
+    >>> icc = icc_a1_from_sums(5, x.sum(), y.sum(), (x * x).sum(), (y * y).sum(), (x * y).sum())
+    >>> round(float(icc), 4)
+    0.8333
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         grand = (sx + sy) / (2 * n)
@@ -94,6 +126,34 @@ def human_ceiling(humans, llm, *, human_names=None, level: Level = "interval", n
     clusters with ``clusters`` (Davison & Hinkley 1997, sec. 3.8). The LLM's agreement is
     the mean over :math:`j`; its rank places it among the humans' agreements.
 
+    Parameters
+    ----------
+    humans : 2-D array
+        Targets x humans (at least two), NaN where a human did not rate a target.
+    llm : sequence
+        One LLM score per target (NaN where missing).
+    human_names : sequence, optional
+        Labels of the human columns (default: their positions).
+    level : {"nominal", "ordinal", "interval", "ratio"}
+        "nominal" compares answers (agreement rate); any other level uses ICC(A,1).
+    n_boot : int
+        Bootstrap resamples (ignored with ``resample``).
+    seed : int or None
+        Seed of the resampling.
+    clusters : sequence, optional
+        Per-target cluster labels: whole clusters are resampled.
+    confidence : float
+        Coverage of the percentile intervals.
+    resample : Resampling, optional
+        Precomputed resampling counts, shared with other statistics of the same targets.
+
+    Returns
+    -------
+    HumanCeilingResult
+        The LLM's mean agreement, each human's agreement, the LLM's rank among them and, per
+        human, the difference LLM - human with its interval. Humans sharing fewer than 5
+        targets with the LLM and another human are left out; ValueError when none remains.
+
     References
     ----------
     McGraw, K. O., & Wong, S. P. (1996). Forming inferences about some intraclass correlation
@@ -110,6 +170,8 @@ def human_ceiling(humans, llm, *, human_names=None, level: Level = "interval", n
     >>> res = human_ceiling(humans, noisy_llm, n_boot=200)
     >>> res.rank, res.below_every_human
     (4, True)
+    >>> all(c.ci_low <= c.estimate <= c.ci_high and c.estimate < 0 for c in res.comparisons)
+    True
     """
     check_conf(confidence)
     h = np.asarray(humans, dtype=float)

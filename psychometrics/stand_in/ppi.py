@@ -135,6 +135,22 @@ def working_independence_df(w, clusters=None, covariate=None) -> tuple[float, fl
     7.3). Unequal inverse-probability weights or cluster sizes give fewer degrees of freedom
     than units.
 
+    Parameters
+    ----------
+    w : sequence of float
+        Per target, its weight (:math:`1/\pi_i` for the human-rated, 0 for the others).
+    clusters : sequence, optional
+        Per-target cluster labels (default: every target its own cluster).
+    covariate : sequence of float, optional
+        The regressor whose slope the estimator fits (the LLM's scores for the difference
+        estimator); None for the weighted mean.
+
+    Returns
+    -------
+    tuple of float
+        ``(kappa, df)``: the factor by which the cluster-robust variance is scaled, and the
+        Satterthwaite degrees of freedom of the scaled variance.
+
     References
     ----------
     Satterthwaite, F. E. (1946). An approximate distribution of estimates of variance
@@ -219,6 +235,32 @@ def ppi_mean(human, llm, *, clusters=None, inclusion_probability=None, confidenc
     cluster sizes are unequal), combined by Welch-Satterthwaite with the LLM mean's G - 1. The
     human-only interval gets the same treatment for its mean alone (Student's t, n - 1 df, in
     the plain case); ``small_sample=False`` gives ppi_py's (and the papers') z intervals.
+
+    Parameters
+    ----------
+    human : sequence of float
+        Per target, the (mean) human score; NaN where no human rated the target.
+    llm : sequence of float
+        Per target, the LLM's score; NaN where missing (the target is then left out).
+    clusters : sequence, optional
+        Per-target cluster labels: cluster-robust standard errors.
+    inclusion_probability : sequence of float, optional
+        Per target, the recorded probability in (0, 1] with which it was drawn for human
+        rating (``plan_sampling``): inverse-probability weighting.
+    confidence : float
+        Coverage of the intervals.
+    estimand : str
+        Label stored in the result.
+    small_sample : bool
+        Student t / Satterthwaite intervals (default) or large-sample normal ones.
+
+    Returns
+    -------
+    PPIResult
+        The prediction-powered estimate and interval, next to the human-only and the (biased)
+        LLM-only estimates, the tuning weight lambda, the width ratio and the effective n.
+        ValueError with fewer than 10 human-rated targets, or when the LLM rated no other
+        target.
 
     References
     ----------
@@ -340,7 +382,52 @@ def ppi_ols(x_labeled, y_labeled, yhat_labeled, x_unlabeled, yhat_unlabeled, *,
     Returns ``{"estimate", "ci_low", "ci_high"}`` (one value per coefficient), the human-only
     interval (``ppi_py.classical_ols_ci``) and the width ratio per coefficient.
 
-    References: Angelopoulos, Duchi & Zrnic (2023), PPI++, arXiv:2311.01453, sec. 3 (GLMs).
+    Parameters
+    ----------
+    x_labeled : 2-D array
+        Covariates of the human-rated targets (include a column of ones for an intercept).
+    y_labeled : sequence of float
+        Their human scores.
+    yhat_labeled : sequence of float
+        The LLM's scores of the same targets.
+    x_unlabeled : 2-D array
+        Covariates of the targets only the LLM rated.
+    yhat_unlabeled : sequence of float
+        The LLM's scores of those targets.
+    confidence : float
+        Coverage of the intervals.
+
+    Returns
+    -------
+    dict
+        ``estimate``, ``ci_low``, ``ci_high``, ``human_only_ci_low``, ``human_only_ci_high``
+        and ``width_ratio`` (lists, one value per coefficient), ``n`` (human-rated targets)
+        and ``method``.
+
+    References
+    ----------
+    Angelopoulos, A. N., Bates, S., Fannjiang, C., Jordan, M. I., & Zrnic, T. (2023).
+    Prediction-powered inference. Science, 382(6671), 669-674.
+    Angelopoulos, A. N., Duchi, J. C., & Zrnic, T. (2023). PPI++: efficient prediction-powered
+    inference. arXiv:2311.01453, sec. 3 (GLMs).
+
+    Examples
+    --------
+    A group difference of 1 on the human scale; the LLM adds 0.5 to everyone. Skipped when
+    doctests run: ppi_py's first OLS call compiles with numba (15-25 s);
+    ``tests/psychometrics/test_stand_in.py`` runs it.
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> group = rng.integers(0, 2, size=1000)
+    >>> x = np.column_stack([np.ones(1000), group])
+    >>> y = 2 + group + rng.normal(0, 1, size=1000)
+    >>> yhat = y + 0.5 + rng.normal(0, 0.3, size=1000)
+    >>> res = ppi_ols(x[:100], y[:100], yhat[:100], x[100:], yhat[100:])  # doctest: +SKIP
+    >>> bool(res["ci_low"][1] < 1 < res["ci_high"][1]), all(r < 1 for r in res["width_ratio"])  # doctest: +SKIP
+    (True, True)
+    >>> res["n"]  # doctest: +SKIP
+    100
     """
     import ppi_py
 

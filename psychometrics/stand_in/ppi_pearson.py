@@ -172,6 +172,36 @@ def ppi_correlation(human, llm, criterion, *, clusters=None, inclusion_probabili
     the length of b. With few human ratings the refitted controls can make the interval
     wider than the human-only one.
 
+    Parameters
+    ----------
+    human : sequence of float
+        Per target, the (mean) human score; NaN where no human rated the target.
+    llm : sequence of float
+        Per target, the LLM's score; NaN where missing.
+    criterion : sequence of float
+        Per target, the criterion (known for every target; NaN leaves the target out).
+    clusters : sequence, optional
+        Per-target cluster labels: whole clusters resampled, standard errors summed over them.
+    inclusion_probability : sequence of float, optional
+        Per target, the recorded probability with which it was drawn for human rating.
+    confidence : float
+        Coverage of the intervals.
+    n_boot : int
+        Bootstrap resamples (ignored with ``resample``).
+    seed : int or None
+        Seed of the resampling.
+    resample : Resampling, optional
+        Precomputed resampling counts, shared with other statistics of the same targets.
+
+    Returns
+    -------
+    PPIResult
+        ``estimand`` "pearson_r": the prediction-powered r and interval, the human-only r with
+        the same bootstrap-t interval, the LLM-only r (biased), the length of b as
+        ``power_tuning``, the width ratio and the effective n. ValueError with fewer than 10
+        human-rated targets with the criterion, or when more than 10% of the replicates are
+        undefined.
+
     References
     ----------
     Zrnic, T. (2024). A note on the prediction-powered bootstrap. arXiv:2405.18379.

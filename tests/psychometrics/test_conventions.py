@@ -13,15 +13,18 @@ import psychometrics.scale_development as sd
 
 from .conftest import KRIPPENDORFF_2011, REFERENCE, to_long
 
-# Public functions of the statistics modules and the factor-analysis building blocks (the
-# command line, _base, bootstrap.py and stand_in are outside this check). Imported by name: the
-# package's `icc`, `omega` and `icc_oneway` are functions that shadow their modules.
+# Public functions of the statistics modules, the factor-analysis building blocks and the
+# stand-in package (the command lines, _base, bootstrap.py and stand_in._resample are outside
+# this check). Imported by name: the package's `icc`, `omega` and `icc_oneway` are functions
+# that shadow their modules.
 STATISTICS_MODULES = tuple(importlib.import_module(f"psychometrics.{name}") for name in (
     "calibration", "cac", "cfa", "coding", "consistency", "factor", "icc", "icc_oneway",
     "identification", "kappa", "kappa_multi", "krippendorff", "multilevel", "multirater", "omega",
     "proportion", "rotation", "validity", "scale_development.develop",
     "scale_development.evaluate", "scale_development.folds", "scale_development.item_analysis",
-    "scale_development.rule", "scale_development.simulate"))
+    "scale_development.rule", "scale_development.simulate", "stand_in.active_sampling",
+    "stand_in.alt_test", "stand_in.analysis", "stand_in.human_ceiling", "stand_in.ppi",
+    "stand_in.ppi_pearson", "stand_in.verdict"))
 SECTIONS = ("Parameters", "Returns", "References", "Examples")
 
 
