@@ -4,8 +4,9 @@
     python bench/report_statistics.py [--targets 10000 100000] [--profile N] [--dump DIR]
 
 `bench/report_scale.py` builds its studies through the real imports, which at 100,000 targets
-takes many minutes; this bench skips the database read: `item_scores_frame` and `targets_frame`
-return frames generated here (the same columns, order and dtypes as the SQL read gives) and
+takes many minutes; this bench skips the database read: `item_scores_frame_and_codes` and
+`targets_frame` return frames (and the rows' integer codes) generated here (the same columns,
+order and dtypes as the SQL read gives) and
 `study_report` runs on them as the command would. Timed: the whole `study_report`, the scale
 scores (`scale_scores_frame`, the frames phase), the final `jsonable`, and the statistics core
 (the rest). Every time is also printed as a ratio to a fixed CPU baseline measured in the same
@@ -51,7 +52,7 @@ def synthetic_frames(n_targets: int, codes: list[str], seed: int = 0):
     every rater rates every item of every target, scores 1-5 around a target's true level."""
     import pandas as pd
 
-    from reports.frames import ITEM_COLUMNS
+    from reports.frames import ITEM_COLUMNS, ItemCodes
 
     rng = np.random.default_rng(seed)
     truth = rng.normal(0, 1, n_targets)
@@ -70,7 +71,10 @@ def synthetic_frames(n_targets: int, codes: list[str], seed: int = 0):
     outcome = truth + rng.normal(0, 0.5, n_targets)
     target_frame = pd.DataFrame({"target": targets, "cluster": np.full(n_targets, None, dtype=object),
                                  "criterion:outcome": outcome})
-    return items, target_frame
+    item_codes = ItemCodes(target=target.astype(np.int32), rater=rater.astype(np.int32),
+                           item=item.astype(np.int32), targets=targets, raters=raters,
+                           kinds=np.full(N_RATERS, "human", dtype=object), items=np.array(codes, dtype=object))
+    return items, item_codes, target_frame
 
 
 def run(n_targets: int, *, profile: int, dump: Path | None) -> dict:
@@ -81,7 +85,7 @@ def run(n_targets: int, *, profile: int, dump: Path | None) -> dict:
     version = instrument_version_get(reference=INSTRUMENT)
     study, _ = study_get_or_create(slug=f"statistics-{n_targets}")
     study_use_instrument(study=study, version=version)
-    items, targets = synthetic_frames(n_targets, [item.code for item in version.spec.items])
+    items, item_codes, targets = synthetic_frames(n_targets, [item.code for item in version.spec.items])
     spent = {"frames": 0.0, "jsonable": 0.0}
 
     def timed(phase, function):
@@ -94,9 +98,11 @@ def run(n_targets: int, *, profile: int, dump: Path | None) -> dict:
         return wrapper
 
     originals = {"item_scores_frame": frames.item_scores_frame, "targets_frame": frames.targets_frame,
+                 "item_scores_frame_and_codes": frames.item_scores_frame_and_codes,
                  "scale_scores_frame": frames.scale_scores_frame}
     jsonable = build.jsonable
     frames.item_scores_frame = lambda *args, **kwargs: items
+    frames.item_scores_frame_and_codes = lambda *args, **kwargs: (items, item_codes)
     frames.targets_frame = lambda *args, **kwargs: targets.copy()
     frames.scale_scores_frame = timed("frames", originals["scale_scores_frame"])
     build.jsonable = timed("jsonable", jsonable)
