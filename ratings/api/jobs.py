@@ -27,8 +27,10 @@ class RunningTargetOutput(serializers.Serializer):
     target_id = serializers.IntegerField()
     target = serializers.CharField()
     started_at = serializers.DateTimeField(allow_null=True, help_text="when the worker took it")
-    items_done = serializers.IntegerField(help_text="items the worker has read of it (written every second or so)")
-    items_total = serializers.IntegerField(help_text="items to read, x windows of a long material; 0: not known yet")
+    items_done = serializers.IntegerField(help_text="items the worker has read of it (segments coded, on a coding "
+                                                    "instrument; written every second or so)")
+    items_total = serializers.IntegerField(help_text="items to read, x windows of a long material (segments to code, "
+                                                     "on a coding instrument); 0: not known yet")
     progress_at = serializers.DateTimeField(allow_null=True, help_text="when items_done was written")
 
 
