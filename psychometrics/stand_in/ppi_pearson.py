@@ -174,7 +174,7 @@ def ppi_correlation(human, llm, criterion, *, clusters=None, inclusion_probabili
     (``interval="equal_tailed"``, eq. 12.22) has coverage error of order 1/n, the symmetric one
     of order 1/n^2 (Hall 1988b); with 50 human ratings, and an LLM whose noisy squared scores
     make the controls' pivot skewed, the equal-tailed interval lay wholly above the true r in
-    4-6% of studies and below it in 1-2%, covering 0.929-0.945 at r = 0.3 and 0.6, where the
+    3-6% of studies and below it in 1-2%, covering 0.929-0.945 at r = 0.3 and 0.6, where the
     symmetric one covered 0.958-0.971, 1-2% wider (1,000 simulated studies per cell,
     ``bench/stand_in.py``; BCa had covered 0.930-0.935). The human-only interval is the same
     bootstrap-t (b = 0) on the same resamples. ``power_tuning`` reports
