@@ -288,7 +288,8 @@ def ppi_correlation(human, llm, criterion, *, clusters=None, inclusion_probabili
     kind = "symmetric" if symmetric else "equal-tailed"
     interval_text = f"{kind} studentised (bootstrap-t) interval on Fisher's z over {level}"
     human_only = Estimate(estimate=float(human_r), ci_low=h_low, ci_high=h_high, n=n,
-                          method=("weighted " if ipw else "") + f"Pearson r of the human-rated targets; {interval_text}")
+                          method=("weighted " if ipw else "")
+                          + f"Pearson r of the human-rated targets; {interval_text}")
     llm_only = Estimate(estimate=llm_r, ci_low=None, ci_high=None, n=n_total,
                         method="Pearson r of the LLM's scores of every target: biased by the LLM's errors")
     ratio, n_eff = _width_figures(high - low, h_high - h_low, n)
