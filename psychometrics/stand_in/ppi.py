@@ -98,7 +98,7 @@ def _difference_estimator(y, f, w, codes):
     """theta = mean(lam f) + Hajek mean over the human-rated of (y - lam f), with lambda tuned
     to minimise the variance of its linearised influence values; returns theta, lambda and those
     influence values summed per cluster, split into the rectifier's part c w (y - ybar - lam (f -
-    fbar_h)) and the LLM-mean part lam (f - fbar)."""
+    fbar_h)) and the LLM-mean part lam (f - fbar), and the clusters' g-weights."""
     labeled = w > 0
     c = len(f) / w.sum()
     ybar = np.sum(w[labeled] * y[labeled]) / w.sum()
@@ -109,7 +109,11 @@ def _difference_estimator(y, f, w, codes):
     dg = fg - rg
     lam = float(-np.sum(vg * dg) / np.sum(dg * dg)) if np.sum(dg * dg) > 0 else 0.0
     theta = lam * f.mean() + (ybar - lam * fbar_h)
-    return float(theta), lam, vg - lam * rg, lam * fg
+    # g-weights (Särndal, Swensson & Wretman 1989): d theta / d lambda = fbar - fbar_h times
+    # lambda's own influence -d_g psi_g / sum d^2 (a least-squares coefficient of the cluster
+    # sums), the term of lambda's estimation error that the influence values leave out.
+    g = 1 - len(f) * (f.mean() - fbar_h) * dg / np.sum(dg * dg) if np.sum(dg * dg) > 0 else np.ones_like(dg)
+    return float(theta), lam, vg - lam * rg, lam * fg, g
 
 
 def working_independence_df(w, clusters=None, covariate=None) -> tuple[float, float]:
@@ -228,7 +232,14 @@ def ppi_mean(human, llm, *, clusters=None, inclusion_probability=None, confidenc
     studies, ``bench/stand_in.py``): the standard error's own sampling error is ignored. The
     rectifier :math:`Y - \lambda f` is the residual of a fitted mean and a tuned slope, so, as
     for the regression estimator (Cochran 1977, sec. 7.3), its variance uses n - 2 and the
-    quantile is Student's t with n - 2 degrees of freedom. With inclusion probabilities or
+    quantile is Student's t with n - 2 degrees of freedom. The influence values leave out
+    lambda's own estimation error, :math:`(\partial\hat\theta/\partial\lambda)(\hat\lambda -
+    \lambda)`, which is of the same order as the rectifier's variance divided by n and larger
+    where the LLM's errors are heteroscedastic; it is put back by multiplying every residual
+    by its g-weight :math:`g_i = 1 + (\partial\hat\theta/\partial\lambda)\,n\,
+    \partial\hat\lambda/\partial e_i`, the weighted-residual variance of the regression
+    estimator (Särndal, Swensson & Wretman 1989), for ppi_py's lambda and for the
+    variance-minimising lambda of the cluster sums alike. With inclusion probabilities or
     clusters the same idea under unequal weights: the rectifier's variance is scaled by the bias
     factor and read with the Satterthwaite degrees of freedom of ``working_independence_df``
     (Bell & McCaffrey 2002; fewer than the human-rated targets, or clusters, when the weights or
@@ -275,6 +286,9 @@ def ppi_mean(human, llm, *, clusters=None, inclusion_probability=None, confidenc
     Cochran, W. G. (1977). Sampling Techniques, 3rd ed., sec. 7.3.
     Bell, R. M., & McCaffrey, D. F. (2002). Bias reduction in standard errors for linear
     regression with multi-stage samples. Survey Methodology, 28(2), 169-181.
+    Särndal, C.-E., Swensson, B., & Wretman, J. H. (1989). The weighted residual technique for
+    estimating the variance of the general regression estimator of the finite population
+    total. Biometrika, 76(3), 527-537.
 
     Examples
     --------
@@ -306,7 +320,8 @@ def ppi_mean(human, llm, *, clusters=None, inclusion_probability=None, confidenc
         estimate = float(np.asarray(ppi_py.ppi_mean_pointestimate(yl, fl, fu, lam=lam)).ravel()[0])
         if small_sample:
             t = stats.t.ppf(1 - alpha / 2, n - 2)
-            se = np.sqrt(np.var(lam * fu) / len(fu) + np.var(yl - lam * fl, ddof=2) / n)
+            resid = _g_weights_ppi_py(fl, fu, lam) * (yl - lam * fl - np.mean(yl - lam * fl))
+            se = np.sqrt(np.var(lam * fu) / len(fu) + np.sum(resid ** 2) / (n - 2) / n)
             low, high = estimate - t * se, estimate + t * se
             h_t, h_se = stats.t.ppf(1 - alpha / 2, n - 1), np.std(yl, ddof=1) / np.sqrt(n)
             h_low, h_high = yl.mean() - h_t * h_se, yl.mean() + h_t * h_se
@@ -321,12 +336,15 @@ def ppi_mean(human, llm, *, clusters=None, inclusion_probability=None, confidenc
                                      + (f"Student t interval, {n - 1} df" if small_sample else interval)
                                      + ("" if small_sample else " (ppi_py.classical_mean_ci)"))
         method = ("PPI++ mean, power-tuned (ppi_py.ppi_mean_pointestimate" + (
-            f"; its standard error with n - 2 in the rectifier's variance, for its mean and the tuned lambda, "
+            f"; its standard error from g-weighted residuals (Särndal, Swensson & Wretman 1989) with n - 2 "
+            f"in the rectifier's variance, for its mean and the tuned lambda, "
             f"and a {interval})" if small_sample
             else ", ppi_py.ppi_mean_ci)") + "; LLM-only targets as the unlabeled set")
     else:
         w = np.where(labeled[keep], 1.0 / pi[keep], 0.0)
-        estimate, lam, rect, llm_part = _difference_estimator(y[keep], f[keep], w, codes)
+        estimate, lam, rect, llm_part, g = _difference_estimator(y[keep], f[keep], w, codes)
+        if small_sample:
+            rect, llm_part = g * rect, g * llm_part
         h_est = float(np.sum(w * np.nan_to_num(y[keep])) / w.sum())
         h_psi = _cluster_sum(np.where(w > 0, len(w) / w.sum() * w * (np.nan_to_num(y[keep]) - h_est), 0.0), codes)
         units = len(rect)
@@ -352,7 +370,8 @@ def ppi_mean(human, llm, *, clusters=None, inclusion_probability=None, confidenc
                    if ipw else "PPI++ difference estimator") + ", power-tuned"
                   + ("; cluster-robust standard error over clusters (Cameron & Miller 2015)"
                      if codes is not None else "") + f"; {interval}"
-                  + ("; the rectifier's " + _SMALL_SAMPLE[2:] + ", Welch-Satterthwaite with the LLM mean's "
+                  + ("; g-weighted influence values (Särndal, Swensson & Wretman 1989); the rectifier's "
+                     + _SMALL_SAMPLE[2:] + ", Welch-Satterthwaite with the LLM mean's "
                      f"{units - 1} df" if small_sample else ""))
     ratio, n_eff = _width_figures(high - low, human_only.ci_high - human_only.ci_low, n)
     return PPIResult(estimand=estimand, estimate=estimate, ci_low=float(low), ci_high=float(high), n=n,
@@ -360,6 +379,18 @@ def ppi_mean(human, llm, *, clusters=None, inclusion_probability=None, confidenc
                      power_tuning=float(lam),
                      width_ratio=ratio, effective_n=n_eff, clustered=codes is not None, n_clusters=n_clusters,
                      assumption=ASSUMPTION_IPW if ipw else ASSUMPTION_RANDOM, method=method)
+
+
+def _g_weights_ppi_py(fl, fu, lam) -> np.ndarray:
+    r"""g-weights of the human-rated targets for ppi_py's tuned lambda: :math:`g_i = 1 -
+    (\bar f_l - \bar f_u)(f_i - \bar f_l) / ((1 + n/N)\,s^2_f)`, from
+    :math:`\partial\hat\theta/\partial\lambda = -(\bar f_l - \bar f_u)` and lambda's
+    own influence :math:`(f_i - \bar f_l)e_i / (n(1 + n/N)s^2_f)` (``_ppi_py_lambda``); 1
+    where lambda is clipped to 0 or 1 (Särndal, Swensson & Wretman 1989)."""
+    if not 0 < lam < 1:
+        return np.ones_like(fl)
+    var = np.var(np.concatenate([fl, fu]), ddof=1)
+    return 1 - (fl.mean() - fu.mean()) * (fl - fl.mean()) / ((1 + len(fl) / len(fu)) * var)
 
 
 def _ppi_py_lambda(yl, fl, fu) -> float:

@@ -173,16 +173,21 @@ def test_ppi_mean_is_the_published_ppi_plus_plus_formula():
 def test_ppi_mean_small_sample_interval_is_students_t():
     # The default interval: the same PPI++ estimate and lambda; the rectifier's variance with
     # n - 2 and Student's t with n - 2 df, for its mean and the tuned slope lambda (the
-    # regression estimator's variance, Cochran 1977, Sampling Techniques, sec. 7.3); the
-    # human-only interval is the classical t interval.
+    # regression estimator's variance, Cochran 1977, Sampling Techniques, sec. 7.3), every
+    # residual times its g-weight 1 - (fbar_l - fbar_u)(f_i - fbar_l) / ((1 + n/N) var f), from
+    # d theta / d lambda and ppi_py's lambda = cov / ((1 + n/N) var f) (Särndal, Swensson &
+    # Wretman 1989, Biometrika 76(3), 527-537); the human-only interval is the classical t
+    # interval.
     _, llm, human = _study(seed=3, share=0.04)
     lab = ~np.isnan(human)
     y, fl, fu = human[lab], llm[lab], llm[~lab]
     n = len(y)
     result = ppi_mean(human, llm)
     lam, theta = result.power_tuning, result.estimate
+    assert 0 < lam < 1
     rectifier = y - lam * fl
-    se = np.sqrt(lam ** 2 * np.var(fu) / len(fu) + np.sum((rectifier - rectifier.mean()) ** 2) / (n - 2) / n)
+    g = 1 - (fl.mean() - fu.mean()) * (fl - fl.mean()) / ((1 + n / len(fu)) * np.var(np.r_[fl, fu], ddof=1))
+    se = np.sqrt(lam ** 2 * np.var(fu) / len(fu) + np.sum((g * (rectifier - rectifier.mean())) ** 2) / (n - 2) / n)
     t = stats.t.ppf(0.975, n - 2)
     assert result.ci_low == pytest.approx(theta - t * se, abs=1e-10)
     assert result.ci_high == pytest.approx(theta + t * se, abs=1e-10)
@@ -238,7 +243,9 @@ def test_weighted_ppi_mean_interval_by_hand(clustered):
     # rectifier's influence values c w_i (y_i - ybar_w - lam (f_i - fbar_w)) summed per
     # cluster, scaled by the bias factor kappa, plus the LLM mean's lam (f_i - fbar); Student's
     # t with the Welch-Satterthwaite df of the two parts; kappa and the rectifier's df from the
-    # brute-force quadratic form above.
+    # brute-force quadratic form above; every cluster's influence value times its g-weight
+    # 1 - N (fbar - fbar_w) d_g / sum d^2, d_g = lam's regressor (Särndal, Swensson & Wretman
+    # 1989), lambda the least-squares coefficient of the cluster sums minimising the variance.
     rng = np.random.default_rng(8)
     n_total = 400
     clusters = np.repeat(np.arange(80), 5) if clustered else None
@@ -255,8 +262,14 @@ def test_weighted_ppi_mean_interval_by_hand(clustered):
     rect = np.where(lab, c * w * (np.nan_to_num(human) - ybar - lam * (llm - fbar_w)), 0.0)
     llm_part = lam * (llm - llm.mean())
     h_psi = np.where(lab, c * w * (np.nan_to_num(human) - ybar), 0.0)
+    rect_f, f_dev = np.where(lab, c * w * (llm - fbar_w), 0.0), llm - llm.mean()
     if clustered:
-        rect, llm_part, h_psi = (np.bincount(clusters, weights=v) for v in (rect, llm_part, h_psi))
+        rect, llm_part, h_psi, rect_f, f_dev = (np.bincount(clusters, weights=v)
+                                                 for v in (rect, llm_part, h_psi, rect_f, f_dev))
+    d = f_dev - rect_f
+    assert lam == pytest.approx(-np.sum(h_psi * d) / np.sum(d ** 2), abs=1e-12)
+    g = 1 - n_total * (llm.mean() - fbar_w) * d / np.sum(d ** 2)
+    rect, llm_part = g * rect, g * llm_part
     units = len(rect)
     kappa, df_rect = _quadratic_form_traces(w, clusters, llm)
     v_rect, v_llm = kappa * np.sum(rect ** 2), np.sum(llm_part ** 2) * units / (units - 1)
@@ -289,6 +302,10 @@ def test_bootstrap_t_is_efron_tibshiranis_interval():
     expected = (x.mean() - np.quantile(t_star, 0.975) * se, x.mean() - np.quantile(t_star, 0.025) * se)
     assert bootstrap_t(np.array(means), np.array(ses), x.mean(), se, 0.95) == pytest.approx(expected, abs=1e-12)
     assert expected[1] - x.mean() > x.mean() - expected[0]  # right-skewed data: the long side is the right
+    # Hall (1988b), JRSS B 50(1), 35-45: the symmetric interval theta +- |t*|_(1 - alpha) se.
+    half = np.quantile(np.abs(t_star), 0.95) * se
+    assert bootstrap_t(np.array(means), np.array(ses), x.mean(), se, 0.95, symmetric=True) == pytest.approx(
+        (x.mean() - half, x.mean() + half), abs=1e-12)
 
 
 def _pearson_influence(x, y):
@@ -302,7 +319,8 @@ def _pearson_influence(x, y):
 def test_human_only_r_interval_is_the_bootstrap_t_of_pearson_r_on_fisher_z():
     # The human-only interval: per resample Pearson r of the repeated human-rated targets, its
     # delta-method standard error sqrt(sum IF^2) / n from the closed-form influence values
-    # above, Fisher's z (se / (1 - r^2)), and eq. 12.22 back-transformed.
+    # above, Fisher's z (se / (1 - r^2)), and the symmetric interval z +- |t*|_(0.95) se (Hall
+    # 1988b, the default) or eq. 12.22 (equal-tailed), back-transformed.
     from psychometrics.stand_in._resample import resampling
 
     rng = np.random.default_rng(5)
@@ -313,6 +331,8 @@ def test_human_only_r_interval_is_the_bootstrap_t_of_pearson_r_on_fisher_z():
     lab[rng.choice(600, 60, replace=False)] = True
     resample = resampling(600, n_boot=400, seed=3)
     result = ppi_correlation(np.where(lab, truth, np.nan), llm, criterion, resample=resample)
+    equal_tailed = ppi_correlation(np.where(lab, truth, np.nan), llm, criterion, resample=resample,
+                                   interval="equal_tailed")
 
     def z_and_se(x, y):
         r = np.corrcoef(x, y)[0, 1]
@@ -324,7 +344,12 @@ def test_human_only_r_interval_is_the_bootstrap_t_of_pearson_r_on_fisher_z():
         z_b, se_b = z_and_se(np.repeat(truth[lab], row), np.repeat(criterion[lab], row))
         t_star.append((z_b - z) / se_b)
     expected = np.tanh([z - np.quantile(t_star, 0.975) * se, z - np.quantile(t_star, 0.025) * se])
-    assert (result.human_only.ci_low, result.human_only.ci_high) == pytest.approx(tuple(expected), abs=1e-9)
+    assert (equal_tailed.human_only.ci_low, equal_tailed.human_only.ci_high) == pytest.approx(tuple(expected),
+                                                                                            abs=1e-9)
+    half = np.quantile(np.abs(t_star), 0.95) * se
+    assert (result.human_only.ci_low, result.human_only.ci_high) == pytest.approx(
+        tuple(np.tanh([z - half, z + half])), abs=1e-9)
+    assert result.estimate == equal_tailed.estimate and "symmetric" in result.method
 
 
 @pytest.mark.parametrize("clustered", [False, True])
