@@ -10,7 +10,7 @@ from typing import Callable, Iterator, Literal
 import numpy as np
 from scipy import sparse, stats
 
-from ._base import ResultMixin, check_conf, check_level
+from ._base import ResultMixin, check_conf, check_level, one_blas_thread
 
 BootMethod = Literal["percentile", "bca"]
 _CHUNK_CELLS = 20_000_000  # replicate x unit cells per chunk: bounds memory to ~160 MB
@@ -80,38 +80,58 @@ def _shared_counts(seed, n_boot: int, n_units: int) -> np.ndarray | None:
     return shared[key]
 
 
-def _patterns(feats: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """(distinct rows, each unit's row) when the units' feature rows take few distinct values
-    (a unit's coincidences over a handful of categories), else None."""
+def _patterns(feats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(distinct rows, the units sorted by row, where each distinct row's units start and end in
+    that order) when the units' feature rows take few distinct values (a unit's coincidences
+    over a handful of categories), else None. Rows are grouped by their bits: a hash of the
+    float64 words (each word mixed, the row's words weighted and summed modulo 2**64), checked
+    row by row."""
     n_units = feats.shape[0]
     if n_units < 1000 or not np.isfinite(feats).all():
         return None
-    key = feats @ np.random.default_rng(0).random(feats.shape[1])  # equal rows, equal keys
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    if len(first) * _FEW_PATTERNS > n_units:
+    key = (_mix(np.ascontiguousarray(feats).view(np.uint64)) * _odd(feats.shape[1])).sum(axis=1)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    if len(starts) * _FEW_PATTERNS > n_units:
         return None
-    rows = feats[first]
-    inverse = inverse.reshape(-1)
-    if not np.array_equal(rows[inverse], feats):  # two different rows with one key: do not group
-        return None
-    return rows, inverse
+    rows = feats[order[starts]]
+    bounds = np.r_[starts, n_units]
+    if not np.array_equal(np.repeat(rows, np.diff(bounds), axis=0), feats[order]):
+        return None  # two different rows with one key: do not group
+    return rows, order, bounds
+
+
+def _mix(words: np.ndarray) -> np.ndarray:
+    """SplitMix64's finalizer (Steele, Lea & Flood 2014) on each word: every bit of a word
+    reaches every bit of its hash, so floats with few mantissa bits (0.25, 1.5) spread too."""
+    z = words ^ (words >> np.uint64(30))
+    z *= np.uint64(0xBF58476D1CE4E5B9)
+    z ^= z >> np.uint64(27)
+    z *= np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def _odd(p: int) -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 2 ** 63, size=p, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
 
 
 def _sums_from_counts(counts: np.ndarray, feats: np.ndarray) -> np.ndarray:
     """replicates x p: each replicate's column sums of ``feats`` (``counts``: units x replicates).
-    With few distinct feature rows, the counts are first summed per distinct row (a sparse
-    product; counts below 2**24 are exact in float32), so the pass over the counts does not grow
-    with the number of features."""
+    With few distinct feature rows, the counts are first summed (in integers, exactly) over the
+    units of each distinct row, so the pass over the counts is one integer sum per unit and
+    replicate whatever the number of features; the product with the distinct rows is small."""
     n_units, n_boot = counts.shape
     step = max(1, _CHUNK_CELLS // (4 * n_units))
-    grouped = _patterns(feats) if n_units < 2 ** 24 else None
+    grouped = _patterns(feats)
     if grouped is None:
         return np.vstack([(feats.T @ counts[:, i:i + step].astype(float)).T for i in range(0, n_boot, step)])
-    rows, inverse = grouped
-    members = sparse.csr_matrix((np.ones(n_units, dtype=np.float32), (inverse, np.arange(n_units))),
-                                shape=(len(rows), n_units))
-    per_row = np.hstack([members @ counts[:, i:i + step].astype(np.float32) for i in range(0, n_boot, step)])
-    return per_row.T.astype(float) @ rows
+    rows, order, bounds = grouped
+    per_row = np.empty((len(rows), n_boot), dtype=np.uint32 if counts.dtype == np.uint8 else np.int64)
+    for k in range(len(rows)):
+        counts[order[bounds[k]:bounds[k + 1]]].sum(axis=0, dtype=per_row.dtype, out=per_row[k])
+    step = max(1, _CHUNK_CELLS // (8 * len(rows)))
+    return np.vstack([per_row[:, i:i + step].T.astype(float) @ rows for i in range(0, n_boot, step)])
 
 
 def _interval(replicates: np.ndarray, estimate: float, confidence: float, method: str,
@@ -166,16 +186,17 @@ def additive_bootstrap(features: np.ndarray, statistic: Callable[[np.ndarray], n
     if n_units < 2:
         raise ValueError("The bootstrap needs at least two units (or clusters) to resample.")
     counts = _shared_counts(seed, n_boot, n_units)
-    if counts is not None:
-        reps = statistic(_sums_from_counts(counts, feats))
-    else:
-        rng = np.random.default_rng(seed)
-        chunk = max(1, min(n_boot, _CHUNK_CELLS // n_units))
-        reps = np.empty(n_boot)
-        for start in range(0, n_boot, chunk):
-            rows = min(chunk, n_boot - start)
-            w = _weights(rng, rows, n_units)
-            reps[start:start + rows] = statistic(w @ feats)
+    with one_blas_thread():  # thin products: BLAS's threads only wait for each other
+        if counts is not None:
+            reps = statistic(_sums_from_counts(counts, feats))
+        else:
+            rng = np.random.default_rng(seed)
+            chunk = max(1, min(n_boot, _CHUNK_CELLS // n_units))
+            reps = np.empty(n_boot)
+            for start in range(0, n_boot, chunk):
+                rows = min(chunk, n_boot - start)
+                w = _weights(rng, rows, n_units)
+                reps[start:start + rows] = statistic(w @ feats)
     total = feats.sum(axis=0)
     estimate = float(statistic(total[None, :])[0])
     jack = None

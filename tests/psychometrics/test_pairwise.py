@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import psychometrics as pm
-from psychometrics.bootstrap import shared_resamples
+from psychometrics.bootstrap import _patterns, _sums_from_counts, shared_resamples
 from psychometrics.calibration import expected_calibration_error
 from psychometrics.pairwise import cohen_kappa_pairs, icc2_pairs
 
@@ -125,3 +125,17 @@ def test_shared_resamples_leave_other_seeds_and_sizes_alone():
     assert len({(r.ci_low, r.ci_high) for r in alone}) == 3
     for a, s in zip(alone, shared):
         assert s.ci_low == pytest.approx(a.ci_low, abs=1e-12) and s.ci_high == pytest.approx(a.ci_high, abs=1e-12)
+
+
+def test_feature_rows_are_grouped_by_their_bits():
+    # Coincidence features are multiples of 1/4 (few mantissa bits: a plain multiplicative hash
+    # of their words collides); rows one ulp apart are different rows and stay apart.
+    rng = np.random.default_rng(2)
+    base = rng.integers(0, 8, size=(40, 25)) / 4.0
+    base[1] = np.nextafter(base[0], np.inf)
+    feats = base[rng.integers(0, 40, size=5_000)]
+    rows, order, bounds = _patterns(feats)
+    assert len(rows) == len(np.unique(feats, axis=0))
+    assert np.array_equal(np.repeat(rows, np.diff(bounds), axis=0), feats[order])
+    counts = rng.integers(0, 4, size=(5_000, 30)).astype(np.uint8)
+    assert np.allclose(_sums_from_counts(counts, feats), counts.T.astype(float) @ feats, rtol=1e-14, atol=0)
