@@ -15,6 +15,7 @@ from ._base import ResultMixin, check_conf, check_level, one_blas_thread
 BootMethod = Literal["percentile", "bca"]
 _CHUNK_CELLS = 20_000_000  # replicate x unit cells per chunk: bounds memory to ~160 MB
 _SHARED_BYTES = 128_000_000  # resampling counts kept by `shared_resamples`, at most
+_ROW_BY_ROW_UNITS = 2 ** 15  # units from which resampling counts are counted per replicate
 _FEW_PATTERNS = 4  # units per distinct feature row below which rows are not grouped
 _SHARED: ContextVar[OrderedDict | None] = ContextVar("bootstrap_shared_resamples", default=None)
 
@@ -33,10 +34,21 @@ class BootstrapResult(ResultMixin):
 
 
 def _weights(rng: np.random.Generator, n_rows: int, n_units: int) -> np.ndarray:
-    """Resampling counts: n_rows replicates, each drawing n_units units with replacement."""
+    """Resampling counts: n_rows replicates, each drawing n_units units with replacement, as
+    small unsigned integers (widened only when a count does not fit). Many units are counted
+    replicate by replicate, so that each bincount's counts stay in cache."""
     idx = rng.integers(0, n_units, size=(n_rows, n_units))
-    idx += (np.arange(n_rows) * n_units)[:, None]
-    return np.bincount(idx.ravel(), minlength=n_rows * n_units).reshape(n_rows, n_units)
+    if n_units < _ROW_BY_ROW_UNITS:
+        idx += (np.arange(n_rows) * n_units)[:, None]
+        counted = np.bincount(idx.ravel(), minlength=n_rows * n_units).reshape(n_rows, n_units)
+        return counted.astype(np.uint8) if counted.max() <= np.iinfo(np.uint8).max else counted
+    out = np.empty((n_rows, n_units), dtype=np.uint8)
+    for row, drawn in enumerate(idx):
+        counted = np.bincount(drawn, minlength=n_units)
+        if out.dtype == np.uint8 and counted.max() > np.iinfo(np.uint8).max:
+            out = out.astype(np.int64)
+        out[row] = counted
+    return out
 
 
 @contextmanager
@@ -70,8 +82,8 @@ def _shared_counts(seed, n_boot: int, n_units: int) -> np.ndarray | None:
         chunk = max(1, min(n_boot, _CHUNK_CELLS // n_units))
         for start in range(0, n_boot, chunk):
             w = _weights(rng, min(chunk, n_boot - start), n_units)
-            if w.max() > np.iinfo(counts.dtype).max:
-                counts = counts.astype(np.int64)
+            if w.dtype != counts.dtype:
+                counts = counts.astype(w.dtype)
             counts[:, start:start + len(w)] = w.T
         shared[key] = counts
         while sum(c.nbytes for c in shared.values()) > _SHARED_BYTES and len(shared) > 1:
@@ -90,7 +102,7 @@ def _patterns(feats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | 
     if n_units < 1000 or not np.isfinite(feats).all():
         return None
     key = (_mix(np.ascontiguousarray(feats).view(np.uint64)) * _odd(feats.shape[1])).sum(axis=1)
-    order = np.argsort(key, kind="stable")
+    order = np.argsort(key)
     key = key[order]
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     if len(starts) * _FEW_PATTERNS > n_units:
@@ -105,11 +117,13 @@ def _patterns(feats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | 
 def _mix(words: np.ndarray) -> np.ndarray:
     """SplitMix64's finalizer (Steele, Lea & Flood 2014) on each word: every bit of a word
     reaches every bit of its hash, so floats with few mantissa bits (0.25, 1.5) spread too."""
-    z = words ^ (words >> np.uint64(30))
-    z *= np.uint64(0xBF58476D1CE4E5B9)
-    z ^= z >> np.uint64(27)
-    z *= np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
+    z, shifted = words >> np.uint64(30), np.empty_like(words)
+    z ^= words
+    for shift, factor in ((27, 0xBF58476D1CE4E5B9), (31, 0x94D049BB133111EB)):
+        z *= np.uint64(factor)
+        np.right_shift(z, np.uint64(shift), out=shifted)
+        z ^= shifted
+    return z
 
 
 def _odd(p: int) -> np.ndarray:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from ._base import ResultMixin, check_conf, check_level, long_to_matrix
+from ._base import ResultMixin, check_conf, check_level, factorize_sorted, long_to_matrix
 from .bootstrap import additive_bootstrap
 
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
@@ -142,7 +142,7 @@ def krippendorff_alpha_matrix(x: np.ndarray, *, level: Level = "nominal", n_boot
         feats = _interval_features(x, obs, m)
         alpha_fn = _interval_alpha
     else:
-        values, codes = np.unique(x[obs], return_inverse=True)
+        codes, values = factorize_sorted(x[obs])  # np.unique(..., return_inverse=True), by a bincount
         if len(values) > 2000 and level != "nominal":
             raise ValueError(f"{len(values)} distinct values are too many for the {level} "
                              "coincidence matrix; use level='interval' for continuous scores.")
@@ -212,7 +212,7 @@ def _coincidence_features(x, obs, m, codes, values, level, per_unit):
         # Per-unit coincidence contributions (flattened V x V) allow a bootstrap by summing.
         w = dense / (m - 1.0)[:, None]
         o_units = (w[:, :, None] * dense[:, None, :]).reshape(n_units, -1)
-        o_units -= np.einsum("uc,ck->uck", w, np.eye(n_vals)).reshape(n_units, -1)
+        o_units[:, ::n_vals + 1] -= w  # the diagonal: a value does not pair with itself
         feats = o_units
     elif small:
         weighted = dense / (m - 1.0)[:, None]

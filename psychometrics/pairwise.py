@@ -63,10 +63,10 @@ def contingency_tables(x: np.ndarray, a: Sequence[int], b: Sequence[int],
     ([[1, 0, 0], [0, 1, 0], [0, 1, 0]], 2, [False, False])
     """
     xa, xb = _pair_columns(x, a, b)
-    cats = pd.Index(np.asarray(categories, dtype=float))
+    cats = np.asarray(categories, dtype=float)
     q, n_pairs = len(cats), xa.shape[1]
     x = np.asarray(x, dtype=float)
-    codes = cats.get_indexer(x.ravel()).reshape(x.shape)  # each rater's column once, not once per pair
+    codes = _category_codes(x, cats)  # each rater's column once, not once per pair
     ca, cb = codes[:, np.asarray(a, dtype=np.int64)], codes[:, np.asarray(b, dtype=np.int64)]
     both = ~(np.isnan(xa) | np.isnan(xb))
     foreign = (both & ((ca < 0) | (cb < 0))).any(axis=0)
@@ -74,6 +74,19 @@ def contingency_tables(x: np.ndarray, a: Sequence[int], b: Sequence[int],
     cell = (np.arange(n_pairs, dtype=np.int64) * q * q)[None, :] + ca * q + cb
     tables = np.bincount(cell[counted], minlength=n_pairs * q * q).reshape(n_pairs, q, q)
     return tables, foreign
+
+
+def _category_codes(x: np.ndarray, cats: np.ndarray) -> np.ndarray:
+    """Each value's position in ``cats``, -1 for a value outside them (NaN included):
+    ``pd.Index(cats).get_indexer(x)``, by a binary search in the few sorted categories."""
+    if len(np.unique(cats)) < len(cats) or np.isnan(cats).any():
+        return pd.Index(cats).get_indexer(x.ravel()).reshape(x.shape)  # its error or its NaN rule
+    if not len(cats):
+        return np.full(x.shape, -1, dtype=np.int64)
+    sorter = np.argsort(cats)
+    ordered = cats[sorter]
+    at = np.minimum(np.searchsorted(ordered, x), len(cats) - 1)
+    return np.where(ordered[at] == x, sorter[at], -1)
 
 
 def cohen_kappa_pairs(x: np.ndarray, a: Sequence[int], b: Sequence[int], *, categories: Sequence[float],

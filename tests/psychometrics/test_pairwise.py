@@ -139,3 +139,22 @@ def test_feature_rows_are_grouped_by_their_bits():
     assert np.array_equal(np.repeat(rows, np.diff(bounds), axis=0), feats[order])
     counts = rng.integers(0, 4, size=(5_000, 30)).astype(np.uint8)
     assert np.allclose(_sums_from_counts(counts, feats), counts.T.astype(float) @ feats, rtol=1e-14, atol=0)
+
+
+def test_resampling_counts_are_the_same_counted_replicate_by_replicate(monkeypatch):
+    import psychometrics.bootstrap as bootstrap
+
+    together = bootstrap._weights(np.random.default_rng(4), 7, 3_000)
+    monkeypatch.setattr(bootstrap, "_ROW_BY_ROW_UNITS", 1)
+    by_row = bootstrap._weights(np.random.default_rng(4), 7, 3_000)
+    assert together.dtype == by_row.dtype == np.uint8
+    assert np.array_equal(together, by_row) and (by_row.sum(axis=1) == 3_000).all()
+
+
+@pytest.mark.parametrize("cats", [[1, 2, 3, 4, 5], [5, 3, 1], [0.5, -0.0, 2], [7]])
+def test_category_codes_are_the_index_positions(cats):
+    from psychometrics.pairwise import _category_codes
+
+    cats = np.asarray(cats, dtype=float)
+    x = np.random.default_rng(1).choice(np.r_[cats, 0.0, 9, np.nan, -1, 2.5], size=(500, 4))
+    assert np.array_equal(_category_codes(x, cats), pd.Index(cats).get_indexer(x.ravel()).reshape(x.shape))
