@@ -17,6 +17,8 @@ _CHUNK_CELLS = 20_000_000  # replicate x unit cells per chunk: bounds memory to 
 _SHARED_BYTES = 128_000_000  # resampling counts kept by `shared_resamples`, at most
 _ROW_BY_ROW_UNITS = 2 ** 15  # units from which resampling counts are counted per replicate
 _FEW_PATTERNS = 4  # units per distinct feature row below which rows are not grouped
+_FEW_MEMBERS = 16  # distinct feature rows with at most this many units are summed member by member
+_BUFFER_CELLS = 2 ** 19  # rare rows x replicates summed at a time (2 MB, reused)
 _SHARED: ContextVar[OrderedDict | None] = ContextVar("bootstrap_shared_resamples", default=None)
 
 
@@ -35,15 +37,22 @@ class BootstrapResult(ResultMixin):
 
 def _weights(rng: np.random.Generator, n_rows: int, n_units: int) -> np.ndarray:
     """Resampling counts: n_rows replicates, each drawing n_units units with replacement, as
-    small unsigned integers (widened only when a count does not fit). Many units are counted
-    replicate by replicate, so that each bincount's counts stay in cache."""
-    idx = rng.integers(0, n_units, size=(n_rows, n_units))
+    small unsigned integers (widened only when a count does not fit).
+
+    Many units are drawn and counted replicate by replicate, so that no draw array of a
+    chunk's size is allocated (fresh pages cost more than the draws) and each bincount stays
+    in cache. The draws are those of one ``rng.integers(0, n_units, size=(n_rows, n_units))``:
+    numpy draws a range under 2**32 from 32-bit outputs whatever the result type, keeping the
+    unused half of a 64-bit output in the generator's state between calls.
+    """
     if n_units < _ROW_BY_ROW_UNITS:
+        idx = rng.integers(0, n_units, size=(n_rows, n_units))
         idx += (np.arange(n_rows) * n_units)[:, None]
         counted = np.bincount(idx.ravel(), minlength=n_rows * n_units).reshape(n_rows, n_units)
         return counted.astype(np.uint8) if counted.max() <= np.iinfo(np.uint8).max else counted
     out = np.empty((n_rows, n_units), dtype=np.uint8)
-    for row, drawn in enumerate(idx):
+    for row in range(n_rows):
+        drawn = rng.integers(0, n_units, size=n_units, dtype=np.int32 if n_units < 2 ** 31 else np.int64)
         counted = np.bincount(drawn, minlength=n_units)
         if out.dtype == np.uint8 and counted.max() > np.iinfo(np.uint8).max:
             out = out.astype(np.int64)
@@ -102,16 +111,24 @@ def _patterns(feats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | 
     if n_units < 1000 or not np.isfinite(feats).all():
         return None
     key = (_mix(np.ascontiguousarray(feats).view(np.uint64)) * _odd(feats.shape[1])).sum(axis=1)
-    order = np.argsort(key)
-    key = key[order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    if len(starts) * _FEW_PATTERNS > n_units:
+    grouped = _groups(feats, key)
+    if grouped is None:
         return None
-    rows = feats[order[starts]]
-    bounds = np.r_[starts, n_units]
+    rows, order, bounds = grouped
     if not np.array_equal(np.repeat(rows, np.diff(bounds), axis=0), feats[order]):
         return None  # two different rows with one key: do not group
-    return rows, order, bounds
+    return grouped
+
+
+def _groups(feats: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """`_patterns` for units labelled so that equal labels mean equal feature rows."""
+    n_units = len(labels)
+    order = np.argsort(labels)
+    labels = labels[order]
+    starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
+    if n_units < 1000 or len(starts) * _FEW_PATTERNS > n_units:
+        return None
+    return feats[order[starts]], order, np.r_[starts, n_units]
 
 
 def _mix(words: np.ndarray) -> np.ndarray:
@@ -130,22 +147,49 @@ def _odd(p: int) -> np.ndarray:
     return np.random.default_rng(0).integers(0, 2 ** 63, size=p, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
 
 
-def _sums_from_counts(counts: np.ndarray, feats: np.ndarray) -> np.ndarray:
+def _sums_from_counts(counts: np.ndarray, feats: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
     """replicates x p: each replicate's column sums of ``feats`` (``counts``: units x replicates).
     With few distinct feature rows, the counts are first summed (in integers, exactly) over the
     units of each distinct row, so the pass over the counts is one integer sum per unit and
-    replicate whatever the number of features; the product with the distinct rows is small."""
+    replicate whatever the number of features; the product with the distinct rows is small.
+    ``labels`` (equal labels, equal rows) spares finding the distinct rows."""
     n_units, n_boot = counts.shape
     step = max(1, _CHUNK_CELLS // (4 * n_units))
-    grouped = _patterns(feats)
+    grouped = _patterns(feats) if labels is None else _groups(feats, labels)
     if grouped is None:
         return np.vstack([(feats.T @ counts[:, i:i + step].astype(float)).T for i in range(0, n_boot, step)])
-    rows, order, bounds = grouped
-    per_row = np.empty((len(rows), n_boot), dtype=np.uint32 if counts.dtype == np.uint8 else np.int64)
-    for k in range(len(rows)):
-        counts[order[bounds[k]:bounds[k + 1]]].sum(axis=0, dtype=per_row.dtype, out=per_row[k])
-    step = max(1, _CHUNK_CELLS // (8 * len(rows)))
-    return np.vstack([per_row[:, i:i + step].T.astype(float) @ rows for i in range(0, n_boot, step)])
+    return _sums_by_row(counts, *grouped)
+
+
+def _sums_by_row(counts: np.ndarray, rows: np.ndarray, order: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """replicates x p: the resampling counts summed over each distinct row's units
+    (``order[bounds[k]:bounds[k + 1]]``, exactly, in unsigned integers), times the rows.
+
+    A row of many units is one sum over its block; the rows of few units are added up member
+    by member, a block of such rows at once in a buffer that is reused (fresh memory costs page
+    faults), so that thousands of rare rows cost a few array operations."""
+    n_boot, sizes = counts.shape[1], np.diff(bounds)
+    acc = np.uint32 if counts.dtype == np.uint8 else np.int64
+    common = np.flatnonzero(sizes > _FEW_MEMBERS)
+    per_row = np.empty((len(common), n_boot), dtype=acc)
+    for i, k in enumerate(common):
+        counts[order[bounds[k]:bounds[k + 1]]].sum(axis=0, dtype=acc, out=per_row[i])
+    sums = per_row.T.astype(float) @ rows[common]
+    rare = np.flatnonzero(sizes <= _FEW_MEMBERS)
+    if not len(rare):
+        return sums
+    rare = rare[np.argsort(-sizes[rare], kind="stable")]  # largest first: each member's rows a prefix
+    height = max(1, _BUFFER_CELLS // n_boot)
+    summed = np.empty((min(height, len(rare)), n_boot), dtype=acc)
+    for start in range(0, len(rare), height):
+        block = rare[start:start + height]
+        part = summed[:len(block)]
+        part[...] = 0
+        for member in range(sizes[block[0]]):
+            n_rows = int(np.searchsorted(-sizes[block], -member, side="left"))  # more than `member` units
+            part[:n_rows] += counts[order[bounds[block[:n_rows]] + member]]
+        sums += part.T.astype(float) @ rows[block]
+    return sums
 
 
 def _interval(replicates: np.ndarray, estimate: float, confidence: float, method: str,
@@ -177,13 +221,16 @@ def _interval(replicates: np.ndarray, estimate: float, confidence: float, method
 def additive_bootstrap(features: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray], *,
                        n_boot: int = 2000, confidence: float = 0.95, seed: int | None = 0,
                        method: BootMethod = "percentile",
-                       clusters: np.ndarray | None = None) -> tuple[float, float]:
+                       clusters: np.ndarray | None = None,
+                       alike: np.ndarray | None = None) -> tuple[float, float]:
     """Vectorised bootstrap for statistics that are functions of sums over units.
 
     ``features`` is units x p; ``statistic`` maps a (replicates x p) array of column sums to
     one value per replicate. Resampling units with replacement is then a matrix product of
     resampling counts with ``features``. ``clusters`` (one label per unit) resamples whole
-    clusters instead of units.
+    clusters instead of units. ``alike`` (one integer per unit, optional) promises that units
+    with equal values have equal feature rows (the same counts of each value, say): the
+    resamples shared by `shared_resamples` are then summed per value without comparing rows.
     """
     check_conf(confidence)
     check_level(method, ("percentile", "bca"), "method")
@@ -195,14 +242,14 @@ def additive_bootstrap(features: np.ndarray, statistic: Callable[[np.ndarray], n
         n_cl = int(codes.max()) + 1
         agg = np.zeros((n_cl, feats.shape[1]))
         np.add.at(agg, codes, feats)
-        feats = agg
+        feats, alike = agg, None
     n_units = feats.shape[0]
     if n_units < 2:
         raise ValueError("The bootstrap needs at least two units (or clusters) to resample.")
     counts = _shared_counts(seed, n_boot, n_units)
     with one_blas_thread():  # thin products: BLAS's threads only wait for each other
         if counts is not None:
-            reps = statistic(_sums_from_counts(counts, feats))
+            reps = statistic(_sums_from_counts(counts, feats, alike))
         else:
             rng = np.random.default_rng(seed)
             chunk = max(1, min(n_boot, _CHUNK_CELLS // n_units))

@@ -138,6 +138,7 @@ def krippendorff_alpha_matrix(x: np.ndarray, *, level: Level = "nominal", n_boot
     x, obs, m = x[keep], obs[keep], m[keep].astype(float)
     if level == "ratio" and (x[obs] < 0).any():
         raise ValueError("Ratio-level alpha needs non-negative values.")
+    alike = None  # units with the same counts of each value: equal coincidence features
     if level == "interval":
         feats = _interval_features(x, obs, m)
         alpha_fn = _interval_alpha
@@ -149,8 +150,8 @@ def krippendorff_alpha_matrix(x: np.ndarray, *, level: Level = "nominal", n_boot
         if n_boot > 0 and level != "nominal" and len(values) > 12:
             raise ValueError(f"The bootstrap interval for {level} alpha supports at most 12 "
                              f"distinct values, got {len(values)}.")
-        feats, alpha_fn = _coincidence_features(x, obs, m, codes, values, level,
-                                                per_unit=n_boot > 0)
+        feats, alpha_fn, alike = _coincidence_features(x, obs, m, codes, values, level,
+                                                       per_unit=n_boot > 0)
     est, d_o, d_e = alpha_fn(feats.sum(axis=0)[None, :])
     if not np.isfinite(d_e[0]) or d_e[0] == 0:
         raise ValueError("All pairable values are identical; expected disagreement is zero "
@@ -159,7 +160,7 @@ def krippendorff_alpha_matrix(x: np.ndarray, *, level: Level = "nominal", n_boot
     method = f"Krippendorff (2011), {level} metric, coincidence matrix; pairable units only"
     if n_boot > 0:
         lo, hi = additive_bootstrap(feats, lambda s: alpha_fn(s)[0], n_boot=n_boot,
-                                    confidence=confidence, seed=seed)
+                                    confidence=confidence, seed=seed, alike=alike)
         method += f"; percentile bootstrap over units ({n_boot} resamples)"
     else:
         method += "; no interval requested (n_boot=0)"
@@ -207,14 +208,14 @@ def _coincidence_features(x, obs, m, codes, values, level, per_unit):
         sq = (dense * dense).sum(axis=1)
         agree = (sq - m) / (m - 1.0)
         feats = np.column_stack([dense, agree])
-        return feats, _nominal_alpha
+        return feats, _nominal_alpha, _count_labels(dense, m) if per_unit else None
     if per_unit:
         # Per-unit coincidence contributions (flattened V x V) allow a bootstrap by summing.
         w = dense / (m - 1.0)[:, None]
         o_units = (w[:, :, None] * dense[:, None, :]).reshape(n_units, -1)
         o_units[:, ::n_vals + 1] -= w  # the diagonal: a value does not pair with itself
-        feats = o_units
-    elif small:
+        return o_units, _make_metric_alpha(values, level), _count_labels(dense, m)
+    if small:
         weighted = dense / (m - 1.0)[:, None]
         o = weighted.T @ dense - np.diag(weighted.sum(axis=0))
         feats = o.reshape(1, -1)
@@ -222,7 +223,16 @@ def _coincidence_features(x, obs, m, codes, values, level, per_unit):
         weighted = sparse.diags(1.0 / (m - 1.0)) @ counts
         o = (weighted.T @ counts).toarray() - np.diag(weighted.sum(axis=0).A1)
         feats = o.reshape(1, -1)
-    return feats, _make_metric_alpha(values, level)
+    return feats, _make_metric_alpha(values, level), None
+
+
+def _count_labels(dense: np.ndarray, m: np.ndarray) -> np.ndarray | None:
+    """One integer per unit, equal for units with the same count of every value (the digits of
+    the counts in base max(m) + 1), or None when that number would not fit in 62 bits."""
+    base = int(m.max()) + 1
+    if dense.shape[1] * np.log2(base) >= 62:
+        return None
+    return dense.astype(np.int64) @ base ** np.arange(dense.shape[1], dtype=np.int64)
 
 
 def _nominal_alpha(sums):

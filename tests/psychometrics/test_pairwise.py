@@ -149,6 +149,9 @@ def test_resampling_counts_are_the_same_counted_replicate_by_replicate(monkeypat
     by_row = bootstrap._weights(np.random.default_rng(4), 7, 3_000)
     assert together.dtype == by_row.dtype == np.uint8
     assert np.array_equal(together, by_row) and (by_row.sum(axis=1) == 3_000).all()
+    # the draws are those of rng.integers' default int64 output (the report's intervals unchanged)
+    drawn = np.random.default_rng(4).integers(0, 3_000, size=(7, 3_000))
+    assert np.array_equal(by_row, [np.bincount(row, minlength=3_000) for row in drawn])
 
 
 @pytest.mark.parametrize("cats", [[1, 2, 3, 4, 5], [5, 3, 1], [0.5, -0.0, 2], [7]])
