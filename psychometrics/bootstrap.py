@@ -10,7 +10,7 @@ from typing import Callable, Iterator, Literal
 import numpy as np
 from scipy import sparse, stats
 
-from ._base import ResultMixin, check_conf, check_level, one_blas_thread
+from ._base import ResultMixin, check_conf, check_level, factorize_sorted, one_blas_thread
 
 BootMethod = Literal["percentile", "bca"]
 _CHUNK_CELLS = 20_000_000  # replicate x unit cells per chunk: bounds memory to ~160 MB
@@ -123,12 +123,15 @@ def _patterns(feats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | 
 def _groups(feats: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """`_patterns` for units labelled so that equal labels mean equal feature rows."""
     n_units = len(labels)
-    order = np.argsort(labels)
-    labels = labels[order]
-    starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
-    if n_units < 1000 or len(starts) * _FEW_PATTERNS > n_units:
+    if n_units < 1000:
         return None
-    return feats[order[starts]], order, np.r_[starts, n_units]
+    codes, distinct = factorize_sorted(labels)
+    if len(distinct) * _FEW_PATTERNS > n_units:
+        return None
+    # a radix sort of 16-bit codes when they fit
+    order = np.argsort(codes.astype(np.int16) if len(distinct) < 2 ** 15 else codes, kind="stable")
+    bounds = np.r_[0, np.cumsum(np.bincount(codes, minlength=len(distinct)))]
+    return feats[order[bounds[:-1]]], order, bounds
 
 
 def _mix(words: np.ndarray) -> np.ndarray:
