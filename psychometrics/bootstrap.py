@@ -10,7 +10,7 @@ from typing import Callable, Iterator, Literal
 import numpy as np
 from scipy import sparse, stats
 
-from ._base import ResultMixin, check_conf, check_level, factorize_sorted, one_blas_thread
+from ._base import ResultMixin, check_conf, check_level, one_blas_thread
 
 BootMethod = Literal["percentile", "bca"]
 _CHUNK_CELLS = 20_000_000  # replicate x unit cells per chunk: bounds memory to ~160 MB
@@ -111,27 +111,25 @@ def _patterns(feats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | 
     if n_units < 1000 or not np.isfinite(feats).all():
         return None
     key = (_mix(np.ascontiguousarray(feats).view(np.uint64)) * _odd(feats.shape[1])).sum(axis=1)
-    grouped = _groups(feats, key)
-    if grouped is None:
+    order = np.argsort(key)
+    key = key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    if len(starts) * _FEW_PATTERNS > n_units:
         return None
-    rows, order, bounds = grouped
+    rows, bounds = feats[order[starts]], np.r_[starts, n_units]
     if not np.array_equal(np.repeat(rows, np.diff(bounds), axis=0), feats[order]):
         return None  # two different rows with one key: do not group
-    return grouped
+    return rows, order, bounds
 
 
-def _groups(feats: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """`_patterns` for units labelled so that equal labels mean equal feature rows."""
-    n_units = len(labels)
-    if n_units < 1000:
+def _groups(rows: np.ndarray, unit_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """`_patterns` for units given as indices into distinct ``rows``."""
+    n_units = len(unit_rows)
+    if n_units < 1000 or len(rows) * _FEW_PATTERNS > n_units:
         return None
-    codes, distinct = factorize_sorted(labels)
-    if len(distinct) * _FEW_PATTERNS > n_units:
-        return None
-    # a radix sort of 16-bit codes when they fit
-    order = np.argsort(codes.astype(np.int16) if len(distinct) < 2 ** 15 else codes, kind="stable")
-    bounds = np.r_[0, np.cumsum(np.bincount(codes, minlength=len(distinct)))]
-    return feats[order[bounds[:-1]]], order, bounds
+    # a radix sort of 16-bit indices when they fit
+    order = np.argsort(unit_rows.astype(np.int16) if len(rows) < 2 ** 15 else unit_rows, kind="stable")
+    return rows, order, np.r_[0, np.cumsum(np.bincount(unit_rows, minlength=len(rows)))]
 
 
 def _mix(words: np.ndarray) -> np.ndarray:
@@ -150,15 +148,17 @@ def _odd(p: int) -> np.ndarray:
     return np.random.default_rng(0).integers(0, 2 ** 63, size=p, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
 
 
-def _sums_from_counts(counts: np.ndarray, feats: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
+def _sums_from_counts(counts: np.ndarray, feats: np.ndarray, unit_rows: np.ndarray | None = None) -> np.ndarray:
     """replicates x p: each replicate's column sums of ``feats`` (``counts``: units x replicates).
     With few distinct feature rows, the counts are first summed (in integers, exactly) over the
     units of each distinct row, so the pass over the counts is one integer sum per unit and
     replicate whatever the number of features; the product with the distinct rows is small.
-    ``labels`` (equal labels, equal rows) spares finding the distinct rows."""
+    With ``unit_rows``, ``feats`` are the distinct rows already (`additive_bootstrap`)."""
     n_units, n_boot = counts.shape
     step = max(1, _CHUNK_CELLS // (4 * n_units))
-    grouped = _patterns(feats) if labels is None else _groups(feats, labels)
+    grouped = _patterns(feats) if unit_rows is None else _groups(feats, unit_rows)
+    if grouped is None and unit_rows is not None:
+        feats = feats[unit_rows]
     if grouped is None:
         return np.vstack([(feats.T @ counts[:, i:i + step].astype(float)).T for i in range(0, n_boot, step)])
     return _sums_by_row(counts, *grouped)
@@ -225,49 +225,60 @@ def additive_bootstrap(features: np.ndarray, statistic: Callable[[np.ndarray], n
                        n_boot: int = 2000, confidence: float = 0.95, seed: int | None = 0,
                        method: BootMethod = "percentile",
                        clusters: np.ndarray | None = None,
-                       alike: np.ndarray | None = None) -> tuple[float, float]:
+                       unit_rows: np.ndarray | None = None) -> tuple[float, float]:
     """Vectorised bootstrap for statistics that are functions of sums over units.
 
     ``features`` is units x p; ``statistic`` maps a (replicates x p) array of column sums to
     one value per replicate. Resampling units with replacement is then a matrix product of
     resampling counts with ``features``. ``clusters`` (one label per unit) resamples whole
-    clusters instead of units. ``alike`` (one integer per unit, optional) promises that units
-    with equal values have equal feature rows (the same counts of each value, say): the
-    resamples shared by `shared_resamples` are then summed per value without comparing rows.
+    clusters instead of units. With ``unit_rows`` (one index per unit), ``features`` holds
+    distinct rows and unit i's features are ``features[unit_rows[i]]`` (units with equal
+    features share a row): the resamples shared by `shared_resamples` are then summed per row
+    without comparing the units' rows.
     """
     check_conf(confidence)
     check_level(method, ("percentile", "bca"), "method")
     if n_boot < 1:
         raise ValueError(f"n_boot must be positive, got {n_boot}.")
     feats = np.asarray(features, dtype=float)
+    unit_rows = None if unit_rows is None else np.asarray(unit_rows, dtype=np.intp)
     if clusters is not None:
+        feats, unit_rows = (feats if unit_rows is None else feats[unit_rows]), None
         codes, _ = _factorize(clusters)
-        n_cl = int(codes.max()) + 1
-        agg = np.zeros((n_cl, feats.shape[1]))
+        agg = np.zeros((int(codes.max()) + 1, feats.shape[1]))
         np.add.at(agg, codes, feats)
-        feats, alike = agg, None
-    n_units = feats.shape[0]
+        feats = agg
+    total = feats.sum(axis=0) if unit_rows is None else \
+        np.bincount(unit_rows, minlength=len(feats)).astype(float) @ feats
+    n_units = feats.shape[0] if unit_rows is None else len(unit_rows)
     if n_units < 2:
         raise ValueError("The bootstrap needs at least two units (or clusters) to resample.")
-    counts = _shared_counts(seed, n_boot, n_units)
     with one_blas_thread():  # thin products: BLAS's threads only wait for each other
-        if counts is not None:
-            reps = statistic(_sums_from_counts(counts, feats, alike))
-        else:
-            rng = np.random.default_rng(seed)
-            chunk = max(1, min(n_boot, _CHUNK_CELLS // n_units))
-            reps = np.empty(n_boot)
-            for start in range(0, n_boot, chunk):
-                rows = min(chunk, n_boot - start)
-                w = _weights(rng, rows, n_units)
-                reps[start:start + rows] = statistic(w @ feats)
-    total = feats.sum(axis=0)
+        reps = _replicates(feats, unit_rows, statistic, n_boot, seed)
     estimate = float(statistic(total[None, :])[0])
     jack = None
     if method == "bca":
+        feats = feats if unit_rows is None else feats[unit_rows]
         jack = np.concatenate([statistic(total[None, :] - feats[i:i + 10_000])
                                for i in range(0, n_units, 10_000)])
     return _interval(reps, estimate, confidence, method, jack)
+
+
+def _replicates(feats: np.ndarray, unit_rows: np.ndarray | None, statistic, n_boot: int, seed) -> np.ndarray:
+    """The statistic on each resample: from the shared counts when `shared_resamples` holds
+    them, else drawn chunk by chunk."""
+    n_units = feats.shape[0] if unit_rows is None else len(unit_rows)
+    counts = _shared_counts(seed, n_boot, n_units)
+    if counts is not None:
+        return statistic(_sums_from_counts(counts, feats, unit_rows))
+    feats = feats if unit_rows is None else feats[unit_rows]
+    rng = np.random.default_rng(seed)
+    chunk = max(1, min(n_boot, _CHUNK_CELLS // n_units))
+    reps = np.empty(n_boot)
+    for start in range(0, n_boot, chunk):
+        rows = min(chunk, n_boot - start)
+        reps[start:start + rows] = statistic(_weights(rng, rows, n_units) @ feats)
+    return reps
 
 
 def _factorize(labels) -> tuple[np.ndarray, np.ndarray]:

@@ -2,6 +2,8 @@
 pair, to 1e-12, errors included; and the shared bootstrap resamples give the intervals separate
 calls give."""
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -161,3 +163,25 @@ def test_category_codes_are_the_index_positions(cats):
     cats = np.asarray(cats, dtype=float)
     x = np.random.default_rng(1).choice(np.r_[cats, 0.0, 9, np.nan, -1, 2.5], size=(500, 4))
     assert np.array_equal(_category_codes(x, cats), pd.Index(cats).get_indexer(x.ravel()).reshape(x.shape))
+
+
+@pytest.mark.parametrize("method", ["percentile", "bca"])
+@pytest.mark.parametrize("shared", [False, True])
+def test_features_given_once_per_distinct_row_bootstrap_as_the_units_rows(method, shared):
+    from psychometrics.bootstrap import additive_bootstrap
+
+    rng = np.random.default_rng(6)
+    distinct = rng.integers(1, 9, size=(30, 3)) / 4.0
+    unit_rows = rng.integers(0, 30, size=2_000)
+    clusters = unit_rows % 97
+
+    def ratio(s):
+        return s[:, 0] / (s[:, 1] + s[:, 2])
+
+    for by_cluster in (None, clusters):
+        with shared_resamples() if shared else contextlib.nullcontext():
+            given = additive_bootstrap(distinct, ratio, n_boot=300, seed=2, method=method, clusters=by_cluster,
+                                       unit_rows=unit_rows)
+        expanded = additive_bootstrap(distinct[unit_rows], ratio, n_boot=300, seed=2, method=method,
+                                      clusters=by_cluster)
+        assert given == (pytest.approx(expanded[0], abs=1e-12), pytest.approx(expanded[1], abs=1e-12))
