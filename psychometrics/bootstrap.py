@@ -168,15 +168,19 @@ def _sums_by_row(counts: np.ndarray, rows: np.ndarray, order: np.ndarray, bounds
     """replicates x p: the resampling counts summed over each distinct row's units
     (``order[bounds[k]:bounds[k + 1]]``, exactly, in unsigned integers), times the rows.
 
-    A row of many units is one sum over its block; the rows of few units are added up member
-    by member, a block of such rows at once in a buffer that is reused (fresh memory costs page
-    faults), so that thousands of rare rows cost a few array operations."""
+    A row of many units is summed a buffer of its units at a time; the rows of few units are
+    added up member by member, a block of such rows at once. The buffers are reused (fresh
+    memory costs page faults), and thousands of rare rows cost a few array operations."""
     n_boot, sizes = counts.shape[1], np.diff(bounds)
     acc = np.uint32 if counts.dtype == np.uint8 else np.int64
     common = np.flatnonzero(sizes > _FEW_MEMBERS)
-    per_row = np.empty((len(common), n_boot), dtype=acc)
-    for i, k in enumerate(common):
-        counts[order[bounds[k]:bounds[k + 1]]].sum(axis=0, dtype=acc, out=per_row[i])
+    per_row, block_sum = np.zeros((len(common), n_boot), dtype=acc), np.empty(n_boot, dtype=acc)
+    taken = np.empty((max(1, min(int(sizes.max()), _BUFFER_CELLS // n_boot)), n_boot), dtype=counts.dtype)
+    for i, k in enumerate(common):  # each row's units gathered a buffer at a time
+        for start in range(bounds[k], bounds[k + 1], len(taken)):
+            units = order[start:min(start + len(taken), bounds[k + 1])]
+            np.take(counts, units, axis=0, out=taken[:len(units)])
+            per_row[i] += taken[:len(units)].sum(axis=0, dtype=acc, out=block_sum)
     sums = per_row.T.astype(float) @ rows[common]
     rare = np.flatnonzero(sizes <= _FEW_MEMBERS)
     if not len(rare):
