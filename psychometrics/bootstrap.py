@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, Literal
 
 import numpy as np
-from scipy import sparse, stats
+from scipy import stats
 
 from ._base import ResultMixin, check_conf, check_level, one_blas_thread
 
