@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from ._base import ResultMixin, check_conf, check_level, long_to_matrix
+from ._base import ResultMixin, check_conf, check_level, factorize_sorted, long_to_matrix
 from .bootstrap import additive_bootstrap
 
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
@@ -138,20 +138,22 @@ def krippendorff_alpha_matrix(x: np.ndarray, *, level: Level = "nominal", n_boot
     x, obs, m = x[keep], obs[keep], m[keep].astype(float)
     if level == "ratio" and (x[obs] < 0).any():
         raise ValueError("Ratio-level alpha needs non-negative values.")
+    unit_rows = None  # with per-unit features once per distinct row: each unit's row
     if level == "interval":
         feats = _interval_features(x, obs, m)
         alpha_fn = _interval_alpha
     else:
-        values, codes = np.unique(x[obs], return_inverse=True)
+        codes, values = factorize_sorted(x[obs])  # np.unique(..., return_inverse=True), by a bincount
         if len(values) > 2000 and level != "nominal":
             raise ValueError(f"{len(values)} distinct values are too many for the {level} "
                              "coincidence matrix; use level='interval' for continuous scores.")
         if n_boot > 0 and level != "nominal" and len(values) > 12:
             raise ValueError(f"The bootstrap interval for {level} alpha supports at most 12 "
                              f"distinct values, got {len(values)}.")
-        feats, alpha_fn = _coincidence_features(x, obs, m, codes, values, level,
-                                                per_unit=n_boot > 0)
-    est, d_o, d_e = alpha_fn(feats.sum(axis=0)[None, :])
+        feats, alpha_fn, unit_rows = _coincidence_features(x, obs, m, codes, values, level,
+                                                           per_unit=n_boot > 0)
+    total = feats.sum(axis=0) if unit_rows is None else np.bincount(unit_rows, minlength=len(feats)) @ feats
+    est, d_o, d_e = alpha_fn(total[None, :])
     if not np.isfinite(d_e[0]) or d_e[0] == 0:
         raise ValueError("All pairable values are identical; expected disagreement is zero "
                          "and alpha is undefined.")
@@ -159,7 +161,7 @@ def krippendorff_alpha_matrix(x: np.ndarray, *, level: Level = "nominal", n_boot
     method = f"Krippendorff (2011), {level} metric, coincidence matrix; pairable units only"
     if n_boot > 0:
         lo, hi = additive_bootstrap(feats, lambda s: alpha_fn(s)[0], n_boot=n_boot,
-                                    confidence=confidence, seed=seed)
+                                    confidence=confidence, seed=seed, unit_rows=unit_rows)
         method += f"; percentile bootstrap over units ({n_boot} resamples)"
     else:
         method += "; no interval requested (n_boot=0)"
@@ -192,6 +194,9 @@ _DENSE_COUNTS_MAX = 2_000_000
 
 
 def _coincidence_features(x, obs, m, codes, values, level, per_unit):
+    """The coincidence features and the alpha of their sums; with ``per_unit`` (a bootstrap)
+    one row per unit, given once per distinct count of each value with each unit's row
+    (``unit_rows``, else None): units with equal counts have equal features."""
     rows = np.nonzero(obs)[0]
     n_units, n_vals = len(m), len(values)
     small = n_units * n_vals <= _DENSE_COUNTS_MAX
@@ -202,19 +207,23 @@ def _coincidence_features(x, obs, m, codes, values, level, per_unit):
     else:
         counts = sparse.csr_matrix((np.ones(len(codes)), (rows, codes)),
                                    shape=(n_units, n_vals))
+    unit_rows = _distinct_counts(dense, m) if per_unit else None
+    if unit_rows is not None:
+        first = np.zeros(int(unit_rows.max()) + 1, dtype=np.intp)
+        first[unit_rows] = np.arange(n_units)  # one unit of each distinct row
+        dense, m, n_units = dense[first], m[first], len(first)
     if level == "nominal":
         # Per unit: n_uc margins and sum_c n_uc (n_uc - 1) / (m_u - 1) (agreeing pairs).
         sq = (dense * dense).sum(axis=1)
         agree = (sq - m) / (m - 1.0)
-        feats = np.column_stack([dense, agree])
-        return feats, _nominal_alpha
+        return np.column_stack([dense, agree]), _nominal_alpha, unit_rows
     if per_unit:
         # Per-unit coincidence contributions (flattened V x V) allow a bootstrap by summing.
         w = dense / (m - 1.0)[:, None]
         o_units = (w[:, :, None] * dense[:, None, :]).reshape(n_units, -1)
-        o_units -= np.einsum("uc,ck->uck", w, np.eye(n_vals)).reshape(n_units, -1)
-        feats = o_units
-    elif small:
+        o_units[:, ::n_vals + 1] -= w  # the diagonal: a value does not pair with itself
+        return o_units, _make_metric_alpha(values, level), unit_rows
+    if small:
         weighted = dense / (m - 1.0)[:, None]
         o = weighted.T @ dense - np.diag(weighted.sum(axis=0))
         feats = o.reshape(1, -1)
@@ -222,7 +231,17 @@ def _coincidence_features(x, obs, m, codes, values, level, per_unit):
         weighted = sparse.diags(1.0 / (m - 1.0)) @ counts
         o = (weighted.T @ counts).toarray() - np.diag(weighted.sum(axis=0).A1)
         feats = o.reshape(1, -1)
-    return feats, _make_metric_alpha(values, level)
+    return feats, _make_metric_alpha(values, level), None
+
+
+def _distinct_counts(dense: np.ndarray, m: np.ndarray) -> np.ndarray | None:
+    """Each unit's index among the distinct rows of value counts (numbered in the order of the
+    counts read as digits in base max(m) + 1), or None when that number would not fit in 62
+    bits."""
+    base = int(m.max()) + 1
+    if dense.shape[1] * np.log2(base) >= 62:
+        return None
+    return factorize_sorted(dense.astype(np.int64) @ base ** np.arange(dense.shape[1], dtype=np.int64))[0]
 
 
 def _nominal_alpha(sums):

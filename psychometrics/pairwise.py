@@ -23,13 +23,18 @@ from .icc import ICCForm, icc_matrix
 from .kappa import KappaResult, Weights, cohen_kappa, kappa_from_table
 
 
-def _pair_columns(x: np.ndarray, a: Sequence[int], b: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+def _pair_indices(x: np.ndarray, a: Sequence[int], b: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x = np.asarray(x, dtype=float)
     if x.ndim != 2:
         raise ValueError("Ratings must be a two-dimensional targets x raters array.")
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
     if a.shape != b.shape or a.ndim != 1:
         raise ValueError("The pairs must be two equally long sequences of rater columns.")
+    return x, a, b
+
+
+def _pair_columns(x: np.ndarray, a: Sequence[int], b: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    x, a, b = _pair_indices(x, a, b)
     return x[:, a], x[:, b]
 
 
@@ -62,18 +67,33 @@ def contingency_tables(x: np.ndarray, a: Sequence[int], b: Sequence[int],
     >>> tables[0].tolist(), int(tables[1].sum()), foreign.tolist()
     ([[1, 0, 0], [0, 1, 0], [0, 1, 0]], 2, [False, False])
     """
-    xa, xb = _pair_columns(x, a, b)
-    cats = pd.Index(np.asarray(categories, dtype=float))
-    q, n_pairs = len(cats), xa.shape[1]
-    x = np.asarray(x, dtype=float)
-    codes = cats.get_indexer(x.ravel()).reshape(x.shape)  # each rater's column once, not once per pair
-    ca, cb = codes[:, np.asarray(a, dtype=np.int64)], codes[:, np.asarray(b, dtype=np.int64)]
-    both = ~(np.isnan(xa) | np.isnan(xb))
-    foreign = (both & ((ca < 0) | (cb < 0))).any(axis=0)
-    counted = both & (ca >= 0) & (cb >= 0)
-    cell = (np.arange(n_pairs, dtype=np.int64) * q * q)[None, :] + ca * q + cb
-    tables = np.bincount(cell[counted], minlength=n_pairs * q * q).reshape(n_pairs, q, q)
+    x, a, b = _pair_indices(x, a, b)
+    cats = np.asarray(categories, dtype=float)
+    q = len(cats)
+    # each rater's column coded once, not once per pair; then one rater's column per row, so
+    # that a pair's pass reads two contiguous rows
+    codes = np.ascontiguousarray(_category_codes(x, cats).T)
+    rated, known = np.ascontiguousarray(~np.isnan(x).T), codes >= 0
+    tables, foreign = np.empty((len(a), q, q), dtype=np.int64), np.empty(len(a), dtype=bool)
+    for pair, (ai, bi) in enumerate(zip(a, b)):
+        both, coded = rated[ai] & rated[bi], known[ai] & known[bi]
+        foreign[pair] = (both & ~coded).any()
+        counted = both & coded
+        tables[pair] = np.bincount(codes[ai][counted] * q + codes[bi][counted], minlength=q * q).reshape(q, q)
     return tables, foreign
+
+
+def _category_codes(x: np.ndarray, cats: np.ndarray) -> np.ndarray:
+    """Each value's position in ``cats``, -1 for a value outside them (NaN included):
+    ``pd.Index(cats).get_indexer(x)``, by a binary search in the few sorted categories."""
+    if len(np.unique(cats)) < len(cats) or np.isnan(cats).any():
+        return pd.Index(cats).get_indexer(x.ravel()).reshape(x.shape)  # its error or its NaN rule
+    if not len(cats):
+        return np.full(x.shape, -1, dtype=np.int64)
+    sorter = np.argsort(cats)
+    ordered = cats[sorter]
+    at = np.minimum(np.searchsorted(ordered, x), len(cats) - 1)
+    return np.where(ordered[at] == x, sorter[at], -1)
 
 
 def cohen_kappa_pairs(x: np.ndarray, a: Sequence[int], b: Sequence[int], *, categories: Sequence[float],

@@ -49,6 +49,8 @@ def slots_from_wide(x: np.ndarray) -> np.ndarray:
     """`slot_matrix` from the targets x raters matrix: each target's scores moved left in rater
     order (the long frames are ordered by target, then rater), targets without a score dropped."""
     rated = ~np.isnan(x)
+    if rated.all():  # complete: every target's scores already side by side in rater order
+        return x
     keep = rated.any(axis=1)
     x, rated = x[keep], rated[keep]
     if not rated.any():

@@ -2,12 +2,14 @@
 pair, to 1e-12, errors included; and the shared bootstrap resamples give the intervals separate
 calls give."""
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import psychometrics as pm
-from psychometrics.bootstrap import shared_resamples
+from psychometrics.bootstrap import _patterns, _sums_from_counts, shared_resamples
 from psychometrics.calibration import expected_calibration_error
 from psychometrics.pairwise import cohen_kappa_pairs, icc2_pairs
 
@@ -125,3 +127,61 @@ def test_shared_resamples_leave_other_seeds_and_sizes_alone():
     assert len({(r.ci_low, r.ci_high) for r in alone}) == 3
     for a, s in zip(alone, shared):
         assert s.ci_low == pytest.approx(a.ci_low, abs=1e-12) and s.ci_high == pytest.approx(a.ci_high, abs=1e-12)
+
+
+def test_feature_rows_are_grouped_by_their_bits():
+    # Coincidence features are multiples of 1/4 (few mantissa bits: a plain multiplicative hash
+    # of their words collides); rows one ulp apart are different rows and stay apart.
+    rng = np.random.default_rng(2)
+    base = rng.integers(0, 8, size=(40, 25)) / 4.0
+    base[1] = np.nextafter(base[0], np.inf)
+    feats = base[rng.integers(0, 40, size=5_000)]
+    rows, order, bounds = _patterns(feats)
+    assert len(rows) == len(np.unique(feats, axis=0))
+    assert np.array_equal(np.repeat(rows, np.diff(bounds), axis=0), feats[order])
+    counts = rng.integers(0, 4, size=(5_000, 30)).astype(np.uint8)
+    assert np.allclose(_sums_from_counts(counts, feats), counts.T.astype(float) @ feats, rtol=1e-14, atol=0)
+
+
+def test_resampling_counts_are_the_same_counted_replicate_by_replicate(monkeypatch):
+    import psychometrics.bootstrap as bootstrap
+
+    together = bootstrap._weights(np.random.default_rng(4), 7, 3_000)
+    monkeypatch.setattr(bootstrap, "_ROW_BY_ROW_UNITS", 1)
+    by_row = bootstrap._weights(np.random.default_rng(4), 7, 3_000)
+    assert together.dtype == by_row.dtype == np.uint8
+    assert np.array_equal(together, by_row) and (by_row.sum(axis=1) == 3_000).all()
+    # the draws are those of rng.integers' default int64 output (the report's intervals unchanged)
+    drawn = np.random.default_rng(4).integers(0, 3_000, size=(7, 3_000))
+    assert np.array_equal(by_row, [np.bincount(row, minlength=3_000) for row in drawn])
+
+
+@pytest.mark.parametrize("cats", [[1, 2, 3, 4, 5], [5, 3, 1], [0.5, -0.0, 2], [7]])
+def test_category_codes_are_the_index_positions(cats):
+    from psychometrics.pairwise import _category_codes
+
+    cats = np.asarray(cats, dtype=float)
+    x = np.random.default_rng(1).choice(np.r_[cats, 0.0, 9, np.nan, -1, 2.5], size=(500, 4))
+    assert np.array_equal(_category_codes(x, cats), pd.Index(cats).get_indexer(x.ravel()).reshape(x.shape))
+
+
+@pytest.mark.parametrize("method", ["percentile", "bca"])
+@pytest.mark.parametrize("shared", [False, True])
+def test_features_given_once_per_distinct_row_bootstrap_as_the_units_rows(method, shared):
+    from psychometrics.bootstrap import additive_bootstrap
+
+    rng = np.random.default_rng(6)
+    distinct = rng.integers(1, 9, size=(30, 3)) / 4.0
+    unit_rows = rng.integers(0, 30, size=2_000)
+    clusters = unit_rows % 97
+
+    def ratio(s):
+        return s[:, 0] / (s[:, 1] + s[:, 2])
+
+    for by_cluster in (None, clusters):
+        with shared_resamples() if shared else contextlib.nullcontext():
+            given = additive_bootstrap(distinct, ratio, n_boot=300, seed=2, method=method, clusters=by_cluster,
+                                       unit_rows=unit_rows)
+        expanded = additive_bootstrap(distinct[unit_rows], ratio, n_boot=300, seed=2, method=method,
+                                      clusters=by_cluster)
+        assert given == (pytest.approx(expanded[0], abs=1e-12), pytest.approx(expanded[1], abs=1e-12))
