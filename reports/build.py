@@ -25,7 +25,7 @@ from .robustness import section_robustness
 from . import reliability
 from .reliability import NOT_PAIRED
 from .design import RaterOverlap, rating_design
-from .long_codes import LongCodes
+from .long_codes import LongCodes, column_keys, group_positions
 from .stats import agreement, attempt, clip_interval, correlation_with_ci, jsonable, pair_icc2
 from .stand_in_section import section_stand_in
 
@@ -39,19 +39,14 @@ class Data:
     def __init__(self, study, version, cluster_field):
         self.study, self.version, self.spec = study, version, version.spec
         # codes: the frame's targets, raters and items as integers, for grouping without strings
-        self.items, self.codes = frames.item_scores_frame_and_codes(study, instrument_version=version)
-        self.scales = frames.scale_scores_frame(self.items, spec=self.spec, codes=self.codes)
+        self.items, codes = frames.item_scores_frame_and_codes(study, instrument_version=version)
         self.targets = frames.targets_frame(study, cluster_field=cluster_field).set_index("target")
-        # Integer codes of the frames' targets and raters and the rows of every measure, once: no
-        # string comparison per measure and section, no pivot per matrix (long_codes.py).
-        self.item_codes, self.scale_codes = LongCodes(self.items), LongCodes(self.scales)
-        self._item_rows = self.item_codes.positions(["item", "rater_kind"])
-        self._scale_rows = self.scale_codes.positions(["scale", "rater_kind", "basis"])
+        self._score = self.items["score"].to_numpy(dtype=float)
+        self._item_codes_and_rows(codes)
+        self._scale_codes_and_rows(codes)
         # LLM sections select raters by Rater.kind: Anchor's own and imported outside judges alike.
         codes = self.item_codes
-        first = np.full(len(codes.r_names), len(self.items), dtype=np.int64)
-        np.minimum.at(first, codes.r_codes, np.arange(len(self.items)))
-        kinds = pd.Series(self.items["rater_kind"].to_numpy()[first], index=codes.r_names, dtype=object)
+        kinds = pd.Series(self._rater_kinds, index=codes.r_names, dtype=object)
         self.humans = sorted(kinds[kinds == "human"].index)
         # Perturbed LLM raters (robustness runs) are compared with their base rater in
         # section 6 only; everywhere else "the LLM raters" are the unperturbed ones.
@@ -65,6 +60,56 @@ class Data:
         self.design = rating_design(study.rating_design, None, overlap=self.overlap)
         self.crossed = self.design["design"] == "crossed"
         self._matrices, self._long = {}, {}
+
+    def _item_codes_and_rows(self, codes: frames.ItemCodes | None) -> None:
+        """Integer codes of the item frame's targets and raters and the rows of every (item, kind),
+        once: no string comparison per measure and section, no pivot per matrix (long_codes.py).
+        From the read's codes when it gives them, else by factorizing the frame's strings."""
+        if codes is None:
+            self.item_codes = LongCodes.of_frame(self.items)
+            self._rater_kinds = self._first_kinds()
+            keys = column_keys(self.items, ["item", "rater_kind"])
+        else:
+            self.item_codes = LongCodes.of_codes(codes.target, codes.targets, codes.rater, codes.raters)
+            # the read's rater names are distinct and sorted, so its rater codes are the frame's
+            rater_kind, kind_names = pd.factorize(codes.kinds, sort=True)
+            self._rater_kinds = (np.asarray(codes.kinds, dtype=object) if self.item_codes.r_codes is codes.rater
+                                 else self._first_kinds())  # repeated or unsorted rater names
+            keys = [(codes.item, codes.items), (rater_kind[codes.rater], kind_names)]
+        self._item_rows = group_positions(keys) if len(self.items) else {}
+
+    def _first_kinds(self) -> np.ndarray:
+        """Each rater's kind (of its first row)."""
+        first = np.full(len(self.item_codes.r_names), len(self.items), dtype=np.int64)
+        np.minimum.at(first, self.item_codes.r_codes, np.arange(len(self.items)))
+        return self.items["rater_kind"].to_numpy()[first]
+
+    def _scale_codes_and_rows(self, codes: frames.ItemCodes | None) -> None:
+        """The scale scores' codes and the rows of every (scale, kind, basis), with the values
+        those rows index: the long frame's rows and score column, or, from the read's codes, the
+        ratings and one (scale, basis) column of `frames.ScaleScores` (the frame is made only
+        when a section asks for it)."""
+        if codes is None:
+            self._scales, self._scale_arrays = frames.scale_scores_frame(self.items, spec=self.spec), None
+            self.scale_codes = LongCodes.of_frame(self._scales)
+            score = self._scales["score"].to_numpy(dtype=float)
+            rows = group_positions(column_keys(self._scales, ["scale", "rater_kind", "basis"])) \
+                if len(self._scales) else {}
+            self._scale_rows = {key: (positions, score) for key, positions in rows.items()}
+            return
+        self._scales, scores = None, frames.scale_score_arrays(self.items, spec=self.spec, codes=codes)
+        self._scale_arrays = scores
+        self.scale_codes = LongCodes.of_codes(scores.target, scores.targets, scores.rater, scores.raters)
+        self._scale_rows = {(scale, kind, basis): (ratings, scores.score[:, b, s])
+                            for (kind,), ratings in group_positions([(scores.kind, scores.kinds)]).items()
+                            for b, basis in enumerate(scores.bases) for s, scale in enumerate(scores.scales)}
+
+    @property
+    def scales(self) -> pd.DataFrame:
+        """The long frame of scale scores (`frames.scale_scores_frame`)."""
+        if self._scales is None:
+            self._scales = self._scale_arrays.frame()
+        return self._scales
 
     def item_rows(self, code: str, kind: str) -> pd.DataFrame:
         """The item scores of one item by raters of one kind (in the frame's order)."""
@@ -86,16 +131,38 @@ class Data:
 
     def scale_rows(self, scale: str, kind: str, basis: str) -> pd.DataFrame:
         """The scale scores of one scale, rater kind and basis (in the frame's order)."""
-        rows = self._scale_rows.get((scale, kind, basis))
-        return self.scales.iloc[:0] if rows is None else self.scales.iloc[rows]
+        scales = self.scales
+        if (scale, kind, basis) not in self._scale_rows:
+            return scales.iloc[:0]
+        return scales.iloc[self._scale_frame_rows(scale, kind, basis)]
+
+    def _scale_frame_rows(self, scale: str, kind: str, basis: str) -> np.ndarray:
+        rows, scores = self._scale_rows[(scale, kind, basis)][0], self._scale_arrays
+        if scores is None:  # the rows of the frame itself
+            return rows
+        return (rows * len(scores.bases) + scores.bases.index(basis)) * len(scores.scales) + scores.scales.index(scale)
+
+    def _rows_and_values(self, kind_of: str, code: str, kind: str, basis: str) -> tuple[np.ndarray, np.ndarray]:
+        """A measure's rows in its codes and the values (one per row of the codes) they index."""
+        if kind_of == "item":
+            rows = self._item_rows.get((code, kind), _NO_ROWS)
+            return rows, (self._expected() if basis == "expected" else self._score)
+        return self._scale_rows.get((code, kind, basis), (_NO_ROWS, self._score[:0]))
+
+    def _expected(self) -> np.ndarray:
+        """The expected score of every item score, the score where it has none."""
+        if not hasattr(self, "_expected_score"):
+            expected = self.items["expected_score"].to_numpy(dtype=float)
+            self._expected_score = np.where(np.isnan(expected), self._score, expected)
+        return self._expected_score
 
     def item_matrix(self, code: str, *, kind: str = "human", column: str = "score") -> pd.DataFrame:
-        rows = self._item_rows.get((code, kind), np.empty(0, dtype=np.int64))
+        rows = self._item_rows.get((code, kind), _NO_ROWS)
         return self.item_codes.wide(rows, self.items[column].to_numpy(dtype=float))
 
     def scale_matrix(self, scale: str, *, kind: str = "human", basis: str = "mode") -> pd.DataFrame:
-        rows = self._scale_rows.get((scale, kind, basis), np.empty(0, dtype=np.int64))
-        return self.scale_codes.wide(rows, self.scales["score"].to_numpy(dtype=float))
+        rows, values = self._rows_and_values("scale", scale, kind, basis)
+        return self.scale_codes.wide(rows, values)
 
     def measures(self):
         """(kind, code, level) of every item and scale score, in instrument order."""
@@ -111,33 +178,33 @@ class Data:
             return [("scale", s.code) for s in self.spec.subscales]
         return [("item", item.code) for item in self.spec.items if item.scale.level != "nominal"]
 
+    def _scored(self, kind_of: str, code: str, kind: str, basis: str) -> tuple[np.ndarray, np.ndarray, LongCodes]:
+        """A measure's rows with a score, their scores and the codes the rows index."""
+        rows, values = self._rows_and_values(kind_of, code, kind, basis)
+        values = values[rows]
+        scored = ~np.isnan(values)
+        return rows[scored], values[scored], self.item_codes if kind_of == "item" else self.scale_codes
+
     def long(self, kind_of: str, code: str, *, kind: str = "human", basis: str = "mode") -> pd.DataFrame:
         """(target, rater, score) of one measure, missing scores dropped (the item's score where
         the expected basis has no expected score)."""
         key = (kind_of, code, kind, basis)
         if key not in self._long:
-            empty = np.empty(0, dtype=np.int64)
-            if kind_of == "item":
-                frame, rows = self.items, self._item_rows.get((code, kind), empty)
-                values = self.items["score"].to_numpy(dtype=float)
-                if basis == "expected":
-                    expected = self.items["expected_score"].to_numpy(dtype=float)[rows]
-                    values = values[rows]
-                    values = np.where(np.isnan(expected), values, expected)
-                else:
-                    values = values[rows]
-            else:
-                frame, rows = self.scales, self._scale_rows.get((code, kind, basis), empty)
-                values = self.scales["score"].to_numpy(dtype=float)[rows]
-            scored = ~np.isnan(values)
-            long = frame.iloc[rows[scored], [frame.columns.get_loc("target"), frame.columns.get_loc("rater")]]
-            self._long[key] = long.assign(score=values[scored])
+            rows, values, codes = self._scored(kind_of, code, kind, basis)
+            self._long[key] = pd.DataFrame({"target": codes.t_names.to_numpy()[codes.t_codes[rows]],
+                                            "rater": codes.r_names.to_numpy()[codes.r_codes[rows]],
+                                            "score": values})
         return self._long[key]
 
     def human_mean(self, kind_of: str, code: str) -> pd.Series:
-        """Each target's mean human score of one measure (pandas' grouped mean: its rounding
-        decides ties in the ranks of Spearman's rho, so it is not recomputed another way)."""
-        return self.long(kind_of, code).groupby("target")["score"].mean()
+        """Each target's mean human score of one measure (pandas' grouped mean, here grouped by
+        the targets' codes: its rounding decides ties in the ranks of Spearman's rho, so it is not
+        recomputed another way)."""
+        rows, values, codes = self._scored(kind_of, code, "human", "mode")
+        t_codes = codes.t_codes[rows]
+        mean = pd.Series(values).groupby(t_codes, sort=True).mean()
+        return pd.Series(mean.to_numpy(), index=pd.Index(codes.t_names[mean.index.to_numpy()], name="target"),
+                         name="score")
 
     def matrix(self, kind_of: str, code: str, *, kind="human", basis="mode") -> pd.DataFrame:
         key = (kind_of, code, kind, basis)
@@ -150,6 +217,9 @@ class Data:
             return self.item_matrix(code, kind=kind,
                                     column="expected_score" if basis == "expected" else "score")
         return self.scale_matrix(code, kind=kind, basis=basis)
+
+
+_NO_ROWS = np.empty(0, dtype=np.int64)
 
 
 def _section_human_reliability(data: Data) -> dict:
