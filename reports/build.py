@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 import psychometrics as pm
+from psychometrics._base import one_blas_thread
 from psychometrics.bootstrap import shared_resamples
 
 from . import frames
@@ -485,7 +486,10 @@ def study_report(study, *, instrument_version, cluster_field: str | None = None,
         "n_ratings": {"human": len(data.overlap.t_codes), "llm": len(data.rating_pairs["llm"].t_codes)},
     }
     options = {"n_boot": n_boot, "seed": seed, "cluster_field": cluster_field}
-    with shared_resamples():  # bootstraps over the same targets draw their resamples once
+    # bootstraps over the same targets draw their resamples once; BLAS on one thread: the products
+    # are tall and thin, and a factor fit's many small calls each woke (and, on a busy machine, spun)
+    # OpenBLAS's threads, 2-4x the fit's CPU time
+    with shared_resamples(), one_blas_thread():
         for done, (key, build) in enumerate(SECTIONS):
             if progress:
                 progress(done, len(SECTIONS), key)
