@@ -170,9 +170,13 @@ def scale_score_arrays(items: pd.DataFrame, *, spec, codes: ItemCodes | None = N
     expected = items["expected_score"].to_numpy(dtype=float)
     bases = {"mode": score, "expected": np.where(np.isnan(expected), score, expected)}
     out = np.empty((len(groups), len(BASES), len(scales)))
+    dense = _dense(row, item_codes, len(groups), len(item_uniques))
     for b, values in enumerate(bases.values()):
-        matrix = np.full((len(groups), len(item_uniques)), np.nan)
-        matrix[row, item_codes] = values
+        if dense:  # every rating answers every item, in item order: the values are the matrix
+            matrix = values.reshape(len(groups), len(item_uniques))
+        else:
+            matrix = np.full((len(groups), len(item_uniques)), np.nan)
+            matrix[row, item_codes] = values
         seen = ~np.isnan(matrix)
         keyed = np.where(seen, matrix, 0.0)
         for code, j in column.items():
@@ -198,6 +202,14 @@ def scale_score_arrays(items: pd.DataFrame, *, spec, codes: ItemCodes | None = N
 
 
 BASES = ("mode", "expected")
+
+
+def _dense(row: np.ndarray, item: np.ndarray, n_groups: int, n_items: int) -> bool:
+    """Whether the rows are rating by rating, each with one row per item in code order."""
+    if len(row) != n_groups * n_items:
+        return False
+    return bool((item.reshape(n_groups, n_items) == np.arange(n_items)).all()
+                and (row.reshape(n_groups, n_items) == np.arange(n_groups)[:, None]).all())
 
 
 def _runs_or_unique(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

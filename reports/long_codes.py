@@ -45,8 +45,8 @@ class LongCodes:
         repeated (target, rater) kept, NaN where missing."""
         if not len(rows):
             return pd.DataFrame()
-        t, t_names = _present(self.t_codes[rows], len(self.t_names))
-        r, r_names = _present(self.r_codes[rows], len(self.r_names))
+        t, t_names = present_codes(self.t_codes[rows], len(self.t_names))
+        r, r_names = present_codes(self.r_codes[rows], len(self.r_names))
         cell, value = t * len(r_names) + r, values[rows]
         first = _first(cell, len(t_names) * len(r_names))
         x = np.full(len(t_names) * len(r_names), np.nan)
@@ -87,7 +87,7 @@ class LongCodes:
 def _levels(codes: np.ndarray, names: pd.Index, name: str) -> tuple[pd.Index, np.ndarray]:
     """A MultiIndex level of the names ``codes`` use (sorted, as ``from_arrays`` makes it) and
     the codes into it."""
-    renumbered, present = _present(codes, len(names))
+    renumbered, present = present_codes(codes, len(names))
     return pd.Index(names[present], name=name), renumbered
 
 
@@ -134,7 +134,7 @@ def canonical_codes(codes: np.ndarray, names: Sequence) -> tuple[np.ndarray, pd.
     already distinct, sorted and all used (the read's usual case: no copy)."""
     names = np.asarray(names, dtype=object)
     used = np.bincount(codes, minlength=len(names)) > 0
-    ascending = all(a < b for a, b in zip(names[:-1], names[1:]))
+    ascending = bool((names[:-1] < names[1:]).all())  # Python's comparison of each neighbour pair
     if ascending and used.all():
         return codes, pd.Index(names, dtype=object)
     present = np.flatnonzero(used)
@@ -162,8 +162,9 @@ def factorize_runs(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return np.repeat(head_codes, np.diff(np.r_[starts, len(values)])), pd.Index(uniques, dtype=column.dtype)
 
 
-def _present(codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Codes renumbered over the values present (in code order), and the present codes."""
+def present_codes(codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (0..n-1) renumbered over the values present (in code order), and the present codes:
+    ``np.searchsorted(np.unique(codes), codes)`` and ``np.unique(codes)``, by counting."""
     present = np.bincount(codes, minlength=n) > 0
     renumber = np.cumsum(present) - 1
     return renumber[codes], np.flatnonzero(present)
