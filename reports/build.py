@@ -101,7 +101,7 @@ class Data:
         self._scales, scores = None, frames.scale_score_arrays(self.items, spec=self.spec, codes=codes)
         self._scale_arrays = scores
         self.scale_codes = LongCodes.of_codes(scores.target, scores.targets, scores.rater, scores.raters)
-        self._scale_rows = {(scale, kind, basis): (ratings, scores.score[:, b, s])
+        self._scale_rows = {(scale, kind, basis): (ratings, scores.score[b, s])
                             for (kind,), ratings in group_positions([(scores.kind, scores.kinds)]).items()
                             for b, basis in enumerate(scores.bases) for s, scale in enumerate(scores.scales)}
 
@@ -182,7 +182,7 @@ class Data:
     def _scored(self, kind_of: str, code: str, kind: str, basis: str) -> tuple[np.ndarray, np.ndarray, LongCodes]:
         """A measure's rows with a score, their scores and the codes the rows index."""
         rows, values = self._rows_and_values(kind_of, code, kind, basis)
-        values = values[rows]
+        values = values if len(rows) == len(values) else values[rows]  # rows: distinct, ascending
         scored = ~np.isnan(values)
         return rows[scored], values[scored], self.item_codes if kind_of == "item" else self.scale_codes
 

@@ -104,9 +104,9 @@ def _sorted_names(pairs, key=lambda pair: pair[1]) -> tuple[np.ndarray, np.ndarr
 class ScaleScores:
     """`scale_scores_frame` as arrays: one row per rating (target, rater, kind), as codes
     (``target`` into ``targets``, ``rater`` into ``raters``, ``kind`` into ``kinds``), and
-    ``score`` (ratings x bases x scales: ``bases`` mode then expected, ``scales`` the subscales
-    in instrument order). The frame's row of rating g, basis b and scale s is
-    ``(g * len(bases) + b) * len(scales) + s``."""
+    ``score`` (bases x scales x ratings: ``bases`` mode then expected, ``scales`` the subscales
+    in instrument order; one contiguous array per basis and scale). The frame's row of rating g,
+    basis b and scale s is ``(g * len(bases) + b) * len(scales) + s``."""
 
     target: np.ndarray
     rater: np.ndarray
@@ -130,7 +130,7 @@ class ScaleScores:
                for column, (uniques, codes) in names.items()},
             "scale": np.tile(np.array(self.scales * len(self.bases), dtype=object), len(self.target)),
             "basis": np.tile(np.repeat(np.array(self.bases, dtype=object), len(self.scales)), len(self.target)),
-            "score": self.score.reshape(-1)}, columns=SCALE_COLUMNS)
+            "score": self.score.transpose(2, 0, 1).reshape(-1)}, columns=SCALE_COLUMNS)
 
 
 def scale_scores_frame(items: pd.DataFrame, *, spec, codes: ItemCodes | None = None) -> pd.DataFrame:
@@ -154,7 +154,7 @@ def scale_score_arrays(items: pd.DataFrame, *, spec, codes: ItemCodes | None = N
     if items.empty or not scales:
         empty = np.empty(0, dtype=np.int64)
         return ScaleScores(empty, empty, empty, np.empty(0, dtype=object), np.empty(0, dtype=object),
-                           np.empty(0, dtype=object), scales, BASES, np.empty((0, len(BASES), len(scales))))
+                           np.empty(0, dtype=object), scales, BASES, np.empty((len(BASES), len(scales), 0)))
     if codes is None:
         key_codes, key_uniques = zip(*(pd.factorize(items[k], sort=True) for k in keys))
         item_codes, item_uniques = pd.factorize(items["item"])
@@ -169,7 +169,7 @@ def scale_score_arrays(items: pd.DataFrame, *, spec, codes: ItemCodes | None = N
     score = items["score"].to_numpy(dtype=float)
     expected = items["expected_score"].to_numpy(dtype=float)
     bases = {"mode": score, "expected": np.where(np.isnan(expected), score, expected)}
-    out = np.empty((len(groups), len(BASES), len(scales)))
+    out = np.empty((len(BASES), len(scales), len(groups)))
     dense = _dense(row, item_codes, len(groups), len(item_uniques))
     for b, values in enumerate(bases.values()):
         if dense:  # every rating answers every item, in item order: the values are the matrix
@@ -184,7 +184,7 @@ def scale_score_arrays(items: pd.DataFrame, *, spec, codes: ItemCodes | None = N
             if item.reverse:
                 keyed[:, j] = np.where(seen[:, j], _keyed_column(item, matrix[:, j]), 0.0)
         for s, subscale in enumerate(spec.subscales):
-            out[:, b, s] = _subscale_score(subscale, keyed, seen, column)
+            out[b, s] = _subscale_score(subscale, keyed, seen, column)
     group_codes = []
     for uniques in reversed(key_uniques):
         group_codes.append(groups % len(uniques))

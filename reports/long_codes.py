@@ -47,7 +47,7 @@ class LongCodes:
             return pd.DataFrame()
         t, t_names = present_codes(self.t_codes[rows], len(self.t_names))
         r, r_names = present_codes(self.r_codes[rows], len(self.r_names))
-        cell, value = t * len(r_names) + r, values[rows]
+        cell, value = t.astype(np.int64) * len(r_names) + r, values[rows]
         first = _first(cell, len(t_names) * len(r_names))
         x = np.full(len(t_names) * len(r_names), np.nan)
         x[cell[first]] = value[first]
@@ -166,6 +166,8 @@ def present_codes(codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Codes (0..n-1) renumbered over the values present (in code order), and the present codes:
     ``np.searchsorted(np.unique(codes), codes)`` and ``np.unique(codes)``, by counting."""
     present = np.bincount(codes, minlength=n) > 0
+    if present.all():  # every value present: the codes are their own renumbering
+        return codes, np.arange(n)
     renumber = np.cumsum(present) - 1
     return renumber[codes], np.flatnonzero(present)
 
