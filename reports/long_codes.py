@@ -61,22 +61,22 @@ class LongCodes:
         one per row of the frame): ``frame.pivot_table(index=["target", "rater"], columns=name,
         values=VALUE, aggfunc="first")`` over those rows, the first non-missing value of a cell,
         rows and columns without any value dropped, both sorted."""
-        kept = {g: rows[~np.isnan(values[rows])] for g, rows in groups.items()}
+        kept = {g: _scored(rows, values) for g, rows in groups.items()}
         names = sorted(g for g, rows in kept.items() if len(rows))
         if not names:
             return pd.DataFrame()
-        n_r, n_columns = len(self.r_names), len(names)
-        pair_index = np.zeros(len(self.t_names) * n_r, dtype=bool)
+        n_r = len(self.r_names)
+        cells = {g: self.t_codes[kept[g]].astype(np.int64) * n_r + self.r_codes[kept[g]] for g in names}
+        used = np.zeros(len(self.t_names) * n_r, dtype=bool)
         for g in names:
-            pair_index[self.t_codes[kept[g]].astype(np.int64) * n_r + self.r_codes[kept[g]]] = True
-        pairs = np.flatnonzero(pair_index)
-        renumber = np.cumsum(pair_index, dtype=np.int64) - 1
-        x = np.full((len(pairs), n_columns), np.nan)
+            used[cells[g]] = True
+        pairs = np.flatnonzero(used)
+        renumber = None if len(pairs) == len(used) else np.cumsum(used, dtype=np.int64) - 1
+        x = np.full((len(pairs), len(names)), np.nan)
         for j, g in enumerate(names):
-            rows = kept[g]
-            pair = renumber[self.t_codes[rows].astype(np.int64) * n_r + self.r_codes[rows]]
+            pair = cells[g] if renumber is None else renumber[cells[g]]
             first = _first(pair, len(pairs))
-            x[pair[first], j] = values[rows[first]]
+            x[pair[first], j] = values[kept[g][first]]
         (t_level, t_codes), (r_level, r_codes) = (_levels(pairs // n_r, self.t_names, "target"),
                                                   _levels(pairs % n_r, self.r_names, "rater"))
         index = pd.MultiIndex(levels=[t_level, r_level], codes=[t_codes, r_codes], names=["target", "rater"],
@@ -170,6 +170,12 @@ def present_codes(codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         return codes, np.arange(n)
     renumber = np.cumsum(present) - 1
     return renumber[codes], np.flatnonzero(present)
+
+
+def _scored(rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The rows whose value is not missing."""
+    missing = np.isnan(values[rows])
+    return rows[~missing] if missing.any() else rows
 
 
 def _first(cell: np.ndarray, n_cells: int) -> np.ndarray:
