@@ -190,12 +190,16 @@ class Data:
         """(target, rater, score) of one measure, missing scores dropped (the item's score where
         the expected basis has no expected score)."""
         key = (kind_of, code, kind, basis)
-        if key not in self._long:
+        if key not in self._long:  # the last measure's only: sections go measure by measure
             rows, values, codes = self._scored(kind_of, code, kind, basis)
-            self._long[key] = pd.DataFrame({"target": codes.t_names.to_numpy()[codes.t_codes[rows]],
-                                            "rater": codes.r_names.to_numpy()[codes.r_codes[rows]],
-                                            "score": values})
+            self._long = {key: pd.DataFrame({"target": codes.t_names.to_numpy()[codes.t_codes[rows]],
+                                             "rater": codes.r_names.to_numpy()[codes.r_codes[rows]],
+                                             "score": values})}
         return self._long[key]
+
+    def human_scores(self, kind_of: str, code: str) -> np.ndarray:
+        """The human scores of one measure (the long frame's ``score``)."""
+        return self._scored(kind_of, code, "human", "mode")[1]
 
     def human_mean(self, kind_of: str, code: str) -> pd.Series:
         """Each target's mean human score of one measure (pandas' grouped mean, here grouped by
@@ -260,7 +264,7 @@ def _section_distributions(data: Data) -> dict:
            "level": "scale" if data.spec.subscales else "item", "scales": {}}
     for kind_of, code in data.score_measures():
         low, high = _score_range(data, kind_of, code)
-        sources = {"human": data.long(kind_of, code)["score"]}
+        sources = {"human": pd.Series(data.human_scores(kind_of, code))}
         llm = data.matrix(kind_of, code, kind="llm", basis="expected")
         sources.update({rater: llm[rater] for rater in data.llms if rater in llm.columns})
         per = {}
@@ -362,9 +366,11 @@ def _section_llm_vs_human(data: Data) -> dict:
             out["human_vs_human_summary"][code] = reliability.pair_summary(
                 pairs, threshold=data.overlap.threshold, n_sharing=data.overlap.n_sharing_pairs(), key="ICC2")
     modes = {item.code: _human_modes(data, item.code) for item in data.spec.items} if data.llms else {}
+    out["llm"] = {llm: {} for llm in data.llms}
+    for kind_of, code, _ in data.measures():  # measure by measure: one human long frame at a time
+        for llm in data.llms:
+            out["llm"][llm][code] = _llm_against_humans(data, llm, kind_of, code, "expected")
     for llm in data.llms:
-        out["llm"][llm] = {code: _llm_against_humans(data, llm, kind_of, code, "expected")
-                           for kind_of, code, _ in data.measures()}
         for item in data.spec.items:
             if "error" not in out["llm"][llm][item.code]:
                 out["llm"][llm][item.code]["calibration"] = _calibration(data, llm, item.code, modes[item.code])

@@ -168,40 +168,54 @@ def scale_score_arrays(items: pd.DataFrame, *, spec, codes: ItemCodes | None = N
     column = {code: j for j, code in enumerate(item_uniques)}
     score = items["score"].to_numpy(dtype=float)
     expected = items["expected_score"].to_numpy(dtype=float)
-    bases = {"mode": score, "expected": np.where(np.isnan(expected), score, expected)}
+    no_expected = np.isnan(expected)
+    # without any expected score (humans only) the expected basis is the mode basis
+    bases = [score] if no_expected.all() else [score, np.where(no_expected, score, expected)]
     out = np.empty((len(BASES), len(scales), len(groups)))
     dense = _dense(row, item_codes, len(groups), len(item_uniques))
-    for b, values in enumerate(bases.values()):
-        if dense:  # every rating answers every item, in item order: the values are the matrix
-            matrix = values.reshape(len(groups), len(item_uniques))
-        else:
-            matrix = np.full((len(groups), len(item_uniques)), np.nan)
-            matrix[row, item_codes] = values
-        seen = ~np.isnan(matrix)
-        keyed = np.where(seen, matrix, 0.0)
-        for code, j in column.items():
-            item = spec.item(code)
-            if item.reverse:
-                keyed[:, j] = np.where(seen[:, j], _keyed_column(item, matrix[:, j]), 0.0)
-        for s, subscale in enumerate(spec.subscales):
-            out[b, s] = _subscale_score(subscale, keyed, seen, column)
-    group_codes = []
-    for uniques in reversed(key_uniques):
-        group_codes.append(groups % len(uniques))
-        groups = groups // len(uniques)
-    if codes is None:
-        kind, rater, target = group_codes
-        kinds = np.asarray(key_uniques[2], dtype=object)
-    else:
-        rater, target = group_codes
-        kind_of_rater, kinds = pd.factorize(codes.kinds, sort=True)
-        kind, kinds = kind_of_rater[rater], np.asarray(kinds, dtype=object)
+    for b, values in enumerate(bases):
+        out[b] = _basis_scores(spec, values, (row, item_codes) if not dense else None, len(groups), column)
+    if len(bases) == 1:
+        out[1] = out[0]
+    target, rater, kind, kinds = _rating_codes(groups, key_uniques, codes)
     return ScaleScores(target=target, rater=rater, kind=kind, targets=np.asarray(key_uniques[0], dtype=object),
                        raters=np.asarray(key_uniques[1], dtype=object), kinds=kinds, scales=scales, bases=BASES,
                        score=out)
 
 
 BASES = ("mode", "expected")
+
+
+def _rating_codes(groups: np.ndarray, key_uniques, codes: ItemCodes | None):
+    """Each rating's target, rater and kind code, and the kinds' names, from its group number."""
+    group_codes = []
+    for uniques in reversed(key_uniques):
+        group_codes.append(groups % len(uniques))
+        groups = groups // len(uniques)
+    if codes is None:
+        kind, rater, target = group_codes
+        return target, rater, kind, np.asarray(key_uniques[2], dtype=object)
+    rater, target = group_codes
+    kind_of_rater, kinds = pd.factorize(codes.kinds, sort=True)
+    return target, rater, kind_of_rater[rater], np.asarray(kinds, dtype=object)
+
+
+def _basis_scores(spec, values: np.ndarray, cells: tuple[np.ndarray, np.ndarray] | None, n_groups: int,
+                  column: dict) -> np.ndarray:
+    """Every subscale's score (scales x ratings) on one basis: ``values`` one per item score,
+    at ``cells`` (rating, item column), or, when None, rating by rating in column order."""
+    if cells is None:  # every rating answers every item, in item order: the values are the matrix
+        matrix = values.reshape(n_groups, len(column))
+    else:
+        matrix = np.full((n_groups, len(column)), np.nan)
+        matrix[cells] = values
+    seen = ~np.isnan(matrix)
+    keyed = np.where(seen, matrix, 0.0)
+    for code, j in column.items():
+        item = spec.item(code)
+        if item.reverse:
+            keyed[:, j] = np.where(seen[:, j], _keyed_column(item, matrix[:, j]), 0.0)
+    return np.stack([_subscale_score(subscale, keyed, seen, column) for subscale in spec.subscales])
 
 
 def _dense(row: np.ndarray, item: np.ndarray, n_groups: int, n_items: int) -> bool:

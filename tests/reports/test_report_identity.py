@@ -125,6 +125,7 @@ def straightforward(patch):
     patch.setattr(build.Data, "item_matrix", reference_item_matrix)
     patch.setattr(build.Data, "scale_matrix", reference_scale_matrix)
     patch.setattr(build.Data, "human_mean", reference_human_mean)
+    patch.setattr(build.Data, "human_scores", lambda data, kind_of, code: data.long(kind_of, code)["score"].to_numpy())
     patch.setattr(RaterOverlap, "of_codes", classmethod(reference_overlap))
     patch.setattr(reliability, "kappa_pairs", reference_kappa_pairs)
     patch.setattr(reliability, "icc2_pair_figures", reference_icc2_pairs)
