@@ -6,10 +6,10 @@
 `bench/report_scale.py` builds its studies through the real imports, which at 100,000 targets
 takes many minutes; this bench skips the database read: `item_scores_frame_and_codes` and
 `targets_frame` return frames (and the rows' integer codes) generated here (the same columns,
-order and dtypes as the SQL read gives) and
-`study_report` runs on them as the command would. Timed: the whole `study_report` (wall, and CPU as `report_cpu_s`), the scale
-scores (`scale_score_arrays`, the frames phase), the final `jsonable`, and the statistics core
-(the rest). Every time is also printed as a ratio to a fixed CPU baseline measured in the same
+order and dtypes as the SQL read gives) and `study_report` runs on them as the command would.
+Timed: the whole `study_report` (wall, and CPU as `report_cpu_s`), the scale scores
+(`scale_score_arrays`, the frames phase), the final `jsonable`, and the statistics core (the
+rest). Every time is also printed as a ratio to a fixed CPU baseline measured in the same
 run (`report_scale.baseline_s`), since the machine may be shared. ``--profile N`` prints the N
 most expensive functions (own time) of each run to stderr; ``--dump DIR`` writes each report
 as JSON (to compare two checkouts' numbers), and the profile when one is taken. The last line
