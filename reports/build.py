@@ -192,8 +192,9 @@ class Data:
         key = (kind_of, code, kind, basis)
         if key not in self._long:  # the last measure's only: sections go measure by measure
             rows, values, codes = self._scored(kind_of, code, kind, basis)
-            self._long = {key: pd.DataFrame({"target": codes.t_names.to_numpy()[codes.t_codes[rows]],
-                                             "rater": codes.r_names.to_numpy()[codes.r_codes[rows]],
+            # taken from the names' own (string) arrays: no string checked again per row
+            self._long = {key: pd.DataFrame({"target": codes.t_names.array.take(codes.t_codes[rows]),
+                                             "rater": codes.r_names.array.take(codes.r_codes[rows]),
                                              "score": values})}
         return self._long[key]
 

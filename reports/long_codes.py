@@ -136,7 +136,7 @@ def canonical_codes(codes: np.ndarray, names: Sequence) -> tuple[np.ndarray, pd.
     used = np.bincount(codes, minlength=len(names)) > 0
     ascending = bool((names[:-1] < names[1:]).all())  # Python's comparison of each neighbour pair
     if ascending and used.all():
-        return codes, pd.Index(names, dtype=object)
+        return codes, pd.Index(names)
     present = np.flatnonzero(used)
     if ascending:
         distinct, inverse = names[present], np.arange(len(present))
@@ -144,7 +144,7 @@ def canonical_codes(codes: np.ndarray, names: Sequence) -> tuple[np.ndarray, pd.
         distinct, inverse = np.unique(names[present], return_inverse=True)
     lookup = np.full(len(names), -1, dtype=codes.dtype)
     lookup[present] = inverse
-    return lookup[codes], pd.Index(distinct, dtype=object)
+    return lookup[codes], pd.Index(distinct)
 
 
 def factorize_runs(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
