@@ -8,12 +8,12 @@ options.
 
 from collections.abc import Callable
 
-import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.utils import timezone
 
 import psychometrics as pm
+from psychometrics._base import one_blas_thread
 from psychometrics.bootstrap import shared_resamples
 
 from . import frames
@@ -24,132 +24,12 @@ from .item_analysis_section import section_item_analysis
 from .robustness import section_robustness
 from . import reliability
 from .reliability import NOT_PAIRED
-from .design import RaterOverlap, rating_design
-from .long_codes import LongCodes
+from .report_data import Data
 from .stats import agreement, attempt, clip_interval, correlation_with_ci, jsonable, pair_icc2
 from .stand_in_section import section_stand_in
 
 REPORT_VERSION = 3
 DEFAULT_N_BOOT = 1000
-
-
-class Data:
-    """The frames one report is computed from, and the study's rating design."""
-
-    def __init__(self, study, version, cluster_field):
-        self.study, self.version, self.spec = study, version, version.spec
-        # codes: the frame's targets, raters and items as integers, for grouping without strings
-        self.items, self.codes = frames.item_scores_frame_and_codes(study, instrument_version=version)
-        self.scales = frames.scale_scores_frame(self.items, spec=self.spec, codes=self.codes)
-        self.targets = frames.targets_frame(study, cluster_field=cluster_field).set_index("target")
-        # Integer codes of the frames' targets and raters and the rows of every measure, once: no
-        # string comparison per measure and section, no pivot per matrix (long_codes.py).
-        self.item_codes, self.scale_codes = LongCodes(self.items), LongCodes(self.scales)
-        self._item_rows = self.item_codes.positions(["item", "rater_kind"])
-        self._scale_rows = self.scale_codes.positions(["scale", "rater_kind", "basis"])
-        # LLM sections select raters by Rater.kind: Anchor's own and imported outside judges alike.
-        codes = self.item_codes
-        first = np.full(len(codes.r_names), len(self.items), dtype=np.int64)
-        np.minimum.at(first, codes.r_codes, np.arange(len(self.items)))
-        kinds = pd.Series(self.items["rater_kind"].to_numpy()[first], index=codes.r_names, dtype=object)
-        self.humans = sorted(kinds[kinds == "human"].index)
-        # Perturbed LLM raters (robustness runs) are compared with their base rater in
-        # section 6 only; everywhere else "the LLM raters" are the unperturbed ones.
-        self.perturbed = frames.perturbations(self.study, sorted(kinds[kinds == "llm"].index))
-        self.llms = sorted(r for r in kinds[kinds == "llm"].index if r not in self.perturbed)
-        self.rating_pairs = {kind: RaterOverlap.of_codes(codes.t_codes[of_kind], codes.r_codes[of_kind],
-                                                         codes.t_names, codes.r_names)
-                             for kind in ("human", "llm")
-                             for of_kind in [(kinds.to_numpy() == kind)[codes.r_codes]]}
-        self.overlap = self.rating_pairs["human"]
-        self.design = rating_design(study.rating_design, None, overlap=self.overlap)
-        self.crossed = self.design["design"] == "crossed"
-        self._matrices, self._long = {}, {}
-
-    def item_rows(self, code: str, kind: str) -> pd.DataFrame:
-        """The item scores of one item by raters of one kind (in the frame's order)."""
-        rows = self._item_rows.get((code, kind))
-        return self.items.iloc[:0] if rows is None else self.items.iloc[rows]
-
-    def item_positions(self, kind: str) -> dict[str, np.ndarray]:
-        """Item code -> positions in ``items`` of that item's scores by raters of one kind."""
-        return {code: rows for (code, of_kind), rows in self._item_rows.items() if of_kind == kind}
-
-    def answered_per_rating(self) -> np.ndarray:
-        """The number of distinct items in each human rating (target, rater) that has any."""
-        codes, n_r = self.item_codes, len(self.item_codes.r_names)
-        answered = np.zeros(len(codes.t_names) * n_r, dtype=np.int64)
-        for rows in self.item_positions("human").values():
-            cells = codes.t_codes[rows].astype(np.int64) * n_r + codes.r_codes[rows]
-            answered += np.bincount(cells, minlength=len(answered)) > 0
-        return answered[answered > 0]
-
-    def scale_rows(self, scale: str, kind: str, basis: str) -> pd.DataFrame:
-        """The scale scores of one scale, rater kind and basis (in the frame's order)."""
-        rows = self._scale_rows.get((scale, kind, basis))
-        return self.scales.iloc[:0] if rows is None else self.scales.iloc[rows]
-
-    def item_matrix(self, code: str, *, kind: str = "human", column: str = "score") -> pd.DataFrame:
-        rows = self._item_rows.get((code, kind), np.empty(0, dtype=np.int64))
-        return self.item_codes.wide(rows, self.items[column].to_numpy(dtype=float))
-
-    def scale_matrix(self, scale: str, *, kind: str = "human", basis: str = "mode") -> pd.DataFrame:
-        rows = self._scale_rows.get((scale, kind, basis), np.empty(0, dtype=np.int64))
-        return self.scale_codes.wide(rows, self.scales["score"].to_numpy(dtype=float))
-
-    def measures(self):
-        """(kind, code, level) of every item and scale score, in instrument order."""
-        for item in self.spec.items:
-            yield "item", item.code, item.scale.level
-        for subscale in self.spec.subscales:
-            yield "scale", subscale.code, "interval"
-
-    def score_measures(self) -> list[tuple[str, str]]:
-        """The scores sections 2, 5 and the plots work on: the subscales, or, for an instrument
-        without subscales, its items."""
-        if self.spec.subscales:
-            return [("scale", s.code) for s in self.spec.subscales]
-        return [("item", item.code) for item in self.spec.items if item.scale.level != "nominal"]
-
-    def long(self, kind_of: str, code: str, *, kind: str = "human", basis: str = "mode") -> pd.DataFrame:
-        """(target, rater, score) of one measure, missing scores dropped (the item's score where
-        the expected basis has no expected score)."""
-        key = (kind_of, code, kind, basis)
-        if key not in self._long:
-            empty = np.empty(0, dtype=np.int64)
-            if kind_of == "item":
-                frame, rows = self.items, self._item_rows.get((code, kind), empty)
-                values = self.items["score"].to_numpy(dtype=float)
-                if basis == "expected":
-                    expected = self.items["expected_score"].to_numpy(dtype=float)[rows]
-                    values = values[rows]
-                    values = np.where(np.isnan(expected), values, expected)
-                else:
-                    values = values[rows]
-            else:
-                frame, rows = self.scales, self._scale_rows.get((code, kind, basis), empty)
-                values = self.scales["score"].to_numpy(dtype=float)[rows]
-            scored = ~np.isnan(values)
-            long = frame.iloc[rows[scored], [frame.columns.get_loc("target"), frame.columns.get_loc("rater")]]
-            self._long[key] = long.assign(score=values[scored])
-        return self._long[key]
-
-    def human_mean(self, kind_of: str, code: str) -> pd.Series:
-        """Each target's mean human score of one measure (pandas' grouped mean: its rounding
-        decides ties in the ranks of Spearman's rho, so it is not recomputed another way)."""
-        return self.long(kind_of, code).groupby("target")["score"].mean()
-
-    def matrix(self, kind_of: str, code: str, *, kind="human", basis="mode") -> pd.DataFrame:
-        key = (kind_of, code, kind, basis)
-        if key not in self._matrices:
-            self._matrices[key] = self._matrix(kind_of, code, kind=kind, basis=basis)
-        return self._matrices[key]
-
-    def _matrix(self, kind_of: str, code: str, *, kind: str, basis: str) -> pd.DataFrame:
-        if kind_of == "item":
-            return self.item_matrix(code, kind=kind,
-                                    column="expected_score" if basis == "expected" else "score")
-        return self.scale_matrix(code, kind=kind, basis=basis)
 
 
 def _section_human_reliability(data: Data) -> dict:
@@ -189,7 +69,7 @@ def _section_distributions(data: Data) -> dict:
            "level": "scale" if data.spec.subscales else "item", "scales": {}}
     for kind_of, code in data.score_measures():
         low, high = _score_range(data, kind_of, code)
-        sources = {"human": data.long(kind_of, code)["score"]}
+        sources = {"human": pd.Series(data.human_scores(kind_of, code))}
         llm = data.matrix(kind_of, code, kind="llm", basis="expected")
         sources.update({rater: llm[rater] for rater in data.llms if rater in llm.columns})
         per = {}
@@ -291,9 +171,11 @@ def _section_llm_vs_human(data: Data) -> dict:
             out["human_vs_human_summary"][code] = reliability.pair_summary(
                 pairs, threshold=data.overlap.threshold, n_sharing=data.overlap.n_sharing_pairs(), key="ICC2")
     modes = {item.code: _human_modes(data, item.code) for item in data.spec.items} if data.llms else {}
+    out["llm"] = {llm: {} for llm in data.llms}
+    for kind_of, code, _ in data.measures():  # measure by measure: one human long frame at a time
+        for llm in data.llms:
+            out["llm"][llm][code] = _llm_against_humans(data, llm, kind_of, code, "expected")
     for llm in data.llms:
-        out["llm"][llm] = {code: _llm_against_humans(data, llm, kind_of, code, "expected")
-                           for kind_of, code, _ in data.measures()}
         for item in data.spec.items:
             if "error" not in out["llm"][llm][item.code]:
                 out["llm"][llm][item.code]["calibration"] = _calibration(data, llm, item.code, modes[item.code])
@@ -415,7 +297,10 @@ def study_report(study, *, instrument_version, cluster_field: str | None = None,
         "n_ratings": {"human": len(data.overlap.t_codes), "llm": len(data.rating_pairs["llm"].t_codes)},
     }
     options = {"n_boot": n_boot, "seed": seed, "cluster_field": cluster_field}
-    with shared_resamples():  # bootstraps over the same targets draw their resamples once
+    # bootstraps over the same targets draw their resamples once; BLAS on one thread: the products
+    # are tall and thin, and a factor fit's many small calls each woke (and, on a busy machine, spun)
+    # OpenBLAS's threads, 2-4x the fit's CPU time
+    with shared_resamples(), one_blas_thread():
         for done, (key, build) in enumerate(SECTIONS):
             if progress:
                 progress(done, len(SECTIONS), key)

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from .long_codes import present_codes
+
 MIN_SHARED_TARGETS = 10
 """A pair of raters is compared (kappa, pair ICC, heat map) only on at least this many shared
 targets (fewer when the study has fewer targets); below that a pair coefficient's interval
@@ -56,11 +58,9 @@ class RaterOverlap:
         string per rating."""
         n_r = len(raters)
         cells = np.flatnonzero(np.bincount(t_codes.astype(np.int64) * n_r + r_codes, minlength=len(targets) * n_r))
-        t_present = np.unique(cells // n_r)
-        r_present = np.unique(cells % n_r)
+        (t, t_present), (r, r_present) = present_codes(cells // n_r, len(targets)), present_codes(cells % n_r, n_r)
         overlap = cls.__new__(cls)
-        overlap._count(np.searchsorted(t_present, cells // n_r), pd.Index(targets[t_present]),
-                       np.searchsorted(r_present, cells % n_r), pd.Index(raters[r_present]))
+        overlap._count(t, pd.Index(targets[t_present]), r, pd.Index(raters[r_present]))
         return overlap
 
     def _count(self, t_codes, targets, r_codes, raters):

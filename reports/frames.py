@@ -100,78 +100,156 @@ def _sorted_names(pairs, key=lambda pair: pair[1]) -> tuple[np.ndarray, np.ndarr
     return np.array([pk for pk, _ in pairs], dtype=np.int64), names
 
 
+@dataclass(frozen=True)
+class ScaleScores:
+    """`scale_scores_frame` as arrays: one row per rating (target, rater, kind), as codes
+    (``target`` into ``targets``, ``rater`` into ``raters``, ``kind`` into ``kinds``), and
+    ``score`` (bases x scales x ratings: ``bases`` mode then expected, ``scales`` the subscales
+    in instrument order; one contiguous array per basis and scale). The frame's row of rating g,
+    basis b and scale s is ``(g * len(bases) + b) * len(scales) + s``."""
+
+    target: np.ndarray
+    rater: np.ndarray
+    kind: np.ndarray
+    targets: np.ndarray
+    raters: np.ndarray
+    kinds: np.ndarray
+    scales: tuple[str, ...]
+    bases: tuple[str, ...]
+    score: np.ndarray
+
+    def frame(self) -> pd.DataFrame:
+        """The long frame (`scale_scores_frame`)."""
+        if not len(self.target) or not self.scales:
+            return pd.DataFrame({c: pd.Series(dtype=float if c == "score" else object) for c in SCALE_COLUMNS})
+        per_rating = len(self.bases) * len(self.scales)
+        names = {"target": (self.targets, self.target), "rater": (self.raters, self.rater),
+                 "rater_kind": (self.kinds, self.kind)}
+        return pd.DataFrame({
+            **{column: np.repeat(np.asarray(uniques, dtype=object)[codes], per_rating)
+               for column, (uniques, codes) in names.items()},
+            "scale": np.tile(np.array(self.scales * len(self.bases), dtype=object), len(self.target)),
+            "basis": np.tile(np.repeat(np.array(self.bases, dtype=object), len(self.scales)), len(self.target)),
+            "score": self.score.transpose(2, 0, 1).reshape(-1)}, columns=SCALE_COLUMNS)
+
+
 def scale_scores_frame(items: pd.DataFrame, *, spec, codes: ItemCodes | None = None) -> pd.DataFrame:
     """Long frame of scale scores per rater and target, on the ``mode`` basis (the chosen point)
     and the ``expected`` basis (an LLM's expected score; a human's answer, which has none),
     scored by the instrument's rules (`subscale_scores`, here vectorised over all ratings:
     keyed items, the mean of the answered ones, prorated sums, None below ``min_answered``).
     ``items`` is `item_scores_frame`; rows are sorted by target, rater and kind, then basis
-    (mode first) and subscale in instrument order.
+    (mode first) and subscale in instrument order: `scale_score_arrays` laid out long."""
+    return scale_score_arrays(items, spec=spec, codes=codes).frame()
+
+
+def scale_score_arrays(items: pd.DataFrame, *, spec, codes: ItemCodes | None = None) -> ScaleScores:
+    """The scale scores of `scale_scores_frame` as `ScaleScores`.
 
     One pass: each (target, rater, kind) is a row and each item a column of a numpy matrix per
     basis, and every subscale is a masked mean over its columns. ``codes``: the frame's
     `ItemCodes`, which spare factorizing its strings."""
     keys = ["target", "rater", "rater_kind"]
-    if items.empty or not spec.subscales:
-        return pd.DataFrame({c: pd.Series(dtype=float if c == "score" else object) for c in SCALE_COLUMNS})
+    scales = tuple(s.code for s in spec.subscales)
+    if items.empty or not scales:
+        empty = np.empty(0, dtype=np.int64)
+        return ScaleScores(empty, empty, empty, np.empty(0, dtype=object), np.empty(0, dtype=object),
+                           np.empty(0, dtype=object), scales, BASES, np.empty((len(BASES), len(scales), 0)))
     if codes is None:
         key_codes, key_uniques = zip(*(pd.factorize(items[k], sort=True) for k in keys))
         item_codes, item_uniques = pd.factorize(items["item"])
     else:  # a rater has one kind: (target, rater) sorts as (target, rater, kind)
-        key_codes, key_uniques = (codes.target, codes.rater, np.zeros(len(items), dtype=np.int32)), (
-            codes.targets, codes.raters, np.array([None], dtype=object))
+        key_codes, key_uniques = (codes.target, codes.rater), (codes.targets, codes.raters)
         item_codes, item_uniques = codes.item, codes.items
     group = np.zeros(len(items), dtype=np.int64)
     for key, uniques in zip(key_codes, key_uniques):
         group = group * len(uniques) + key
-    groups, row = np.unique(group, return_inverse=True)
-    row = row.reshape(-1)
+    groups, row = _runs_or_unique(group)
     column = {code: j for j, code in enumerate(item_uniques)}
     score = items["score"].to_numpy(dtype=float)
-    bases = {"mode": score, "expected": np.where(np.isnan(items["expected_score"].to_numpy(dtype=float)),
-                                                   score, items["expected_score"].to_numpy(dtype=float))}
-    n_groups, n_scales = len(groups), len(spec.subscales)
-    out = np.empty((n_groups, 2, n_scales))
-    for b, values in enumerate(bases.values()):
-        matrix = np.full((n_groups, len(item_uniques)), np.nan)
-        matrix[row, item_codes] = values
-        for s, subscale in enumerate(spec.subscales):
-            out[:, b, s] = _subscale_score(spec, subscale, matrix, column)
-    per_group = 2 * n_scales
-    frame = {}
-    for name, uniques in zip(reversed(keys), reversed(key_uniques)):
-        frame[name] = np.repeat(np.asarray(uniques, dtype=object)[groups % len(uniques)], per_group)
+    expected = items["expected_score"].to_numpy(dtype=float)
+    no_expected = np.isnan(expected)
+    # without any expected score (humans only) the expected basis is the mode basis
+    bases = [score] if no_expected.all() else [score, np.where(no_expected, score, expected)]
+    out = np.empty((len(BASES), len(scales), len(groups)))
+    dense = _dense(row, item_codes, len(groups), len(item_uniques))
+    for b, values in enumerate(bases):
+        out[b] = _basis_scores(spec, values, (row, item_codes) if not dense else None, len(groups), column)
+    if len(bases) == 1:
+        out[1] = out[0]
+    target, rater, kind, kinds = _rating_codes(groups, key_uniques, codes)
+    return ScaleScores(target=target, rater=rater, kind=kind, targets=np.asarray(key_uniques[0], dtype=object),
+                       raters=np.asarray(key_uniques[1], dtype=object), kinds=kinds, scales=scales, bases=BASES,
+                       score=out)
+
+
+BASES = ("mode", "expected")
+
+
+def _rating_codes(groups: np.ndarray, key_uniques, codes: ItemCodes | None):
+    """Each rating's target, rater and kind code, and the kinds' names, from its group number."""
+    group_codes = []
+    for uniques in reversed(key_uniques):
+        group_codes.append(groups % len(uniques))
         groups = groups // len(uniques)
-    if codes is not None:
-        frame["rater_kind"] = np.repeat(codes.kinds[_group_raters(key_codes[1], row, n_groups)],
-                                        per_group)
-    frame = pd.DataFrame({
-        **{k: frame[k] for k in keys},
-        "scale": np.tile(np.array([s.code for s in spec.subscales] * 2, dtype=object), n_groups),
-        "basis": np.tile(np.repeat(np.array(list(bases), dtype=object), n_scales), n_groups),
-        "score": out.reshape(-1)})
-    return frame[SCALE_COLUMNS]
+    if codes is None:
+        kind, rater, target = group_codes
+        return target, rater, kind, np.asarray(key_uniques[2], dtype=object)
+    rater, target = group_codes
+    kind_of_rater, kinds = pd.factorize(codes.kinds, sort=True)
+    return target, rater, kind_of_rater[rater], np.asarray(kinds, dtype=object)
 
 
-def _group_raters(rater: np.ndarray, row: np.ndarray, n_groups: int) -> np.ndarray:
-    """The rater code of each group (every row of a group has the same rater)."""
-    out = np.empty(n_groups, dtype=np.int64)
-    out[row] = rater
-    return out
+def _basis_scores(spec, values: np.ndarray, cells: tuple[np.ndarray, np.ndarray] | None, n_groups: int,
+                  column: dict) -> np.ndarray:
+    """Every subscale's score (scales x ratings) on one basis: ``values`` one per item score,
+    at ``cells`` (rating, item column), or, when None, rating by rating in column order."""
+    if cells is None:  # every rating answers every item, in item order: the values are the matrix
+        matrix = values.reshape(n_groups, len(column))
+    else:
+        matrix = np.full((n_groups, len(column)), np.nan)
+        matrix[cells] = values
+    seen = ~np.isnan(matrix)
+    keyed = np.where(seen, matrix, 0.0)
+    for code, j in column.items():
+        item = spec.item(code)
+        if item.reverse:
+            keyed[:, j] = np.where(seen[:, j], _keyed_column(item, matrix[:, j]), 0.0)
+    return np.stack([_subscale_score(subscale, keyed, seen, column) for subscale in spec.subscales])
 
 
-def _subscale_score(spec, subscale, matrix: np.ndarray, column: dict) -> np.ndarray:
-    present = [c for c in subscale.items if c in column]
+def _dense(row: np.ndarray, item: np.ndarray, n_groups: int, n_items: int) -> bool:
+    """Whether the rows are rating by rating, each with one row per item in code order."""
+    if len(row) != n_groups * n_items:
+        return False
+    return bool((item.reshape(n_groups, n_items) == np.arange(n_items)).all()
+                and (row.reshape(n_groups, n_items) == np.arange(n_groups)[:, None]).all())
+
+
+def _runs_or_unique(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(group, return_inverse=True)``; for a sorted ``group`` (the read's order) from
+    its runs, without a sort."""
+    if len(group) and (group[1:] >= group[:-1]).all():
+        start = np.empty(len(group), dtype=bool)
+        start[0], start[1:] = True, group[1:] != group[:-1]
+        return group[start], np.cumsum(start) - 1
+    groups, row = np.unique(group, return_inverse=True)
+    return groups, row.reshape(-1)
+
+
+def _subscale_score(subscale, keyed: np.ndarray, seen: np.ndarray, column: dict) -> np.ndarray:
+    """One subscale's score of every rating: ``keyed`` the keyed answers (0 where ``seen`` is
+    False), one column per item."""
+    present = [column[c] for c in subscale.items if c in column]
     if not present:
-        return np.full(len(matrix), np.nan)
+        return np.full(len(keyed), np.nan)
     # summed left to right in the subscale's item order, as `subscale_scores` does, so the sums are
-    # the same floats (a pairwise sum can differ in the last bit, which breaks ties in ranks)
-    total, answered = np.zeros(len(matrix)), np.zeros(len(matrix), dtype=np.int64)
-    for code in present:
-        keyed = _keyed_column(spec.item(code), matrix[:, column[code]])
-        seen = ~np.isnan(keyed)
-        total = np.where(seen, total + np.where(seen, keyed, 0.0), total)
-        answered += seen
+    # the same floats (a pairwise sum can differ in the last bit, which breaks ties in ranks);
+    # adding the 0 of an unanswered item leaves a sum unchanged
+    total = keyed[:, present[0]].copy()
+    for j in present[1:]:
+        total += keyed[:, j]
+    answered = seen[:, present].sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = total / answered
     score = mean if subscale.method == "mean" else mean * len(subscale.items)

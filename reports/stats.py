@@ -118,7 +118,9 @@ def correlation_with_ci(x: pd.Series, y: pd.Series, *, clusters=None, n_boot: in
     (percentile) interval that resamples whole clusters."""
     both = pd.concat({"x": x, "y": y, "c": clusters if clusters is not None else
                       pd.Series(index=x.index, dtype=object)}, axis=1).dropna(subset=["x", "y"])
-    out = {"pearson_r": attempt(lambda: pm.pearson_r(both["x"], both["y"]))}
+    # arrays, not Series: numpy's probe of a Series for its array interface is a lookup in its
+    # index (a hash table of every target name built per Series)
+    out = {"pearson_r": attempt(lambda: pm.pearson_r(both["x"].to_numpy(), both["y"].to_numpy()))}
     if clusters is not None:
         if both["c"].isna().any():
             out["cluster_bootstrap"] = {"error": "Some targets have no value for the cluster "

@@ -23,7 +23,6 @@ import psychometrics as pm
 from reports import build, consistency_section, frames, reliability
 from reports.build import study_report
 from reports.design import RaterOverlap
-from reports.long_codes import LongCodes
 from reports.stats import attempt, long_from_wide, pair_icc2
 
 
@@ -78,10 +77,22 @@ def reference_long(data, kind_of, code, *, kind="human", basis="mode"):
     return rows[["target", "rater", "score"]].dropna(subset=["score"])
 
 
-def reference_wide(codes, rows, values):
-    """A measure's matrix by pivoting its rows."""
-    frame = codes.frame.iloc[rows]
-    return frames.wide(frame[["target", "rater"]].assign(score=values[rows]), index="target", columns="rater")
+def reference_item_matrix(data, code, *, kind="human", column="score"):
+    """An item's matrix by pivoting its rows, found by string comparisons."""
+    rows = data.items[(data.items["item"] == code) & (data.items["rater_kind"] == kind)]
+    return frames.wide(rows[["target", "rater"]].assign(score=rows[column]), index="target", columns="rater")
+
+
+def reference_scale_matrix(data, scale, *, kind="human", basis="mode"):
+    """A scale's matrix by pivoting its rows, found by string comparisons."""
+    scales = data.scales
+    rows = scales[(scales["scale"] == scale) & (scales["rater_kind"] == kind) & (scales["basis"] == basis)]
+    return frames.wide(rows[["target", "rater", "score"]], index="target", columns="rater")
+
+
+def reference_human_mean(data, kind_of, code):
+    """pandas' grouped mean over the target strings."""
+    return data.long(kind_of, code).groupby("target")["score"].mean()
 
 
 def reference_kappa_pairs(matrix, pairs, *, categories, weights):
@@ -111,7 +122,10 @@ def straightforward(patch):
     patch.setattr(frames, "scale_scores_frame", lambda items, *, spec, codes=None: reference_scale_scores_frame(
         items, spec=spec))
     patch.setattr(build.Data, "long", lambda data, *args, **kwargs: reference_long(data, *args, **kwargs))
-    patch.setattr(LongCodes, "wide", reference_wide)
+    patch.setattr(build.Data, "item_matrix", reference_item_matrix)
+    patch.setattr(build.Data, "scale_matrix", reference_scale_matrix)
+    patch.setattr(build.Data, "human_mean", reference_human_mean)
+    patch.setattr(build.Data, "human_scores", lambda data, kind_of, code: data.long(kind_of, code)["score"].to_numpy())
     patch.setattr(RaterOverlap, "of_codes", classmethod(reference_overlap))
     patch.setattr(reliability, "kappa_pairs", reference_kappa_pairs)
     patch.setattr(reliability, "icc2_pair_figures", reference_icc2_pairs)
