@@ -17,7 +17,7 @@ from django.db.models import Q
 from instruments.definition.scoring import subscale_scores
 from ratings.models import Rater, Rating, ScoringJob, Study
 
-from .score_arrays import positions, read_score_arrays
+from .score_arrays import positions, ratings_count, read_score_arrays
 
 ITEM_COLUMNS = ["target", "rater", "rater_kind", "item", "score", "expected_score", "distribution"]
 SCALE_COLUMNS = ["target", "rater", "rater_kind", "scale", "basis", "score"]
@@ -334,8 +334,7 @@ def missing_counts(study: Study, *, instrument_version, items: pd.DataFrame,
         humans = items[items["rater_kind"] == "human"]
         answered = humans.groupby(["target", "rater"])["item"].nunique().to_numpy()
     per_rating = pd.Series(answered, dtype=np.int64)
-    drafts = Rating.objects.filter(target__study=study, instrument_version=instrument_version,
-                                   status=Rating.Status.DRAFT).count()
+    drafts = ratings_count(study, instrument_version=instrument_version, status=Rating.Status.DRAFT)
     failed = {}
     for rater, errors in ScoringJob.objects.filter(study=study, instrument_version=instrument_version
                                                    ).values_list("rater__name", "errors"):

@@ -86,14 +86,26 @@ def _tables() -> tuple[str, str, str]:
     return Rating._meta.db_table, ItemScore._meta.db_table, target
 
 
-def _ratings(study, version) -> list[np.ndarray]:
-    """(rating id, target id, rater id) of every submitted rating, three int64 arrays sorted by id."""
+def _of_study(study, version, status: str) -> tuple[str, list]:
+    """FROM and WHERE of the study's ratings of ``version`` with ``status``, and their parameters."""
     rating, _, target = _tables()
     # ``+r.instrument_version_id``: no index on the version (every study's ratings of it), so
     # SQLite goes from the study's targets to their ratings
-    sql = (f"FROM {rating} r JOIN {target} t ON r.target_id = t.id "
-           f"WHERE t.study_id = %s AND +r.instrument_version_id = %s AND r.status = %s")
-    params = [study.pk, version.pk, Rating.Status.SUBMITTED]
+    return (f"FROM {rating} r JOIN {target} t ON r.target_id = t.id "
+            f"WHERE t.study_id = %s AND +r.instrument_version_id = %s AND r.status = %s"), [study.pk, version.pk, status]
+
+
+def ratings_count(study, *, instrument_version, status: str) -> int:
+    """How many of the study's ratings of ``instrument_version`` have ``status``."""
+    sql, params = _of_study(study, instrument_version, status)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) {sql}", params)
+        return int(cursor.fetchone()[0])
+
+
+def _ratings(study, version) -> list[np.ndarray]:
+    """(rating id, target id, rater id) of every submitted rating, three int64 arrays sorted by id."""
+    sql, params = _of_study(study, version, Rating.Status.SUBMITTED)
     with connection.cursor() as cursor:
         if connection.vendor in _RATING_TEXT:
             cursor.execute(f"SELECT {_AGGREGATE[connection.vendor].format(_RATING_TEXT[connection.vendor])} {sql}",
