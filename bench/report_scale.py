@@ -9,7 +9,7 @@ read by `read_rows`, ``--chunk`` rows per import: one request may carry 500,000 
 
 - imports: seconds per import and per 100,000 rows, and an unchanged re-upload of the last
   chunk (every rating must come back ``unchanged``), and a 100,000-row file into a new study;
-- the report in process, by phase: read (`item_scores_frame`, `targets_frame`), frames
+- the report in process, by phase: read (`item_scores_frame_and_codes`, `targets_frame`), frames
   (`scale_scores_frame`), statistics (the rest of `study_report`), render (`render_json`);
 - ``manage.py report STUDY --format json`` end to end in a child process, its wall seconds and
   peak resident memory (the child's ``ru_maxrss``).
@@ -288,8 +288,10 @@ def report_phases(study, version, *, profile: bool) -> dict:
             omega_spent[1] += time.process_time() - cpu
 
     pm.omega = omega_timed
-    originals = {name: getattr(frames, name) for name in ("item_scores_frame", "targets_frame", "scale_scores_frame")}
-    frames.item_scores_frame = timed("read", originals["item_scores_frame"])
+    originals = {name: getattr(frames, name) for name in ("item_scores_frame_and_codes", "targets_frame",
+                                                          "scale_scores_frame")}
+    # the report reads through item_scores_frame_and_codes (item_scores_frame is its first half)
+    frames.item_scores_frame_and_codes = timed("read", originals["item_scores_frame_and_codes"])
     frames.targets_frame = timed("read", originals["targets_frame"])
     frames.scale_scores_frame = timed("frames", originals["scale_scores_frame"])
     profiler = None
