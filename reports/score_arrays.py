@@ -86,13 +86,17 @@ def _tables() -> tuple[str, str, str]:
     return Rating._meta.db_table, ItemScore._meta.db_table, target
 
 
-def _of_study(study, version, status: str) -> tuple[str, list]:
-    """FROM and WHERE of the study's ratings of ``version`` with ``status``, and their parameters."""
-    rating, _, target = _tables()
-    # ``+r.instrument_version_id``: no index on the version (every study's ratings of it), so
-    # SQLite goes from the study's targets to their ratings
-    return (f"FROM {rating} r JOIN {target} t ON r.target_id = t.id "
-            f"WHERE t.study_id = %s AND +r.instrument_version_id = %s AND r.status = %s"), [study.pk, version.pk, status]
+def _of_study(study, version, status: str, *, scores: bool = False) -> tuple[str, list]:
+    """FROM and WHERE of the study's ratings of ``version`` with ``status`` (``scores``: of their
+    item scores ``s``), and their parameters."""
+    rating, score, target = _tables()
+    # ``+r.instrument_version_id`` on SQLite: no index on the version (every study's ratings of
+    # it), so SQLite goes from the study's targets to their ratings; PostgreSQL's planner, which
+    # counts rows, would misjudge the expression and pick nested loops over a hash join
+    version_column = "+r.instrument_version_id" if connection.vendor == "sqlite" else "r.instrument_version_id"
+    ratings = f"{score} s JOIN {rating} r ON s.rating_id = r.id" if scores else f"{rating} r"
+    return (f"FROM {ratings} JOIN {target} t ON r.target_id = t.id "
+            f"WHERE t.study_id = %s AND {version_column} = %s AND r.status = %s"), [study.pk, version.pk, status]
 
 
 def ratings_count(study, *, instrument_version, status: str) -> int:
@@ -123,10 +127,8 @@ def _ratings(study, version) -> list[np.ndarray]:
 def _scores(study, version, rating_ids: np.ndarray, item_ids: list[int], score_range, chunk: int) -> tuple:
     """(rating positions, item ids, scores, expected scores, distributions) of the ratings'
     scores (`ScoreArrays`)."""
-    rating, score, target = _tables()
-    joined = (f"FROM {score} s JOIN {rating} r ON s.rating_id = r.id JOIN {target} t ON r.target_id = t.id "
-              f"WHERE t.study_id = %s AND +r.instrument_version_id = %s AND r.status = %s")
-    params = [study.pk, version.pk, Rating.Status.SUBMITTED]
+    _, score, _ = _tables()
+    joined, params = _of_study(study, version, Rating.Status.SUBMITTED, scores=True)
     columns = "SELECT s.rating_id, s.item_id, s.score, s.expected_score, s.distribution"
     aggregate = _AGGREGATE.get(connection.vendor)
     low, high = (int(v) for v in score_range)
