@@ -9,7 +9,7 @@ read by `read_rows`, ``--chunk`` rows per import: one request may carry 500,000 
 
 - imports: seconds per import and per 100,000 rows, and an unchanged re-upload of the last
   chunk (every rating must come back ``unchanged``), and a 100,000-row file into a new study;
-- the report in process, by phase: read (`item_scores_frame`, `targets_frame`), frames
+- the report in process, by phase: read (`item_scores_frame_and_codes`, `targets_frame`), frames
   (`scale_scores_frame`), statistics (the rest of `study_report`), render (`render_json`);
 - ``manage.py report STUDY --format json`` end to end in a child process, its wall seconds and
   peak resident memory (the child's ``ru_maxrss``).

@@ -32,7 +32,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import bm25s
 import numpy as np
 import scipy.sparse
 
@@ -150,8 +149,16 @@ def jaccard(a: str, b: str) -> float:
     return len(sa & sb) / len(sa | sb) if sa and sb else 0.0
 
 
+def _bm25s():
+    """The ``bm25s`` module, imported when an index is built or read: it loads numba (about half
+    a second), which every process that loads Django's apps would pay otherwise."""
+    import bm25s
+
+    return bm25s
+
+
 def _tokens(texts: Sequence[str]) -> list[list[str]]:
-    return bm25s.tokenize(list(texts), stopwords="en", return_ids=False, show_progress=False)
+    return _bm25s().tokenize(list(texts), stopwords="en", return_ids=False, show_progress=False)
 
 
 class Index:
@@ -181,10 +188,10 @@ class Index:
         array = np.array([[d.key(1), d.key(2), d.key(3), d.precision] for d in dates], dtype=np.int64)
         bm25 = None
         if papers:
-            tokens = bm25s.tokenize([f"{p.title}. {p.abstract}" for p in papers], stopwords="en", return_ids=True,
+            tokens = _bm25s().tokenize([f"{p.title}. {p.abstract}" for p in papers], stopwords="en", return_ids=True,
                                     show_progress=False)
             if any(tokens.vocab):  # a corpus without one indexable word matches nothing
-                bm25 = bm25s.BM25(k1=1.5, b=0.75)
+                bm25 = _bm25s().BM25(k1=1.5, b=0.75)
                 bm25.index(tokens, show_progress=False)
         return cls(ids=[p.id for p in papers], titles=[normalise(p.title) for p in papers],
                    dates=array.reshape(-1, 4), bm25=bm25)
@@ -202,7 +209,7 @@ class Index:
         meta = json.loads((directory / "papers.json").read_text(encoding="utf-8"))
         if meta.get("format") != INDEX_FORMAT:
             raise ValueError(f"{directory}: index format {meta.get('format')!r}, expected {INDEX_FORMAT}")
-        bm25 = bm25s.BM25.load(str(directory / "bm25"), show_progress=False) if (directory / "bm25").is_dir() else None
+        bm25 = _bm25s().BM25.load(str(directory / "bm25"), show_progress=False) if (directory / "bm25").is_dir() else None
         return cls(ids=meta["ids"], titles=meta["titles"], dates=np.load(directory / "dates.npy"), bm25=bm25)
 
     def earlier_than(self, date: PaperDate) -> np.ndarray:

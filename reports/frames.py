@@ -6,6 +6,7 @@ stored, so it is missing data, never a score.
 
 import json
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Literal
 
 import numpy as np
@@ -16,10 +17,11 @@ from django.db.models import Q
 from instruments.definition.scoring import subscale_scores
 from ratings.models import Rater, Rating, ScoringJob, Study
 
-from .score_arrays import positions, read_score_arrays
+from .score_arrays import positions, ratings_count, read_score_arrays
 
 ITEM_COLUMNS = ["target", "rater", "rater_kind", "item", "score", "expected_score", "distribution"]
 SCALE_COLUMNS = ["target", "rater", "rater_kind", "scale", "basis", "score"]
+_STR = pd.Series(["a"]).dtype  # the dtype pandas gives a column of strings
 
 
 def _submitted(study: Study, version):
@@ -63,41 +65,85 @@ def item_scores_frame_and_codes(study: Study, *, instrument_version,
     scores = read_score_arrays(study, instrument_version=instrument_version, item_ids=sorted(items),
                                score_range=(min((s.min for s in scales), default=0),
                                             max((s.max for s in scales), default=0)), chunk=chunk)
-    target_pks, target_names = _sorted_names(study.targets.values_list("pk", "external_id"))
-    raters = {pk: (name, kind) for pk, name, kind in Rater.objects.filter(pk__in=np.unique(scores.rater_id).tolist())
-              .values_list("pk", "name", "kind")}
+    target_pks, target_names = _sorted_names(_fetched(study.targets.values_list("pk", "external_id")))
+    scored = np.zeros(len(scores.rating_id), dtype=bool)  # the ratings with a score (the raters seen)
+    scored[scores.rating] = True
+    raters = {pk: (name, kind) for pk, name, kind in
+              Rater.objects.filter(pk__in=np.unique(scores.rater_id[scored]).tolist()).values_list("pk", "name", "kind")}
     rater_pks, rater_names = _sorted_names((pk, name) for pk, (name, _) in raters.items())
     item_pks, item_codes = _sorted_names(((pk, code) for pk, (code, _) in items.items()),
                                          key=lambda pair: items[pair[0]][1])
-    target, rater, item = (positions(pks, ids).astype(np.int32) for pks, ids in ((target_pks, scores.target_id),
-                                                                                  (rater_pks, scores.rater_id),
-                                                                                  (item_pks, scores.item_id)))
-    values, expected, distribution = scores.score, scores.expected, scores.distribution
-    del scores  # the ids: only their codes are kept
-    # the order the ORM gave (external id, rater name, item position), with Python's string order
-    order = np.argsort((target.astype(np.int64) * len(rater_pks) + rater) * len(item_pks) + item, kind="stable")
-    target, rater, item = target[order], rater[order], item[order]
     kinds = np.array([raters[int(pk)][1] for pk in rater_pks], dtype=object)
-    frame = pd.DataFrame({
-        "target": target_names[target],
-        "rater": rater_names[rater],
-        "rater_kind": kinds[rater],
-        "item": item_codes[item],
-        "score": values[order],
-        "expected_score": expected[order],
-        "distribution": distribution[order],
-    }, columns=ITEM_COLUMNS, copy=False)
+    # codes per rating (a rating has one target and one rater), then per score through its rating
+    rating_target = positions(target_pks, scores.target_id).astype(np.int32)
+    rating_rater = positions(rater_pks, scores.rater_id).astype(np.int32)
+    item = positions(item_pks, scores.item_id).astype(np.int32)
+    order = _frame_order(scores.rating, item, rating_target, rating_rater, len(rater_pks), len(item_pks))
+    n = len(order)
+    columns = {
+        "score": scores.score[order],
+        # every score plain (a human's answer): no expected score or distribution to reorder
+        "expected_score": np.full(n, np.nan) if scores.expected is None else scores.expected[order],
+        # a Series of dtype object: pandas does not look at 5,000,000 values for strings
+        "distribution": pd.Series(np.full(n, None, dtype=object) if scores.distribution is None
+                                  else scores.distribution[order], dtype=object, copy=False),
+    }
+    rating = scores.rating[order]
+    del scores  # the unordered arrays and the ids: only the codes are kept
+    target, rater, item = rating_target[rating], rating_rater[rating], item[order]
+    del rating, order
+    frame = pd.DataFrame({"target": _names_of(target_names, target), "rater": _names_of(rater_names, rater),
+                          "rater_kind": _names_of(kinds, rater), "item": _names_of(item_codes, item), **columns},
+                         columns=ITEM_COLUMNS, copy=False)
     return frame, ItemCodes(target=target, rater=rater, item=item, targets=target_names, raters=rater_names,
                             kinds=kinds, items=item_codes)
 
 
-def _sorted_names(pairs, key=lambda pair: pair[1]) -> tuple[np.ndarray, np.ndarray]:
+def _frame_order(rating: np.ndarray, item: np.ndarray, rating_target: np.ndarray, rating_rater: np.ndarray,
+                 n_raters: int, n_items: int) -> np.ndarray:
+    """The scores' order the ORM gave (target external id, rater name, item position; Python's
+    string order): ratings ranked by (target, rater), then each score at its rating's rank and
+    item, one slot per (rating, item) when that is dense (a rating has each item once), else a sort."""
+    ranked = np.argsort(rating_target.astype(np.int64) * max(n_raters, 1) + rating_rater, kind="stable")
+    rank = np.empty(len(ranked), dtype=np.int64)
+    rank[ranked] = np.arange(len(ranked))
+    key = rank[rating]
+    del rank, ranked
+    key *= max(n_items, 1)
+    key += item
+    n_slots = (int(key.max()) + 1) if len(key) else 0
+    if n_slots <= 4 * len(key) + 1024:
+        slot = np.full(n_slots, -1, dtype=np.int64)
+        slot[key] = np.arange(len(key))
+        order = slot[slot >= 0]
+        if len(order) == len(key):  # every (rating, item) once: the slots are the order
+            return order
+    return np.argsort(key, kind="stable")
+
+
+def _fetched(query) -> list[tuple]:
+    """A ``values_list`` query's rows through the raw cursor in one fetch (no ORM iteration)."""
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _sorted_names(pairs, key=itemgetter(1)) -> tuple[np.ndarray, np.ndarray]:
     """(pk, name) pairs -> pks and names as arrays, in ``key`` order (default: Python's order of
     the names)."""
     pairs = sorted(pairs, key=key)
     names = np.empty(len(pairs), dtype=object)
-    names[:] = [name for _, name in pairs]
-    return np.array([pk for pk, _ in pairs], dtype=np.int64), names
+    names[:] = [pair[1] for pair in pairs]
+    return np.fromiter(map(itemgetter(0), pairs), dtype=np.int64, count=len(pairs)), names
+
+
+def _names_of(names: np.ndarray, codes: np.ndarray):
+    """``names[codes]`` as the column pandas would make of those strings (its ``str`` dtype), the
+    names converted once rather than every row checked."""
+    if not len(codes):
+        return names[codes]
+    return pd.array(names, dtype=_STR).take(codes)
 
 
 @dataclass(frozen=True)
@@ -279,31 +325,27 @@ def targets_frame(study: Study, *, cluster_field: str | None = None) -> pd.DataF
     """One row per target: ``target``, ``cluster`` (the metadata field, or None) and one
     ``criterion:NAME`` column per numeric outcome criterion stored on the study's targets
     (NaN where a target has none), in the order the names first appear."""
-    rows = _target_rows(study, with_metadata=bool(cluster_field))
-    frame = {"target": [row[0] for row in rows],
-             "cluster": [(row[2] or {}).get(cluster_field) for row in rows] if cluster_field else [None] * len(rows)}
-    names = dict.fromkeys(name for row in rows for name in (row[1] or {}))
-    for name in names:
-        frame[f"criterion:{name}"] = pd.to_numeric(pd.Series([(row[1] or {}).get(name) for row in rows],
+    names, criteria, metadata = _target_columns(study, with_metadata=bool(cluster_field))
+    frame = {"target": names,
+             "cluster": [(m or {}).get(cluster_field) for m in metadata] if cluster_field else [None] * len(names)}
+    for name in dict.fromkeys(name for c in criteria if c for name in c):
+        frame[f"criterion:{name}"] = pd.to_numeric(pd.Series([c.get(name) if c else None for c in criteria],
                                                              dtype=object), errors="coerce")
     return pd.DataFrame(frame)
 
 
-def _target_rows(study: Study, *, with_metadata: bool) -> list[tuple]:
-    """(external_id, criteria, metadata if asked) per target in the database's external-id
-    order, the JSON decoded in one call for all targets rather than one per value."""
+def _target_columns(study: Study, *, with_metadata: bool) -> tuple[list, list, list]:
+    """External ids, criteria and (if asked) metadata of the study's targets, as three lists in
+    the database's external-id order, the JSON decoded in one call for all targets rather than
+    one per value."""
     query = study.targets.order_by("external_id")
-    sql, params = query.values_list("external_id", "criteria", *(["metadata"] if with_metadata else [])).query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if not rows:
-        return []
-    columns = list(zip(*rows))
+    rows = _fetched(query.values_list("external_id", "criteria", *(["metadata"] if with_metadata else [])))
+    columns = [[row[j] for row in rows] for j in range(3 if with_metadata else 2)]
+    del rows
     for j in range(1, len(columns)):
         if all(isinstance(v, str) or v is None for v in columns[j]):  # JSON text (SQLite, Django's raw cursor)
-            columns[j] = json.loads("[" + ",".join("null" if v is None else v for v in columns[j]) + "]")
-    return list(zip(*columns))
+            columns[j] = json.loads("[" + ",".join(["null" if v is None else v for v in columns[j]]) + "]")
+    return columns[0], columns[1], columns[2] if with_metadata else []
 
 
 def _raters_seen_by(study: Study):
@@ -370,8 +412,7 @@ def missing_counts(study: Study, *, instrument_version, items: pd.DataFrame,
         humans = items[items["rater_kind"] == "human"]
         answered = humans.groupby(["target", "rater"])["item"].nunique().to_numpy()
     per_rating = pd.Series(answered, dtype=np.int64)
-    drafts = Rating.objects.filter(target__study=study, instrument_version=instrument_version,
-                                   status=Rating.Status.DRAFT).count()
+    drafts = ratings_count(study, instrument_version=instrument_version, status=Rating.Status.DRAFT)
     failed = {}
     for rater, errors in ScoringJob.objects.filter(study=study, instrument_version=instrument_version
                                                    ).values_list("rater__name", "errors"):

@@ -11,7 +11,6 @@ from common.csv_safe import csv_table_text, csv_text
 
 from .cells import cell
 from .coding_render import coding_tables
-from .figures import figure_groups
 from .json_text import dumps_indented
 from .item_analysis_section import item_analysis_tables
 from .multilevel import multilevel_tables
@@ -334,7 +333,11 @@ def report_context(report: dict, *, with_plots: bool = True) -> dict:
               + _missing_table(report) + item_analysis_tables(report) + stand_in_tables(report))
     tables = [_display({"cells": t["rows"], "labels": 1, "empty": "", "warnings": [], **t}
                        if "cells" not in t else t) for t in tables]
-    figures, missing = figure_groups(report) if with_plots else ([], [])
+    if not with_plots:
+        return {"report": report, "tables": tables, "figures": [], "missing_figures": []}
+    from .figures import figure_groups  # matplotlib: imported for the pages that draw plots only
+
+    figures, missing = figure_groups(report)
     return {"report": report, "tables": tables, "figures": figures, "missing_figures": missing}
 
 

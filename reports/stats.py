@@ -27,6 +27,15 @@ def attempt(compute: Callable[[], object]) -> dict:
 
 _PLAIN = {float, int, str, bool, type(None)}
 _INFINITIES = (math.inf, -math.inf)
+_NUMBERS = {float, int}
+
+
+def _all_finite(numbers) -> bool:
+    """Whether every float and int of a list is finite, in one numpy pass."""
+    try:
+        return bool(np.isfinite(np.array(numbers, dtype=float)).all())
+    except OverflowError:  # an int beyond a float's range: finite, but let the caller look at each
+        return False
 
 
 def jsonable(value):
@@ -36,7 +45,9 @@ def jsonable(value):
     if isinstance(value, (list, tuple)):
         kinds = set(map(type, value))
         if kinds <= _PLAIN:  # a long list of Python numbers or strings: one pass, no call per value
-            return [v if v == v and v not in _INFINITIES else None for v in value] if float in kinds else list(value)
+            if float not in kinds or (kinds <= _NUMBERS and _all_finite(value)):
+                return list(value)
+            return [v if v == v and v not in _INFINITIES else None for v in value]
         return [jsonable(v) for v in value]
     if isinstance(value, (np.integer, np.bool_)):
         return value.item()

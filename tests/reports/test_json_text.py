@@ -61,3 +61,23 @@ def test_jsonable_lists(values, expected):
     out = jsonable({"v": values})["v"]
     assert out == expected
     assert [type(v) for v in out] == [type(v) for v in expected]
+
+
+@pytest.mark.parametrize("values", [
+    pytest.param([(k % 13) / 3 for k in range(10_000)], id="few-distinct"),
+    pytest.param([0.0, -0.0, 1e-300, 5e-324, 1e300, 2.5] * 2_000, id="signed-zero-and-extremes"),
+    pytest.param([k / 7 for k in range(10_000)], id="mostly-distinct"),
+    pytest.param([1.0, 2.0] * 3_000 + [3], id="with-an-int"),
+])
+def test_long_float_lists_are_the_standard_librarys_text(values):
+    value = {"a": {"values": values, "n": len(values)}}
+    assert dumps_indented(value) == json.dumps(value, indent=2, allow_nan=False)
+    assert jsonable(value) == value
+
+
+@pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan])
+def test_long_float_lists_with_a_non_finite_number(bad):
+    values = [1.5] * 5_000 + [bad]
+    with pytest.raises(ValueError):
+        dumps_indented({"v": values})
+    assert jsonable({"v": values})["v"] == [1.5] * 5_000 + [None]

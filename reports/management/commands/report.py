@@ -16,6 +16,9 @@ RENDERERS = {"json": render_json, "csv": render_csv, "html": render_html}
 
 class Command(BaseCommand):
     help = "Print or write a study's report (reliability, agreement, validity) as JSON, CSV or HTML."
+    # A read-only command: the system checks (URL configuration, every view and its imports) would
+    # add seconds to each report and check nothing it uses; `manage.py check` runs them.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("study", help="the study's slug")
