@@ -29,13 +29,26 @@ _PLAIN = {float, int, str, bool, type(None)}
 _INFINITIES = (math.inf, -math.inf)
 
 
+def _finite_python_numbers(values) -> bool:
+    """Whether ``values`` are Python floats, ints and bools, with at least one float, all finite:
+    their sum is then a finite Python float (a NaN or infinity makes it non-finite, a string or
+    None raises, a numpy scalar makes it a numpy one)."""
+    try:
+        total = sum(values)
+    except (TypeError, OverflowError):  # not numbers; an int too large for a float
+        return False
+    return type(total) is float and math.isfinite(total)
+
+
 def jsonable(value):
     """Plain JSON types throughout: numpy scalars to Python, non-finite floats to None."""
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
+        if _finite_python_numbers(value):  # a long list of scores: one pass in C
+            return list(value)
         kinds = set(map(type, value))
-        if kinds <= _PLAIN:  # a long list of Python numbers or strings: one pass, no call per value
+        if kinds <= _PLAIN:  # a list of Python numbers or strings: one pass, no call per value
             return [v if v == v and v not in _INFINITIES else None for v in value] if float in kinds else list(value)
         return [jsonable(v) for v in value]
     if isinstance(value, (np.integer, np.bool_)):
