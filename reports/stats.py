@@ -125,10 +125,24 @@ def pair_icc2(x: pd.Series, y: pd.Series) -> dict:
     return icc_bounds(result["forms"][1]) if "forms" in result else result
 
 
+def complete_pairs(x: pd.Series, y: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """The (x, y) pairs with both values, as arrays: ``pd.concat([x, y], axis=1).dropna()``'s
+    columns, for two float Series on the same index object (``y = y.reindex(x.index)``), whose
+    alignment then compares no target names; None for any other pair of Series."""
+    if not (y.index.is_(x.index) and x.dtype == np.float64 and y.dtype == np.float64):
+        return None
+    xv, yv = x.to_numpy(), y.to_numpy()
+    keep = ~(np.isnan(xv) | np.isnan(yv))
+    return (xv, yv) if keep.all() else (xv[keep], yv[keep])
+
+
 def correlation_with_ci(x: pd.Series, y: pd.Series, *, clusters=None, n_boot: int,
                         seed: int) -> dict:
     """Pearson's r with its Fisher interval and, when clusters are given, a cluster-bootstrap
     (percentile) interval that resamples whole clusters."""
+    pairs = complete_pairs(x, y) if clusters is None else None
+    if pairs is not None:
+        return {"pearson_r": attempt(lambda: pm.pearson_r(*pairs))}
     both = pd.concat({"x": x, "y": y, "c": clusters if clusters is not None else
                       pd.Series(index=x.index, dtype=object)}, axis=1).dropna(subset=["x", "y"])
     # arrays, not Series: numpy's probe of a Series for its array interface is a lookup in its
