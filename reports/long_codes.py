@@ -61,12 +61,12 @@ class LongCodes:
         one per row of the frame): ``frame.pivot_table(index=["target", "rater"], columns=name,
         values=VALUE, aggfunc="first")`` over those rows, the first non-missing value of a cell,
         rows and columns without any value dropped, both sorted."""
-        kept = {g: _scored(rows, values) for g, rows in groups.items()}
-        names = sorted(g for g, rows in kept.items() if len(rows))
+        kept = {g: _scored_values(rows, values) for g, rows in groups.items()}  # (rows, their values)
+        names = sorted(g for g, (rows, _) in kept.items() if len(rows))
         if not names:
             return pd.DataFrame()
         n_r = len(self.r_names)
-        cells = {g: self._cells(kept[g]) for g in names}
+        cells = {g: self._cells(kept[g][0]) for g in names}
         used = np.zeros(len(self.t_names) * n_r, dtype=bool)
         for g in names:
             used[cells[g]] = True
@@ -78,9 +78,9 @@ class LongCodes:
             pair = cells[g] if renumber is None else renumber[cells[g]]
             first = _first(pair, len(pairs))
             if len(first) == len(pair):  # no repeated cell: every row is its cell's first
-                x[j, pair] = values[kept[g]]
+                x[j, pair] = kept[g][1]
             else:
-                x[j, pair[first]] = values[kept[g][first]]
+                x[j, pair[first]] = kept[g][1][first]
         (t_level, t_codes), (r_level, r_codes) = (_levels(pairs // n_r, self.t_names, "target"),
                                                   _levels(pairs % n_r, self.r_names, "rater"))
         index = pd.MultiIndex(levels=[t_level, r_level], codes=[t_codes, r_codes], names=["target", "rater"],
@@ -190,6 +190,13 @@ def _scored(rows: np.ndarray, values: np.ndarray) -> np.ndarray:
     """The rows whose value is not missing."""
     missing = np.isnan(values[rows])
     return rows[~missing] if missing.any() else rows
+
+
+def _scored_values(rows: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_scored`'s rows and their values, the values taken once."""
+    at = values[rows]
+    missing = np.isnan(at)
+    return (rows[~missing], at[~missing]) if missing.any() else (rows, at)
 
 
 def _first(cell: np.ndarray, n_cells: int) -> np.ndarray:
