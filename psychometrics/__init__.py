@@ -9,7 +9,7 @@ from .cac import conger_kappa, krippendorff_alpha_gwet
 from .coding import CodeAgreementResult, ConfusionResult, code_agreement, confusion_matrix, per_code_kappa
 from .calibration import ECEResult, brier_score, expected_calibration_error
 from .cfa import CFAResult, cfa_one_factor
-from .consistency import AlphaResult, cronbach_alpha, item_statistics
+from .consistency import AlphaResult, ItemScores, cronbach_alpha, item_statistics
 from .icc import ICC_NAMES, ICCForm, ICCResult, icc, icc_matrix
 from .icc_oneway import ICCOneWayResult, icc_oneway
 from .kappa import KappaResult, cohen_kappa, kappa_from_table
@@ -27,7 +27,7 @@ from .validity import (BlandAltmanResult, CorrelationResult, MeanResult, bland_a
 
 __all__ = [
     "AgreementResult", "AlphaResult", "BlandAltmanResult", "BootstrapResult", "CFAResult",
-    "CorrelationResult", "ECEResult", "ICCForm", "ICCResult", "ICC_NAMES", "KappaResult",
+    "CorrelationResult", "ECEResult", "ICCForm", "ICCResult", "ICC_NAMES", "ItemScores", "KappaResult",
     "KrippendorffResult", "MeanResult", "OmegaResult", "bland_altman", "bootstrap_ci",
     "brier_score", "cfa_one_factor", "cohen_kappa", "cronbach_alpha", "disattenuated_r",
     "expected_calibration_error", "fleiss_kappa", "gwet_ac1", "gwet_ac2", "icc", "icc_matrix",

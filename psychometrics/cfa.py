@@ -121,15 +121,15 @@ def cfa_one_factor(wide, *, confidence: float = 0.90) -> CFAResult:
     (5, True)
     """
     check_conf(confidence)
-    x, names, _ = _prepare(wide, "listwise", min_items=3)
-    n, p = x.shape
+    n, names, c = _prepare(wide, "listwise", min_items=3)
+    p = c.shape[0]
     if p < 4:
         raise ValueError("A one-factor CFA needs at least four items to have positive "
                          f"degrees of freedom, got {p}.")
     if n <= p:
         raise ValueError(f"A one-factor CFA of {p} items needs more complete observations than "
                          f"items, got {n}: the covariance matrix is singular.")
-    s = np.cov(x, rowvar=False, ddof=0)
+    s = c * ((n - 1) / n)  # divisor N, as lavaan
     if np.linalg.eigvalsh(s)[0] <= 1e-10 * np.trace(s):
         raise ValueError("The item covariance matrix is singular (an item is a linear combination "
                          "of others), so the ML fit function is undefined.")

@@ -37,44 +37,110 @@ class AlphaResult(ResultMixin):
     dropped_items: tuple = ()
 
 
+class ItemScores:
+    """Observations x items scores converted once, for several statistics of the same items and
+    of subsets of them (a scale and its subscales).
+
+    `cronbach_alpha`, `item_statistics`, `omega` and `cfa_one_factor` accept it in place of the
+    data and give the same results. The covariance matrix of the items without missing answers
+    is computed once and shared by every subset (`select`): a complete subset's covariances are
+    the matching block of it. A subset with missing answers is computed from its own columns,
+    as its DataFrame would be (pairwise counts and listwise rows depend on the subset).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1, 2, 2, 1], [2, 3, 3, 2], [3, 3, 4, 4], [4, 5, 4, 3], [5, 4, 5, 5]])
+    >>> scores = ItemScores(x)
+    >>> cronbach_alpha(scores.select(["0", "1", "2"])).estimate == cronbach_alpha(x[:, :3]).estimate
+    True
+    """
+
+    def __init__(self, wide):
+        self._x, self.names = as_float_matrix(wide, what="Item scores")
+        self._columns = np.arange(len(self.names))
+        self._shared = {"complete": ~np.isnan(self._x).any(axis=0), "cov": None}
+
+    def select(self, names) -> "ItemScores":
+        """The scores of the named items, in that order, sharing this object's covariances."""
+        position = {name: j for j, name in enumerate(self.names)}
+        unknown = [name for name in names if name not in position]
+        if unknown:
+            raise ValueError(f"Item(s) {unknown} are not columns of the item scores.")
+        return self._take([position[name] for name in names])
+
+    def _take(self, positions) -> "ItemScores":
+        out = object.__new__(ItemScores)
+        out._x, out._shared = self._x, self._shared
+        out._columns = self._columns[np.asarray(positions, dtype=int)]
+        out.names = [self.names[j] for j in positions]
+        return out
+
+    @property
+    def n_rows(self) -> int:
+        return self._x.shape[0]
+
+    def values(self) -> np.ndarray:
+        """The observations x items array of these items."""
+        full = len(self._columns) == self._x.shape[1] and (self._columns == np.arange(self._x.shape[1])).all()
+        return self._x if full else self._x[:, self._columns]
+
+    def complete(self) -> bool:
+        return bool(self._shared["complete"][self._columns].all())
+
+    def complete_cov(self) -> tuple[np.ndarray, np.ndarray]:
+        """Covariance matrix and means of these items, all complete (`complete`)."""
+        if self._shared["cov"] is None:
+            keep = np.nonzero(self._shared["complete"])[0]
+            x = self._x if len(keep) == self._x.shape[1] else self._x[:, keep]
+            self._shared["cov"] = (keep, *_cov(x, True))
+        keep, c, mean = self._shared["cov"]
+        where = np.searchsorted(keep, self._columns)
+        return c[np.ix_(where, where)], mean[where]
+
+
 def _prepare(wide, missing: Missing, min_items: int = 2,
              constant_items: ConstantItems = "refuse",
-             dropped: list | None = None) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """Validated observations x items array, the item names and the item covariance matrix.
+             dropped: list | None = None) -> tuple[int, list[str], np.ndarray]:
+    """Validated item scores: the number of observations used, the item names and the item
+    covariance matrix.
 
-    A constant item is refused, or (``constant_items="drop"``, psych's behaviour) removed and
-    its name appended to ``dropped``.
+    ``wide`` is the data or its `ItemScores`. A constant item is refused, or
+    (``constant_items="drop"``, psych's behaviour) removed and its name appended to ``dropped``.
     """
     check_level(missing, ("pairwise", "listwise"), "missing")
     check_level(constant_items, ("refuse", "drop"), "constant_items")
-    x, names = as_float_matrix(wide, what="Item scores")
+    scores = wide if isinstance(wide, ItemScores) else ItemScores(wide)
     if constant_items == "drop":
-        keep = []
+        x, keep = scores.values(), []
         for j in range(x.shape[1]):
             col = x[:, j][~np.isnan(x[:, j])]
             if col.size >= 2 and not (col == col[0]).all():
                 keep.append(j)
             elif dropped is not None:
-                dropped.append(names[j])
-        x, names = x[:, keep], [names[j] for j in keep]
-    nan = np.isnan(x)
-    complete = not nan.any()
-    if not complete:
-        # Boolean indexing copies the whole array, so complete data (the usual case) skips it.
-        drop = nan.any(axis=1) if missing == "listwise" else nan.all(axis=1)
+                dropped.append(scores.names[j])
+        scores = scores._take(keep)
+    names = scores.names
+    if scores.complete():
+        x = None  # the shared covariances; the array is only read for a near-constant item
+        n = scores.n_rows
+    else:
+        x = scores.values()
+        drop = np.isnan(x).any(axis=1) if missing == "listwise" else np.isnan(x).all(axis=1)
         if drop.any():
             x = x[~drop]
-        complete = missing == "listwise"
-    if x.shape[1] < min_items:
-        raise ValueError(f"At least {min_items} items are needed, got {x.shape[1]}.")
-    if x.shape[0] < 3:
-        raise ValueError(f"At least three observations are needed, got {x.shape[0]}.")
-    c, mean = _cov(x, complete)
-    const = _constant_items(x, np.diag(c), mean)
+        n = x.shape[0]
+    if len(names) < min_items:
+        raise ValueError(f"At least {min_items} items are needed, got {len(names)}.")
+    if n < 3:
+        raise ValueError(f"At least three observations are needed, got {n}.")
+    c, mean = scores.complete_cov() if x is None else _cov(x, missing == "listwise")
+    column = (lambda j: scores.values()[:, j]) if x is None else (lambda j: x[:, j])
+    const = _constant_items(column, n, np.diag(c), mean)
     if const:
         raise ValueError(f"Item(s) {[names[i] for i in const]} are constant (or have fewer "
                          "than two answers); remove them before computing reliability.")
-    return x, names, c
+    return n, names, c
 
 
 def _cov(x: np.ndarray, complete: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -108,15 +174,16 @@ def _cov(x: np.ndarray, complete: bool) -> tuple[np.ndarray, np.ndarray]:
     return c, mean
 
 
-def _constant_items(x: np.ndarray, var: np.ndarray, mean: np.ndarray) -> list[int]:
-    """Columns of x with fewer than two answers or a single distinct value."""
+def _constant_items(column, n: int, var: np.ndarray, mean: np.ndarray) -> list[int]:
+    """Items (``column(j)`` the j-th item's n scores) with fewer than two answers or a single
+    distinct value."""
     # A constant item's computed variance need not be exactly zero (its mean is rounded to
     # within n * eps), so the variance only screens; the few items it cannot clear are
     # compared value by value.
-    tol = 4.0 * (x.shape[0] * np.finfo(float).eps * mean) ** 2
+    tol = 4.0 * (n * np.finfo(float).eps * mean) ** 2
     const = []
     for j in np.nonzero(~(var > tol))[0]:
-        col = x[:, j]
+        col = column(j)
         col = col[~np.isnan(col)]
         if col.size < 2 or (col == col[0]).all():
             const.append(int(j))
@@ -232,8 +299,8 @@ def cronbach_alpha(wide, *, missing: Missing = "pairwise", confidence: float = 0
     """
     check_conf(confidence)
     dropped: list = []
-    x, _, c = _prepare(wide, missing, constant_items=constant_items, dropped=dropped)
-    n, k = x.shape
+    n, _, c = _prepare(wide, missing, constant_items=constant_items, dropped=dropped)
+    k = c.shape[0]
     st = _alpha_stats(c)
     alpha = float(st["alpha"])
     a = 1 - confidence
@@ -301,8 +368,7 @@ def item_statistics(wide, *, missing: Missing = "pairwise", with_omega: bool = T
     >>> round(float(stats.loc["0", "alpha_if_dropped"]), 6), round(float(stats.loc["0", "g6_if_dropped"]), 6)
     (0.888, 0.99176)
     """
-    x, names, c = _prepare(wide, missing, min_items=3, constant_items=constant_items)
-    n = x.shape[0]
+    n, names, c = _prepare(wide, missing, min_items=3, constant_items=constant_items)
     k = c.shape[0]
     rows = []
     for i in range(k):

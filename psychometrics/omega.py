@@ -191,7 +191,7 @@ def omega(wide, *, n_factors: int | None = None,
     >>> round(res.omega_total, 4), round(res.psych_omega_h, 4), res.omega_hierarchical
     (0.8222, 0.8213, None)
     """
-    x, names, c = _prepare(wide, missing, min_items=3)
+    n, names, c = _prepare(wide, missing, min_items=3)
     if subscales is not None:
         listed = [i for items in subscales.values() for i in items]
         unknown = sorted(set(listed) - set(names))
@@ -207,7 +207,7 @@ def omega(wide, *, n_factors: int | None = None,
         raise ValueError(f"{n_factors} factors cannot be fitted to {len(names)} items.")
     r = _corr(c)
     vt = r.sum()
-    n = int(x.shape[0])
+    n = int(n)
     if n_factors == 1:
         om, lam, fit = _omega_total_fit(r, fm)
         extra = _psych_extras(r, lam, np.zeros((len(names), 0)), names)

@@ -25,7 +25,7 @@ from .robustness import section_robustness
 from . import reliability
 from .reliability import NOT_PAIRED
 from .report_data import Data
-from .stats import agreement, attempt, clip_interval, correlation_with_ci, jsonable, pair_icc2
+from .stats import agreement, attempt, clip_interval, complete_pairs, correlation_with_ci, jsonable, pair_icc2
 from .stand_in_section import section_stand_in
 
 REPORT_VERSION = 3
@@ -214,8 +214,10 @@ def _disattenuated(scores: pd.Series, y: pd.Series, rel: float | None, rel_metho
     if rel <= 0:
         return {"error": f"The score's reliability ({rel_method}) is {rel:.3f}, not above 0, so the "
                          "correlation cannot be corrected for attenuation."}
-    result = attempt(lambda: pm.disattenuated_r(*pd.concat([scores, y], axis=1).dropna().T.to_numpy(),
-                                                reliability_x=min(rel, 1.0), reliability_y=1.0))
+    pairs = complete_pairs(scores, y)
+    if pairs is None:
+        pairs = pd.concat([scores, y], axis=1).dropna().T.to_numpy()
+    result = attempt(lambda: pm.disattenuated_r(*pairs, reliability_x=min(rel, 1.0), reliability_y=1.0))
     return {**result, "reliability_x": rel, "reliability_x_from": rel_method}
 
 
@@ -235,7 +237,9 @@ def _section_validity(data: Data, report: dict, *, n_boot: int, seed: int) -> di
             rel, rel_method = _reliability_of(report, source, kind_of, code)
             per_scale[source] = {}
             for column in criteria:
-                y = data.targets[column].reindex(scores.index)
+                # on the scores' own index object (reindex keeps the targets' when the names are
+                # equal), so the pairs are taken without comparing the target names again
+                y = pd.Series(data.targets[column].reindex(scores.index).to_numpy(), index=scores.index, name=column)
                 entry = correlation_with_ci(scores, y, clusters=None if clusters is None else
                                             clusters.reindex(scores.index), n_boot=n_boot, seed=seed)
                 entry["disattenuated_r"] = _disattenuated(scores, y, rel, rel_method)

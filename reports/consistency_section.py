@@ -56,8 +56,9 @@ ALL_ITEMS = "all_items"
 
 def _consistency(data, matrix: pd.DataFrame) -> dict:
     out = {}
+    scores = pm.ItemScores(matrix)  # converted once, covariances shared by every scale's statistics
     for code, codes in _scale_sets(data, matrix):
-        sub = matrix[codes]
+        sub = scores.select(codes)
         entry = {"items": codes, "alpha": attempt(lambda: pm.cronbach_alpha(sub))}
         if code == ALL_ITEMS:
             entry["note"] = "the instrument defines no subscales: all its items analysed as one set"

@@ -61,27 +61,45 @@ class LongCodes:
         one per row of the frame): ``frame.pivot_table(index=["target", "rater"], columns=name,
         values=VALUE, aggfunc="first")`` over those rows, the first non-missing value of a cell,
         rows and columns without any value dropped, both sorted."""
-        kept = {g: _scored(rows, values) for g, rows in groups.items()}
-        names = sorted(g for g, rows in kept.items() if len(rows))
+        kept = {g: _scored_values(rows, values) for g, rows in groups.items()}  # (rows, their values)
+        names = sorted(g for g, (rows, _) in kept.items() if len(rows))
         if not names:
             return pd.DataFrame()
         n_r = len(self.r_names)
-        cells = {g: self.t_codes[kept[g]].astype(np.int64) * n_r + self.r_codes[kept[g]] for g in names}
+        if sum(len(rows) for rows, _ in kept.values()) * 4 > len(self.t_codes):  # most rows: one pass
+            every = self._cells(slice(None))
+            cells = {g: every[kept[g][0]] for g in names}
+        else:
+            cells = {g: self._cells(kept[g][0]) for g in names}
         used = np.zeros(len(self.t_names) * n_r, dtype=bool)
         for g in names:
             used[cells[g]] = True
         pairs = np.flatnonzero(used)
         renumber = None if len(pairs) == len(used) else np.cumsum(used, dtype=np.int64) - 1
-        x = np.full((len(pairs), len(names)), np.nan)
+        # filled one group (row of x) at a time, contiguously; the frame takes x.T without a copy
+        x = np.full((len(names), len(pairs)), np.nan)
         for j, g in enumerate(names):
             pair = cells[g] if renumber is None else renumber[cells[g]]
             first = _first(pair, len(pairs))
-            x[pair[first], j] = values[kept[g][first]]
+            if len(first) == len(pair):  # no repeated cell: every row is its cell's first
+                x[j, pair] = kept[g][1]
+            else:
+                x[j, pair[first]] = kept[g][1][first]
         (t_level, t_codes), (r_level, r_codes) = (_levels(pairs // n_r, self.t_names, "target"),
                                                   _levels(pairs % n_r, self.r_names, "rater"))
         index = pd.MultiIndex(levels=[t_level, r_level], codes=[t_codes, r_codes], names=["target", "rater"],
                               verify_integrity=False)
-        return pd.DataFrame(x, index=index, columns=pd.Index(names, name=name))
+        return pd.DataFrame(x.T, index=index, columns=pd.Index(names, name=name))
+
+    def _cells(self, rows: np.ndarray | slice) -> np.ndarray:
+        """The (target, rater) cell of each row at ``rows``: target code x raters + rater code,
+        in 32 bits when every cell number fits (half the memory traffic of 64)."""
+        n_r = len(self.r_names)
+        dtype = np.int32 if len(self.t_names) * n_r < 2 ** 31 else np.int64
+        cell = self.t_codes[rows].astype(dtype, copy=isinstance(rows, slice))  # a slice is a view
+        cell *= n_r  # in place, on the copy
+        cell += self.r_codes[rows]
+        return cell
 
 
 def _levels(codes: np.ndarray, names: pd.Index, name: str) -> tuple[pd.Index, np.ndarray]:
@@ -176,6 +194,13 @@ def _scored(rows: np.ndarray, values: np.ndarray) -> np.ndarray:
     """The rows whose value is not missing."""
     missing = np.isnan(values[rows])
     return rows[~missing] if missing.any() else rows
+
+
+def _scored_values(rows: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_scored`'s rows and their values, the values taken once."""
+    at = values[rows]
+    missing = np.isnan(at)
+    return (rows[~missing], at[~missing]) if missing.any() else (rows, at)
 
 
 def _first(cell: np.ndarray, n_cells: int) -> np.ndarray:

@@ -27,15 +27,17 @@ def attempt(compute: Callable[[], object]) -> dict:
 
 _PLAIN = {float, int, str, bool, type(None)}
 _INFINITIES = (math.inf, -math.inf)
-_NUMBERS = {float, int}
 
 
-def _all_finite(numbers) -> bool:
-    """Whether every float and int of a list is finite, in one numpy pass."""
+def _finite_python_numbers(values) -> bool:
+    """Whether ``values`` are Python floats, ints and bools, with at least one float, all finite:
+    their sum is then a finite Python float (a NaN or infinity makes it non-finite, a string or
+    None raises, a numpy scalar makes it a numpy one)."""
     try:
-        return bool(np.isfinite(np.array(numbers, dtype=float)).all())
-    except OverflowError:  # an int beyond a float's range: finite, but let the caller look at each
+        total = sum(values)
+    except (TypeError, OverflowError):  # not numbers; an int too large for a float
         return False
+    return type(total) is float and math.isfinite(total)
 
 
 def jsonable(value):
@@ -43,11 +45,11 @@ def jsonable(value):
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
+        if _finite_python_numbers(value):  # a long list of scores: one pass in C
+            return list(value)
         kinds = set(map(type, value))
-        if kinds <= _PLAIN:  # a long list of Python numbers or strings: one pass, no call per value
-            if float not in kinds or (kinds <= _NUMBERS and _all_finite(value)):
-                return list(value)
-            return [v if v == v and v not in _INFINITIES else None for v in value]
+        if kinds <= _PLAIN:  # a list of Python numbers or strings: one pass, no call per value
+            return [v if v == v and v not in _INFINITIES else None for v in value] if float in kinds else list(value)
         return [jsonable(v) for v in value]
     if isinstance(value, (np.integer, np.bool_)):
         return value.item()
@@ -123,10 +125,24 @@ def pair_icc2(x: pd.Series, y: pd.Series) -> dict:
     return icc_bounds(result["forms"][1]) if "forms" in result else result
 
 
+def complete_pairs(x: pd.Series, y: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """The (x, y) pairs with both values, as arrays: ``pd.concat([x, y], axis=1).dropna()``'s
+    columns, for two float Series on the same index object (``y = y.reindex(x.index)``), whose
+    alignment then compares no target names; None for any other pair of Series."""
+    if not (y.index.is_(x.index) and x.dtype == np.float64 and y.dtype == np.float64):
+        return None
+    xv, yv = x.to_numpy(), y.to_numpy()
+    keep = ~(np.isnan(xv) | np.isnan(yv))
+    return (xv, yv) if keep.all() else (xv[keep], yv[keep])
+
+
 def correlation_with_ci(x: pd.Series, y: pd.Series, *, clusters=None, n_boot: int,
                         seed: int) -> dict:
     """Pearson's r with its Fisher interval and, when clusters are given, a cluster-bootstrap
     (percentile) interval that resamples whole clusters."""
+    pairs = complete_pairs(x, y) if clusters is None else None
+    if pairs is not None:
+        return {"pearson_r": attempt(lambda: pm.pearson_r(*pairs))}
     both = pd.concat({"x": x, "y": y, "c": clusters if clusters is not None else
                       pd.Series(index=x.index, dtype=object)}, axis=1).dropna(subset=["x", "y"])
     # arrays, not Series: numpy's probe of a Series for its array interface is a lookup in its
