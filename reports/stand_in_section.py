@@ -17,7 +17,8 @@ from django.conf import settings
 
 from psychometrics.stand_in import (DEFAULT_ALPHA, EPSILON_GUIDE, MIN_HUMANS, MIN_TARGETS_PER_HUMAN,
                                     alt_test, human_ceiling, ppi_correlation, ppi_mean, verdict_sentence)
-from psychometrics.stand_in._resample import one_blas_thread, resampling
+from psychometrics._base import one_blas_thread
+from psychometrics.stand_in._resample import resampling
 from ratings.models import SamplingPlan
 
 from . import frames

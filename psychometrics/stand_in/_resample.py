@@ -7,7 +7,6 @@ Drawing the counts once per study and reusing them for every comparison keeps a 
 """
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,15 +121,3 @@ def bootstrap_t(replicates: np.ndarray, replicate_se: np.ndarray, estimate: floa
     a = (1 - confidence) / 2
     q_low, q_high = np.quantile(finite, [a, 1 - a])
     return float(estimate - q_high * se), float(estimate - q_low * se)
-
-
-def one_blas_thread():
-    """A context in which BLAS uses one thread (``threadpoolctl``, installed with scikit-learn,
-    which pingouin needs; a no-op without it). The bootstrap products here are a few million
-    multiply-adds: a threaded BLAS spends longer waking and synchronising its threads than
-    computing, badly so on a busy machine (measured 15x on the shared 2-core machine)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")

@@ -15,7 +15,8 @@ from .alt_test import DEFAULT_EPSILON, EPSILON_GUIDE, alt_test
 from .human_ceiling import human_ceiling
 from .ppi import ppi_mean
 from .ppi_pearson import ppi_correlation
-from ._resample import one_blas_thread, resampling
+from .._base import one_blas_thread
+from ._resample import resampling
 from .verdict import verdict_sentence
 
 
