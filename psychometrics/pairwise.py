@@ -169,12 +169,16 @@ def _pair_mean_squares(xa: np.ndarray, xb: np.ndarray) -> tuple[np.ndarray, dict
     pair's own, so a mean square can differ in its last bits (an F near perfect agreement, where
     the residual is a small difference of sums of squares, by about 1e-14 relative)."""
     both = ~(np.isnan(xa) | np.isnan(xb))
+    complete = bool(both.all())  # every pair shares every target: no masking (the same sums)
     n = both.sum(axis=0)
-    va, vb = np.where(both, xa, 0.0), np.where(both, xb, 0.0)
+    va, vb = (xa, xb) if complete else (np.where(both, xa, 0.0), np.where(both, xb, 0.0))
     with np.errstate(invalid="ignore", divide="ignore"):
         ma, mb = va.sum(axis=0) / n, vb.sum(axis=0) / n
         grand = (ma + mb) / 2
-        da, db = np.where(both, xa - grand, 0.0), np.where(both, xb - grand, 0.0)
+        if complete:
+            da, db = xa - grand, xb - grand
+        else:
+            da, db = np.where(both, xa - grand, 0.0), np.where(both, xb - grand, 0.0)
         sst = (da * da).sum(axis=0) + (db * db).sum(axis=0)
         rows = (da + db) / 2
         ssr = 2 * (rows * rows).sum(axis=0)
