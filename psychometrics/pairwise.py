@@ -90,6 +90,14 @@ def _category_codes(x: np.ndarray, cats: np.ndarray) -> np.ndarray:
         return pd.Index(cats).get_indexer(x.ravel()).reshape(x.shape)  # its error or its NaN rule
     if not len(cats):
         return np.full(x.shape, -1, dtype=np.int64)
+    low, span = cats.min(), cats.max() - cats.min()
+    if (cats == np.round(cats)).all() and span < 2 ** 16:  # whole-number points: a table look-up
+        table = np.full(int(span) + 1, -1, dtype=np.int64)
+        table[(cats - low).astype(np.int64)] = np.arange(len(cats))
+        with np.errstate(invalid="ignore"):
+            offset = x - low
+            whole = (offset >= 0) & (offset <= span) & (offset == np.floor(offset))  # NaN: False
+        return np.where(whole, table[np.where(whole, offset, 0).astype(np.int64)], -1)
     sorter = np.argsort(cats)
     ordered = cats[sorter]
     at = np.minimum(np.searchsorted(ordered, x), len(cats) - 1)
