@@ -176,9 +176,9 @@ def _pair_mean_squares(xa: np.ndarray, xb: np.ndarray) -> tuple[np.ndarray, dict
     grand, row and column means), for all pairs at once. The sums run in another order than a
     pair's own, so a mean square can differ in its last bits (an F near perfect agreement, where
     the residual is a small difference of sums of squares, by about 1e-14 relative)."""
-    both = ~(np.isnan(xa) | np.isnan(xb))
-    complete = bool(both.all())  # every pair shares every target: no masking (the same sums)
-    n = both.sum(axis=0)
+    complete = not (np.isnan(xa).any() or np.isnan(xb).any())
+    both = None if complete else ~(np.isnan(xa) | np.isnan(xb))  # complete: no masking, the same sums
+    n = np.full(xa.shape[1], len(xa)) if complete else both.sum(axis=0)
     va, vb = (xa, xb) if complete else (np.where(both, xa, 0.0), np.where(both, xb, 0.0))
     with np.errstate(invalid="ignore", divide="ignore"):
         ma, mb = va.sum(axis=0) / n, vb.sum(axis=0) / n
