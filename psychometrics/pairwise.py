@@ -33,11 +33,6 @@ def _pair_indices(x: np.ndarray, a: Sequence[int], b: Sequence[int]) -> tuple[np
     return x, a, b
 
 
-def _pair_columns(x: np.ndarray, a: Sequence[int], b: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-    x, a, b = _pair_indices(x, a, b)
-    return x[:, a], x[:, b]
-
-
 def contingency_tables(x: np.ndarray, a: Sequence[int], b: Sequence[int],
                        categories: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
     """Each pair's q x q table of counts on the targets both raters rated.
@@ -176,23 +171,44 @@ def _pair_mean_squares(xa: np.ndarray, xb: np.ndarray) -> tuple[np.ndarray, dict
     grand, row and column means), for all pairs at once. The sums run in another order than a
     pair's own, so a mean square can differ in its last bits (an F near perfect agreement, where
     the residual is a small difference of sums of squares, by about 1e-14 relative)."""
-    complete = not (np.isnan(xa).any() or np.isnan(xb).any())
-    both = None if complete else ~(np.isnan(xa) | np.isnan(xb))  # complete: no masking, the same sums
-    n = np.full(xa.shape[1], len(xa)) if complete else both.sum(axis=0)
-    va, vb = (xa, xb) if complete else (np.where(both, xa, 0.0), np.where(both, xb, 0.0))
+    both = ~(np.isnan(xa) | np.isnan(xb))
+    n = both.sum(axis=0)
+    va, vb = np.where(both, xa, 0.0), np.where(both, xb, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         ma, mb = va.sum(axis=0) / n, vb.sum(axis=0) / n
         grand = (ma + mb) / 2
-        if complete:
-            da, db = xa - grand, xb - grand
-        else:
-            da, db = np.where(both, xa - grand, 0.0), np.where(both, xb - grand, 0.0)
+        da, db = np.where(both, xa - grand, 0.0), np.where(both, xb - grand, 0.0)
         sst = (da * da).sum(axis=0) + (db * db).sum(axis=0)
         rows = (da + db) / 2
         ssr = 2 * (rows * rows).sum(axis=0)
         ssc = n * ((ma - grand) ** 2 + (mb - grand) ** 2)
         sse = np.maximum(sst - ssr - ssc, 0.0)
         ms = {"MSR": ssr / (n - 1), "MSC": ssc, "MSE": sse / (n - 1), "MSW": (sst - ssr) / n}
+    return n, ms
+
+
+def _complete_pair_mean_squares(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, dict]:
+    r"""`_pair_mean_squares` when no rater in ``x`` misses a target, from each rater's mean and
+    the cross products of the centred scores (one product of the matrix with itself).
+
+    With :math:`c_a = x_a - \bar x_a` and :math:`S_{ab} = \sum_i c_{ai} c_{bi}`, a pair's row
+    deviations from the grand mean are :math:`(c_a + c_b)/2`, so
+    :math:`SSR = (S_{aa} + S_{bb} + 2 S_{ab})/2`, :math:`SSE = (S_{aa} + S_{bb})/2 - S_{ab}` and
+    :math:`SSC = n((\bar x_a - \bar x)^2 + (\bar x_b - \bar x)^2)`: the same sums of squares,
+    summed in another order."""
+    n_targets = len(x)
+    means = x.sum(axis=0) / n_targets if n_targets else np.full(x.shape[1], np.nan)
+    centred = x - means
+    gram = centred.T @ centred
+    saa, sbb, sab = gram[a, a], gram[b, b], gram[a, b]
+    n = np.full(len(a), n_targets)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        grand = (means[a] + means[b]) / 2
+        ssc = n * ((means[a] - grand) ** 2 + (means[b] - grand) ** 2)
+        residual = (saa + sbb) / 2 - sab
+        ssr = (saa + sbb + 2 * sab) / 2
+        ms = {"MSR": ssr / (n - 1), "MSC": ssc, "MSE": np.maximum(residual, 0.0) / (n - 1),
+              "MSW": (residual + ssc) / n}
     return n, ms
 
 
@@ -268,8 +284,12 @@ def icc2_pairs(x: np.ndarray, a: Sequence[int], b: Sequence[int], *,
     (0.647887, 5.380952)
     """
     check_conf(confidence)
-    xa, xb = _pair_columns(x, a, b)
-    n, ms = _pair_mean_squares(xa, xb)
+    x, a, b = _pair_indices(x, a, b)
+    raters = np.unique(np.r_[a, b])
+    if len(raters) and not np.isnan(x[:, raters]).any():  # every pair shares every target
+        n, ms = _complete_pair_mean_squares(x[:, raters], np.searchsorted(raters, a), np.searchsorted(raters, b))
+    else:
+        n, ms = _pair_mean_squares(x[:, a], x[:, b])
     refused = _icc_refuses(ms, n)
     ok = ~refused
     with np.errstate(invalid="ignore", divide="ignore"):
