@@ -69,6 +69,10 @@ def contingency_tables(x: np.ndarray, a: Sequence[int], b: Sequence[int],
     # that a pair's pass reads two contiguous rows
     codes = np.ascontiguousarray(_category_codes(x, cats).T)
     rated, known = np.ascontiguousarray(~np.isnan(x).T), codes >= 0
+    if len(a) and known[np.r_[a, b]].all():  # every target rated in the categories: one count for all pairs
+        cells = codes[a] * q + codes[b] + (np.arange(len(a)) * (q * q))[:, None]
+        return (np.bincount(cells.ravel(), minlength=len(a) * q * q).reshape(len(a), q, q),
+                np.zeros(len(a), dtype=bool))
     tables, foreign = np.empty((len(a), q, q), dtype=np.int64), np.empty(len(a), dtype=bool)
     for pair, (ai, bi) in enumerate(zip(a, b)):
         both, coded = rated[ai] & rated[bi], known[ai] & known[bi]
