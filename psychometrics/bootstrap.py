@@ -19,6 +19,7 @@ _ROW_BY_ROW_UNITS = 2 ** 15  # units from which resampling counts are counted pe
 _FEW_PATTERNS = 4  # units per distinct feature row below which rows are not grouped
 _FEW_MEMBERS = 16  # distinct feature rows with at most this many units are summed member by member
 _BUFFER_CELLS = 2 ** 19  # rare rows x replicates summed at a time (2 MB, reused)
+_U16_ROWS = 257  # uint8 counts summed in uint16 this many rows at a time: 257 * 255 = 2**16 - 1
 _SHARED: ContextVar[OrderedDict | None] = ContextVar("bootstrap_shared_resamples", default=None)
 
 
@@ -174,13 +175,17 @@ def _sums_by_row(counts: np.ndarray, rows: np.ndarray, order: np.ndarray, bounds
     n_boot, sizes = counts.shape[1], np.diff(bounds)
     acc = np.uint32 if counts.dtype == np.uint8 else np.int64
     common = np.flatnonzero(sizes > _FEW_MEMBERS)
-    per_row, block_sum = np.zeros((len(common), n_boot), dtype=acc), np.empty(n_boot, dtype=acc)
+    per_row = np.zeros((len(common), n_boot), dtype=acc)
+    block_sum = np.empty(n_boot, dtype=np.uint16 if counts.dtype == np.uint8 else acc)
     taken = np.empty((max(1, min(int(sizes.max()), _BUFFER_CELLS // n_boot)), n_boot), dtype=counts.dtype)
+    slab = _U16_ROWS if counts.dtype == np.uint8 else len(taken)
     for i, k in enumerate(common):  # each row's units gathered a buffer at a time
         for start in range(bounds[k], bounds[k + 1], len(taken)):
             units = order[start:min(start + len(taken), bounds[k + 1])]
             np.take(counts, units, axis=0, out=taken[:len(units)])
-            per_row[i] += taken[:len(units)].sum(axis=0, dtype=acc, out=block_sum)
+            for at in range(0, len(units), slab):  # uint8 counts: in 16 bits, exactly, without widening
+                per_row[i] += np.add.reduce(taken[at:min(at + slab, len(units))], axis=0,
+                                            dtype=block_sum.dtype, out=block_sum)
     sums = per_row.T.astype(float) @ rows[common]
     rare = np.flatnonzero(sizes <= _FEW_MEMBERS)
     if not len(rare):

@@ -135,7 +135,10 @@ def krippendorff_alpha_matrix(x: np.ndarray, *, level: Level = "nominal", n_boot
     keep = m >= 2
     if not keep.any():
         raise ValueError("No unit was rated by two or more raters; alpha is undefined.")
-    x, obs, m = x[keep], obs[keep], m[keep].astype(float)
+    if keep.all():  # every unit pairable: no copies
+        m = m.astype(float)
+    else:
+        x, obs, m = x[keep], obs[keep], m[keep].astype(float)
     if level == "ratio" and (x[obs] < 0).any():
         raise ValueError("Ratio-level alpha needs non-negative values.")
     unit_rows = None  # with per-unit features once per distinct row: each unit's row

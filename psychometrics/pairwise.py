@@ -33,11 +33,6 @@ def _pair_indices(x: np.ndarray, a: Sequence[int], b: Sequence[int]) -> tuple[np
     return x, a, b
 
 
-def _pair_columns(x: np.ndarray, a: Sequence[int], b: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-    x, a, b = _pair_indices(x, a, b)
-    return x[:, a], x[:, b]
-
-
 def contingency_tables(x: np.ndarray, a: Sequence[int], b: Sequence[int],
                        categories: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
     """Each pair's q x q table of counts on the targets both raters rated.
@@ -74,6 +69,10 @@ def contingency_tables(x: np.ndarray, a: Sequence[int], b: Sequence[int],
     # that a pair's pass reads two contiguous rows
     codes = np.ascontiguousarray(_category_codes(x, cats).T)
     rated, known = np.ascontiguousarray(~np.isnan(x).T), codes >= 0
+    if len(a) and known[np.r_[a, b]].all():  # every target rated in the categories: one count for all pairs
+        cells = codes[a] * q + codes[b] + (np.arange(len(a)) * (q * q))[:, None]
+        return (np.bincount(cells.ravel(), minlength=len(a) * q * q).reshape(len(a), q, q),
+                np.zeros(len(a), dtype=bool))
     tables, foreign = np.empty((len(a), q, q), dtype=np.int64), np.empty(len(a), dtype=bool)
     for pair, (ai, bi) in enumerate(zip(a, b)):
         both, coded = rated[ai] & rated[bi], known[ai] & known[bi]
@@ -90,6 +89,14 @@ def _category_codes(x: np.ndarray, cats: np.ndarray) -> np.ndarray:
         return pd.Index(cats).get_indexer(x.ravel()).reshape(x.shape)  # its error or its NaN rule
     if not len(cats):
         return np.full(x.shape, -1, dtype=np.int64)
+    low, span = cats.min(), cats.max() - cats.min()
+    if (cats == np.round(cats)).all() and span < 2 ** 16:  # whole-number points: a table look-up
+        table = np.full(int(span) + 1, -1, dtype=np.int64)
+        table[(cats - low).astype(np.int64)] = np.arange(len(cats))
+        with np.errstate(invalid="ignore"):
+            offset = x - low
+            whole = (offset >= 0) & (offset <= span) & (offset == np.floor(offset))  # NaN: False
+        return np.where(whole, table[np.where(whole, offset, 0).astype(np.int64)], -1)
     sorter = np.argsort(cats)
     ordered = cats[sorter]
     at = np.minimum(np.searchsorted(ordered, x), len(cats) - 1)
@@ -184,6 +191,31 @@ def _pair_mean_squares(xa: np.ndarray, xb: np.ndarray) -> tuple[np.ndarray, dict
     return n, ms
 
 
+def _complete_pair_mean_squares(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, dict]:
+    r"""`_pair_mean_squares` when no rater in ``x`` misses a target, from each rater's mean and
+    the cross products of the centred scores (one product of the matrix with itself).
+
+    With :math:`c_a = x_a - \bar x_a` and :math:`S_{ab} = \sum_i c_{ai} c_{bi}`, a pair's row
+    deviations from the grand mean are :math:`(c_a + c_b)/2`, so
+    :math:`SSR = (S_{aa} + S_{bb} + 2 S_{ab})/2`, :math:`SSE = (S_{aa} + S_{bb})/2 - S_{ab}` and
+    :math:`SSC = n((\bar x_a - \bar x)^2 + (\bar x_b - \bar x)^2)`: the same sums of squares,
+    summed in another order."""
+    n_targets = len(x)
+    means = x.sum(axis=0) / n_targets if n_targets else np.full(x.shape[1], np.nan)
+    centred = x - means
+    gram = centred.T @ centred
+    saa, sbb, sab = gram[a, a], gram[b, b], gram[a, b]
+    n = np.full(len(a), n_targets)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        grand = (means[a] + means[b]) / 2
+        ssc = n * ((means[a] - grand) ** 2 + (means[b] - grand) ** 2)
+        residual = (saa + sbb) / 2 - sab
+        ssr = (saa + sbb + 2 * sab) / 2
+        ms = {"MSR": ssr / (n - 1), "MSC": ssc, "MSE": np.maximum(residual, 0.0) / (n - 1),
+              "MSW": (residual + ssc) / n}
+    return n, ms
+
+
 def _icc2(ms: dict, n: np.ndarray, confidence: float) -> tuple[np.ndarray, ...]:
     """ICC2 of k = 2 raters, its F test and McGraw-Wong interval, for arrays of mean squares:
     the formulas of `icc_matrix` (Shrout & Fleiss 1979; McGraw & Wong 1996, case 2A)."""
@@ -256,8 +288,12 @@ def icc2_pairs(x: np.ndarray, a: Sequence[int], b: Sequence[int], *,
     (0.647887, 5.380952)
     """
     check_conf(confidence)
-    xa, xb = _pair_columns(x, a, b)
-    n, ms = _pair_mean_squares(xa, xb)
+    x, a, b = _pair_indices(x, a, b)
+    raters = np.unique(np.r_[a, b])
+    if len(raters) and not np.isnan(x[:, raters]).any():  # every pair shares every target
+        n, ms = _complete_pair_mean_squares(x[:, raters], np.searchsorted(raters, a), np.searchsorted(raters, b))
+    else:
+        n, ms = _pair_mean_squares(x[:, a], x[:, b])
     refused = _icc_refuses(ms, n)
     ok = ~refused
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -37,12 +37,13 @@ def _section_human_reliability(data: Data) -> dict:
     pairs = data.overlap.comparable_pairs() if data.crossed else []
     threshold, n_sharing = data.overlap.threshold, data.overlap.n_sharing_pairs()
     for kind_of, code, level in data.measures():
-        long = data.long(kind_of, code)
+        # the long frame only when the matrix does not hold every rating (or the design is one-way)
+        long, n_ratings = (lambda: data.long(kind_of, code)), data.n_scored(kind_of, code)
+        wide = lambda: data.matrix(kind_of, code)
         entry = {"level": level,
-                 "icc": reliability.icc_entry(long, design=data.design["design"],
-                                              wide=lambda: data.matrix(kind_of, code)),
+                 "icc": reliability.icc_entry(long, design=data.design["design"], wide=wide, n_ratings=n_ratings),
                  "krippendorff_alpha": reliability.krippendorff_entry(
-                     long, level, wide=(lambda: data.matrix(kind_of, code)) if data.crossed else None)}
+                     long, level, wide=wide if data.crossed else None, n_ratings=n_ratings)}
         if kind_of == "item":
             item = data.spec.item(code)
             weights = "none" if level == "nominal" else "quadratic"

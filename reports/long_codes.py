@@ -50,10 +50,13 @@ class LongCodes:
         cell, value = t.astype(np.int64) * len(r_names) + r, values[rows]
         first = _first(cell, len(t_names) * len(r_names))
         x = np.full(len(t_names) * len(r_names), np.nan)
-        x[cell[first]] = value[first]
+        if len(first) == len(cell):  # no (target, rater) repeated: every row is its cell's first
+            x[cell] = value
+        else:
+            x[cell[first]] = value[first]
         return pd.DataFrame(x.reshape(len(t_names), len(r_names)),
-                            index=pd.Index(self.t_names[t_names], name="target"),
-                            columns=pd.Index(self.r_names[r_names], name="rater"))
+                            index=pd.Index(_names(self.t_names, t_names), name="target"),
+                            columns=pd.Index(_names(self.r_names, r_names), name="rater"))
 
     def by_target_and_rater(self, groups: dict[str, np.ndarray], values: np.ndarray, *,
                             name: str) -> pd.DataFrame:
@@ -188,6 +191,11 @@ def present_codes(codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         return codes, np.arange(n)
     renumber = np.cumsum(present) - 1
     return renumber[codes], np.flatnonzero(present)
+
+
+def _names(names: pd.Index, present: np.ndarray) -> pd.Index:
+    """``names[present]``, the names themselves when all are present."""
+    return names if len(present) == len(names) else names[present]
 
 
 def _scored(rows: np.ndarray, values: np.ndarray) -> np.ndarray:

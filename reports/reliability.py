@@ -62,13 +62,18 @@ def slots_from_wide(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def whole_matrix(long: pd.DataFrame, wide) -> np.ndarray | None:
-    """The measure's targets x raters array when it holds every rating of ``long`` (no rater
-    rated a target twice), else None."""
+def whole_matrix(n_ratings: int, wide) -> np.ndarray | None:
+    """The measure's targets x raters array when it holds all its ``n_ratings`` ratings (no
+    rater rated a target twice), else None."""
     if wide is None:
         return None
     x = wide().to_numpy(dtype=float)
-    return x if int((~np.isnan(x)).sum()) == len(long) else None
+    return x if int((~np.isnan(x)).sum()) == n_ratings else None
+
+
+def _long_frame(long) -> pd.DataFrame:
+    """The long frame, built now when ``long`` is the function that builds it."""
+    return long() if callable(long) else long
 
 
 def _small_sample(n_targets: int, ratings_per_target: float | None) -> list[str]:
@@ -80,21 +85,25 @@ def _small_sample(n_targets: int, ratings_per_target: float | None) -> list[str]
     return warnings
 
 
-def icc_entry(long: pd.DataFrame, *, design: str | None, wide) -> dict:
+def icc_entry(long, *, design: str | None, wide, n_ratings: int | None = None) -> dict:
     """The ICC forms for one measure under ``design``; ``wide()`` builds the targets x raters
-    matrix (only when a two-way form is computed)."""
-    x = whole_matrix(long, wide) if design != "one-way" else None
+    matrix (only when a two-way form is computed). ``long`` is the measure's long frame, or,
+    with its number of rows ``n_ratings``, the function that builds it: called only when the
+    matrix does not hold every rating or the design is one-way."""
+    n_ratings = len(long) if n_ratings is None else n_ratings
+    x = whole_matrix(n_ratings, wide) if design != "one-way" else None
     if x is not None:  # the counts from the matrix, without grouping the ratings by name
         per_target = (~np.isnan(x)).sum(axis=1)
         counts, n_raters = per_target[per_target > 0], int((~np.isnan(x)).any(axis=0).sum())
     else:
+        long = _long_frame(long)
         counts, n_raters = long.groupby("target").size().to_numpy(), int(long["rater"].nunique())
     base = {"design": design or "undetermined", "n_targets": int(len(counts)),
-            "n_raters": n_raters, "n_ratings": int(len(long)),
+            "n_raters": n_raters, "n_ratings": int(n_ratings),
             "lead": LEAD_FORMS.get(design or "crossed", []), "labels": FORM_LABELS}
     base["warnings"] = _small_sample(base["n_targets"], float(np.median(counts)) if len(counts) else None)
     if design == "one-way":
-        return {**base, **_one_way_forms(long, base, wide)}
+        return {**base, **_one_way_forms(_long_frame(long), base, wide)}
     matrix = wide()
     rated = matrix.notna()
     complete = bool(rated.to_numpy().all()) if rated.size else False
@@ -127,11 +136,12 @@ def _one_way_forms(long: pd.DataFrame, base: dict, wide) -> dict:
             "ratings_per_target": one["ratings_per_target"]}
 
 
-def krippendorff_entry(long: pd.DataFrame, level: str, *, wide=None) -> dict:
+def krippendorff_entry(long, level: str, *, wide=None, n_ratings: int | None = None) -> dict:
     """Krippendorff's alpha of one measure with its bootstrap interval; ``wide()``, when given,
-    is the measure's targets x raters matrix, laid out in slots without grouping by name."""
-    whole = whole_matrix(long, wide)
-    x = slot_matrix(long) if whole is None else slots_from_wide(whole)
+    is the measure's targets x raters matrix, laid out in slots without grouping by name.
+    ``long`` and ``n_ratings`` as in `icc_entry`."""
+    whole = whole_matrix(len(long) if n_ratings is None else n_ratings, wide)
+    x = slot_matrix(_long_frame(long)) if whole is None else slots_from_wide(whole)
     return attempt(lambda: pm.krippendorff_alpha_matrix(x, level=level, n_boot=500))
 
 

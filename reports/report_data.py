@@ -174,6 +174,12 @@ class Data:
                                              "score": values})}
         return self._long[key]
 
+    def n_scored(self, kind_of: str, code: str, *, kind: str = "human", basis: str = "mode") -> int:
+        """The number of rows of `long` (without making the frame)."""
+        rows, values = self._rows_and_values(kind_of, code, kind, basis)
+        values = values if len(rows) == len(values) else values[rows]
+        return int(len(values) - np.isnan(values).sum())
+
     def human_scores(self, kind_of: str, code: str) -> np.ndarray:
         """The human scores of one measure (the long frame's ``score``)."""
         return self._scored(kind_of, code, "human", "mode")[1]

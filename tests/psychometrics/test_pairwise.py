@@ -156,12 +156,13 @@ def test_resampling_counts_are_the_same_counted_replicate_by_replicate(monkeypat
     assert np.array_equal(by_row, [np.bincount(row, minlength=3_000) for row in drawn])
 
 
-@pytest.mark.parametrize("cats", [[1, 2, 3, 4, 5], [5, 3, 1], [0.5, -0.0, 2], [7]])
+@pytest.mark.parametrize("cats", [[1, 2, 3, 4, 5], [5, 3, 1], [0.5, -0.0, 2], [7], [-3, 0, 1]])
 def test_category_codes_are_the_index_positions(cats):
     from psychometrics.pairwise import _category_codes
 
     cats = np.asarray(cats, dtype=float)
     x = np.random.default_rng(1).choice(np.r_[cats, 0.0, 9, np.nan, -1, 2.5], size=(500, 4))
+    x[::37, 1], x[::41, 2], x[::43, 3] = np.inf, -np.inf, 1e300  # outside any whole-number table
     assert np.array_equal(_category_codes(x, cats), pd.Index(cats).get_indexer(x.ravel()).reshape(x.shape))
 
 
