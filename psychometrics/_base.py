@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-import threading
 from typing import Any
 
 import numpy as np
@@ -70,41 +69,23 @@ def as_float_matrix(data: Any, *, what: str = "data") -> tuple[np.ndarray, list[
     return x, names
 
 
-_BLAS = {"controller": None, "depth": 0, "limit": None}
-_BLAS_LOCK = threading.Lock()
+_BLAS_CONTROLLER = None
 
 
-@contextlib.contextmanager
 def one_blas_thread():
     """A context in which BLAS runs on one thread (``threadpoolctl``, installed with
     scikit-learn; without it, no change). The products here are tall and thin (100,000 x 10
     items): one thread computes them in milliseconds, and OpenBLAS's threads add start-up
     and, on a busy machine, spin waiting for a core (10x the wall time measured on a loaded
-    2-core machine).
-
-    BLAS's thread count is one setting of the process, so the contexts of concurrent threads
-    (a web worker's reports) share one limit: the first to enter sets it, the last to leave
-    restores it, and a thread leaving early never restores it under another's feet. The
-    controller is built once: building it costs milliseconds."""
-    with _BLAS_LOCK:
-        if _BLAS["controller"] is None:
-            try:
-                from threadpoolctl import ThreadpoolController
-            except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-                _BLAS["controller"] = False
-            else:
-                _BLAS["controller"] = ThreadpoolController()
-        if _BLAS["controller"] and _BLAS["depth"] == 0:
-            _BLAS["limit"] = _BLAS["controller"].limit(limits=1, user_api="blas")
-        _BLAS["depth"] += 1
-    try:
-        yield
-    finally:
-        with _BLAS_LOCK:
-            _BLAS["depth"] -= 1
-            if _BLAS["depth"] == 0 and _BLAS["limit"] is not None:
-                _BLAS["limit"].restore_original_limits()
-                _BLAS["limit"] = None
+    2-core machine). The controller is built once: building it costs milliseconds."""
+    global _BLAS_CONTROLLER
+    if _BLAS_CONTROLLER is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+            return contextlib.nullcontext()
+        _BLAS_CONTROLLER = ThreadpoolController()
+    return _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
 
 
 def factorize_sorted(values, *, sort_objects: bool = True) -> tuple[np.ndarray, np.ndarray]:

@@ -22,12 +22,12 @@ from reports.selectors import report_instrument_version
 from reports.services import report_options, report_run_get_or_start
 study = Study.objects.get(slug="demo-engagement")
 run = report_run_get_or_start(study=study, version=report_instrument_version(study),
-                              options=report_options(n_boot=200))
+                              options=report_options(n_boot=2000))  # long enough to be seen mid-way
 first = run.status
 seen = []
 deadline = time.monotonic() + 600
 while run.status not in ("done", "failed") and time.monotonic() < deadline:
-    time.sleep(0.2)
+    time.sleep(0.05)
     run.refresh_from_db()
     seen.append([run.progress, run.section])
 print(json.dumps({"id": run.pk, "first": first, "status": run.status, "seen": seen, "error": run.error,
